@@ -1,0 +1,62 @@
+// Binarizers: float vector -> code (docs/bebr.md derives the algebra).
+//
+// Recurrent binarization (BEBR, KDD 2023): plane 0 is sign(r), each later plane k the sign of
+// what the planes so far fail to reconstruct, weighted alpha * 2^-k. With sign(0) := +1 the K
+// planes are the binary digits (MSB first) of n_j in [0, 2^K), and the reconstruction is
+//   v_j = alpha * (2 n_j - (2^K - 1)) / 2^(K-1)   (+ mean_j for the center binarizer).
+// alpha is fitted per vector by alternating least squares (exact for K = 1: mean |r|).
+//
+//   bebr::Binarizer b = bebr::Binarizer::raw(768, 2);
+//   std::vector<std::uint8_t> blob = b.encode_blob(x);   // x: 768 floats
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "bebr/codes.hpp"
+
+namespace bebr {
+
+class Binarizer {
+ public:
+  // The model-free binarizer.
+  static Binarizer raw(std::uint32_t dim, std::uint32_t bits);
+  // Subtracts `mean` before quantising; distances are those of the de-centred reconstructions.
+  static Binarizer center(std::vector<float> mean, std::uint32_t bits);
+
+  const CodeShape& shape() const noexcept { return shape_; }
+  const std::vector<float>& mean() const noexcept { return mean_; }
+
+  // Writes body_bytes(shape()) bytes (scalars, then planes) for x (dim finite floats).
+  void encode_body(std::span<const float> x, std::uint8_t* body) const;
+  // A self-describing code BLOB.
+  std::vector<std::uint8_t> encode_blob(std::span<const float> x) const;
+  // The reconstruction of a code of this binarizer's shape, dim floats.
+  std::vector<float> decode(const CodeView& code) const;
+
+  // Model BLOB (docs/format.md, "model BLOB"): what bebr_models.params holds.
+  std::vector<std::uint8_t> serialize() const;
+  static Binarizer parse(std::span<const std::uint8_t> blob);
+
+ private:
+  Binarizer(CodeShape shape, std::vector<float> mean);
+  CodeShape shape_;
+  std::vector<float> mean_;      // empty for raw
+  double mean_half_norm2_ = 0;   // |mean|^2 / 2
+};
+
+// The mean of rows fed one at a time, in double (the `center` model's training).
+class MeanAccumulator {
+ public:
+  explicit MeanAccumulator(std::uint32_t dim) : sum_(dim, 0.0) {}
+  void add(std::span<const float> x) noexcept;
+  std::uint64_t rows() const noexcept { return rows_; }
+  std::vector<float> mean() const;
+
+ private:
+  std::vector<double> sum_;
+  std::uint64_t rows_ = 0;
+};
+
+}  // namespace bebr

@@ -1,0 +1,65 @@
+// SIMD kernels and runtime dispatch.
+//
+// Every kernel exists once per compiled instruction set (a table of function pointers filled by
+// core/src/kernels/arch_<tag>.cpp, each built with that arch's compiler flags) and once as a
+// plain-loop oracle in bebr::ref. The active table is chosen once per process from what the
+// CPU supports, or forced with the environment variable BEBR_SIMD=ref|sse2|sse4_2|avx2|neon64
+// (for tests and benchmarks). Callers fetch the table once per batch:
+//
+//   const bebr::Kernels& k = bebr::kernels();
+//   k.hamming_many(query, codes, stride, words, n, out);
+//
+// Guarantees: integer kernels (hamming, sdc_dot) return exactly the reference result on every
+// level. Float kernels accumulate in float32 lanes (ref: in double) and agree with the reference
+// to float rounding.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace bebr {
+
+struct Kernels {
+  const char* name;
+
+  // out[i] = popcount(q XOR code_i) over `words` 64-bit words; code i starts at
+  // codes + i * stride (bytes, any alignment). q: `words` words.
+  void (*hamming_many)(const std::uint64_t* q, const std::uint8_t* codes, std::size_t stride,
+                       std::size_t words, std::size_t n, std::uint32_t* out) noexcept;
+
+  // out[i] = sum_j nq_j * nc_ij, the integer dot product of the digit vectors of two codes of
+  // `bits` planes of `words` words each (plane 0 = most significant bit):
+  //   sum_k sum_l 2^((bits-1-k) + (bits-1-l)) popcount(Q_k AND C_l).
+  void (*sdc_dot_many)(const std::uint64_t* q, const std::uint8_t* codes, std::size_t stride,
+                       std::size_t bits, std::size_t words, std::size_t n,
+                       std::uint64_t* out) noexcept;
+
+  // Float kernels over `dim` floats; x is row-major n x dim.
+  float (*dot_f32)(const float* a, const float* b, std::size_t dim) noexcept;
+  float (*l2sq_f32)(const float* a, const float* b, std::size_t dim) noexcept;
+  void (*dot_f32_many)(const float* q, const float* x, std::size_t dim, std::size_t n,
+                       float* out) noexcept;
+  void (*l2sq_f32_many)(const float* q, const float* x, std::size_t dim, std::size_t n,
+                        float* out) noexcept;
+};
+
+namespace ref {
+// The plain-loop oracles (bit-by-bit popcount, double accumulators).
+const Kernels& kernels() noexcept;
+}  // namespace ref
+
+// Names of the levels compiled into this build, e.g. {"ref", "sse2", "sse4_2", "avx2"}.
+std::vector<std::string> compiled_levels();
+// Names of the compiled levels this CPU can run.
+std::vector<std::string> available_levels();
+// The kernel table of a level by name, or nullptr if it is not compiled or not available here.
+const Kernels* kernels_for(const std::string& level) noexcept;
+// The active table: BEBR_SIMD if set (an unknown or unavailable level falls back to the best),
+// otherwise the best available level.
+const Kernels& kernels() noexcept;
+// Why the active level was chosen ("best available" or "BEBR_SIMD=...").
+std::string active_reason();
+
+}  // namespace bebr

@@ -1,0 +1,172 @@
+// The raw and center binarizers: recurrent binarization with a per-vector scale.
+#include "bebr/binarize.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "bebr/error.hpp"
+
+namespace bebr {
+namespace {
+
+constexpr int kMaxScaleIterations = 16;
+constexpr std::size_t kModelHeaderBytes = 16;
+
+// Greedy recurrent binarization of one coordinate: plane k takes the sign of the residual and
+// subtracts alpha * 2^-k. Returns the digits, plane 0 as the most significant bit.
+std::uint32_t quantise(double r, double alpha, std::uint32_t bits) noexcept {
+  std::uint32_t n = 0;
+  double step = alpha;
+  for (std::uint32_t k = 0; k < bits; ++k) {
+    const bool plus = r >= 0;  // sign(0) := +1
+    n = 2 * n + (plus ? 1u : 0u);
+    r -= plus ? step : -step;
+    step *= 0.5;
+  }
+  return n;
+}
+
+}  // namespace
+
+Binarizer::Binarizer(CodeShape shape, std::vector<float> mean)
+    : shape_(shape), mean_(std::move(mean)) {
+  double h = 0;
+  for (float m : mean_) h += double{m} * double{m};
+  mean_half_norm2_ = h / 2;
+}
+
+Binarizer Binarizer::raw(std::uint32_t dim, std::uint32_t bits) {
+  if (dim < 1 || dim > kMaxDim)
+    throw Error(Errc::invalid_argument, "dimension must be in 1.." + std::to_string(kMaxDim) +
+                                            ", got " + std::to_string(dim));
+  if (bits < 1 || bits > kMaxBits)
+    throw Error(Errc::invalid_argument, "bits must be in 1..8, got " + std::to_string(bits));
+  return Binarizer(CodeShape{dim, bits, BinarizerKind::raw, 0}, {});
+}
+
+Binarizer Binarizer::center(std::vector<float> mean, std::uint32_t bits) {
+  Binarizer b = raw(static_cast<std::uint32_t>(mean.size()), bits);  // validates dim and bits
+  for (float m : mean)
+    if (!std::isfinite(m)) throw Error(Errc::invalid_argument, "model mean must be finite");
+  b = Binarizer(CodeShape{b.shape_.dim, bits, BinarizerKind::center, 0}, std::move(mean));
+  b.shape_.model_id = fnv1a32(b.serialize());
+  if (b.shape_.model_id == 0) b.shape_.model_id = 1;  // 0 means raw
+  return b;
+}
+
+void Binarizer::encode_body(std::span<const float> x, std::uint8_t* body) const {
+  const std::uint32_t m = shape_.dim, bits = shape_.bits;
+  if (x.size() != m)
+    throw Error(Errc::mismatch, "expected a vector of " + std::to_string(m) + " floats, got " +
+                                    std::to_string(x.size()));
+  const bool centred = shape_.kind == BinarizerKind::center;
+  const double c = double((1u << bits) - 1), s = double(1u << (bits - 1));
+
+  std::vector<double> r(m);
+  double alpha = 0;
+  for (std::uint32_t j = 0; j < m; ++j) {
+    r[j] = double{x[j]} - (centred ? double{mean_[j]} : 0.0);
+    alpha += std::fabs(r[j]);
+  }
+  alpha /= m;
+
+  // Alternate: digits nearest to r / alpha (greedy recurrence), then the least-squares alpha for
+  // those digits. Each step lowers |r - alpha u|^2; stop when the digits settle.
+  std::vector<std::uint8_t> n(m, static_cast<std::uint8_t>(c)), prev(m);
+  for (int it = 0; it < kMaxScaleIterations && alpha > 0; ++it) {
+    for (std::uint32_t j = 0; j < m; ++j) n[j] = static_cast<std::uint8_t>(quantise(r[j], alpha, bits));
+    double num = 0, den = 0;
+    for (std::uint32_t j = 0; j < m; ++j) {
+      const double u = (2.0 * n[j] - c) / s;
+      num += r[j] * u;
+      den += u * u;
+    }
+    alpha = num / den;
+    if (it > 0 && n == prev) break;
+    prev = n;
+  }
+  if (!(alpha > 0)) {  // the zero vector (after centring): every sign is +1, scale 0
+    alpha = 0;
+    std::fill(n.begin(), n.end(), static_cast<std::uint8_t>(c));
+  }
+
+  const float scale = static_cast<float>(alpha);
+  double offset = 0;
+  if (centred) {
+    for (std::uint32_t j = 0; j < m; ++j) offset += double{scale} * ((2.0 * n[j] - c) / s) * mean_[j];
+    offset += mean_half_norm2_;
+  }
+  store_f32(body, scale);
+  store_f32(body + 4, static_cast<float>(offset));
+
+  std::uint8_t* planes = body + kScalarBytes;
+  const std::size_t words = plane_words(m);
+  std::memset(planes, 0, planes_bytes(shape_));
+  for (std::uint32_t k = 0; k < bits; ++k) {
+    for (std::size_t w = 0; w < words; ++w) {
+      std::uint64_t word = 0;
+      for (std::uint32_t b = 0; b < 64 && w * 64 + b < m; ++b)
+        word |= std::uint64_t{(n[w * 64 + b] >> (bits - 1 - k)) & 1u} << b;
+      store_u64(planes + 8 * (k * words + w), word);
+    }
+  }
+}
+
+std::vector<std::uint8_t> Binarizer::encode_blob(std::span<const float> x) const {
+  std::vector<std::uint8_t> blob(blob_bytes(shape_));
+  write_header(shape_, blob.data());
+  encode_body(x, blob.data() + kHeaderBytes);
+  return blob;
+}
+
+std::vector<float> Binarizer::decode(const CodeView& code) const {
+  if (!(code.shape == shape_)) throw Error(Errc::mismatch, "code was made by another binarizer");
+  const std::uint32_t bits = shape_.bits;
+  const double c = double((1u << bits) - 1), s = double(1u << (bits - 1));
+  std::vector<float> v(shape_.dim);
+  for (std::uint32_t j = 0; j < shape_.dim; ++j) {
+    const double u = (2.0 * digit(code.planes, shape_, j) - c) / s;
+    v[j] = static_cast<float>(double{code.scale} * u + (mean_.empty() ? 0.0 : double{mean_[j]}));
+  }
+  return v;
+}
+
+// Model BLOB v1: "BEBM", version 1, kind, bits, reserved 0, dim (u32), reserved u32 0, then
+// the kind's parameters (center: dim float32 of the mean).
+std::vector<std::uint8_t> Binarizer::serialize() const {
+  std::vector<std::uint8_t> blob(kModelHeaderBytes + 4 * mean_.size(), 0);
+  std::memcpy(blob.data(), "BEBM", 4);
+  blob[4] = 1;
+  blob[5] = static_cast<std::uint8_t>(shape_.kind);
+  blob[6] = static_cast<std::uint8_t>(shape_.bits);
+  store_u32(blob.data() + 8, shape_.dim);
+  for (std::size_t j = 0; j < mean_.size(); ++j) store_f32(blob.data() + kModelHeaderBytes + 4 * j, mean_[j]);
+  return blob;
+}
+
+Binarizer Binarizer::parse(std::span<const std::uint8_t> blob) {
+  const auto bad = [](const std::string& why) { throw Error(Errc::corrupt, "corrupt model BLOB: " + why); };
+  if (blob.size() < kModelHeaderBytes || std::memcmp(blob.data(), "BEBM", 4) != 0) bad("bad magic");
+  if (blob[4] != 1) bad("unsupported model format version " + std::to_string(blob[4]));
+  const std::uint32_t bits = blob[6], dim = load_u32(blob.data() + 8);
+  if (blob[5] != static_cast<std::uint8_t>(BinarizerKind::center)) bad("unknown model kind");
+  if (dim < 1 || dim > kMaxDim || bits < 1 || bits > kMaxBits) bad("dim or bits out of range");
+  if (blob.size() != kModelHeaderBytes + 4 * std::size_t{dim}) bad("wrong length");
+  std::vector<float> mean(dim);
+  for (std::uint32_t j = 0; j < dim; ++j) mean[j] = load_f32(blob.data() + kModelHeaderBytes + 4 * j);
+  return center(std::move(mean), bits);
+}
+
+void MeanAccumulator::add(std::span<const float> x) noexcept {
+  for (std::size_t j = 0; j < sum_.size() && j < x.size(); ++j) sum_[j] += x[j];
+  ++rows_;
+}
+
+std::vector<float> MeanAccumulator::mean() const {
+  std::vector<float> m(sum_.size());
+  for (std::size_t j = 0; j < m.size(); ++j) m[j] = rows_ ? static_cast<float>(sum_[j] / double(rows_)) : 0.f;
+  return m;
+}
+
+}  // namespace bebr

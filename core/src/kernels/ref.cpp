@@ -1,0 +1,80 @@
+// bebr::ref: the oracles. Plain loops, a bit-by-bit popcount, double accumulators: written to be
+// obviously right rather than fast. Tests compare every compiled level against these.
+#include <cstring>
+
+#include "bebr/simd.hpp"
+
+namespace bebr::ref {
+namespace {
+
+std::uint64_t word_at(const std::uint8_t* p) noexcept {
+  std::uint64_t w = 0;
+  for (int b = 7; b >= 0; --b) w = (w << 8) | p[b];  // explicit little-endian
+  return w;
+}
+
+unsigned bit_count(std::uint64_t w) noexcept {
+  unsigned n = 0;
+  for (int b = 0; b < 64; ++b) n += (w >> b) & 1u;
+  return n;
+}
+
+void hamming_many(const std::uint64_t* q, const std::uint8_t* codes, std::size_t stride,
+                  std::size_t words, std::size_t n, std::uint32_t* out) noexcept {
+  for (std::size_t i = 0; i < n; ++i) {
+    std::uint64_t d = 0;
+    for (std::size_t w = 0; w < words; ++w) d += bit_count(q[w] ^ word_at(codes + i * stride + 8 * w));
+    out[i] = static_cast<std::uint32_t>(d);
+  }
+}
+
+// Digit by digit: sum_j nq_j * nc_j, with the digits read back from the planes.
+void sdc_dot_many(const std::uint64_t* q, const std::uint8_t* codes, std::size_t stride,
+                  std::size_t bits, std::size_t words, std::size_t n, std::uint64_t* out) noexcept {
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint8_t* c = codes + i * stride;
+    std::uint64_t s = 0;
+    for (std::size_t j = 0; j < words * 64; ++j) {
+      std::uint64_t nq = 0, nc = 0;
+      for (std::size_t k = 0; k < bits; ++k) {
+        nq = 2 * nq + ((q[k * words + j / 64] >> (j % 64)) & 1u);
+        nc = 2 * nc + ((word_at(c + 8 * (k * words + j / 64)) >> (j % 64)) & 1u);
+      }
+      s += nq * nc;
+    }
+    out[i] = s;
+  }
+}
+
+float dot_f32(const float* a, const float* b, std::size_t dim) noexcept {
+  double s = 0;
+  for (std::size_t i = 0; i < dim; ++i) s += double{a[i]} * double{b[i]};
+  return static_cast<float>(s);
+}
+
+float l2sq_f32(const float* a, const float* b, std::size_t dim) noexcept {
+  double s = 0;
+  for (std::size_t i = 0; i < dim; ++i) {
+    const double d = double{a[i]} - double{b[i]};
+    s += d * d;
+  }
+  return static_cast<float>(s);
+}
+
+void dot_f32_many(const float* q, const float* x, std::size_t dim, std::size_t n, float* out) noexcept {
+  for (std::size_t i = 0; i < n; ++i) out[i] = dot_f32(q, x + i * dim, dim);
+}
+
+void l2sq_f32_many(const float* q, const float* x, std::size_t dim, std::size_t n, float* out) noexcept {
+  for (std::size_t i = 0; i < n; ++i) out[i] = l2sq_f32(q, x + i * dim, dim);
+}
+
+}  // namespace
+
+const Kernels& kernels() noexcept {
+  static const Kernels table{"ref", &hamming_many, &sdc_dot_many, &dot_f32, &l2sq_f32,
+                             &dot_f32_many, &l2sq_f32_many};
+  return table;
+}
+
+}  // namespace bebr::ref

@@ -1,0 +1,114 @@
+// Shared pieces of the SQLite glue: the guards that keep C++ exceptions out of SQLite, the
+// readers that turn sqlite3_value arguments into core types with clear errors, and the
+// per-connection state. ext/ holds no numeric loops: it converts and calls core/.
+#pragma once
+
+#include <sqlite3ext.h>
+
+#include <cstdint>
+#include <memory>
+#include <new>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "bebr/binarize.hpp"
+#include "bebr/codes.hpp"
+#include "bebr/distance.hpp"
+#include "bebr/error.hpp"
+
+SQLITE_EXTENSION_INIT3
+
+namespace bebr::ext {
+
+// An error raised by the glue itself; the guard prefixes the function or module name.
+[[noreturn]] inline void fail(const std::string& message) { throw Error(Errc::invalid_argument, message); }
+
+// Runs a scalar function body; any exception becomes the function's error result:
+//   "<fn>: <message>", SQLITE_NOMEM for bad_alloc, "bebr internal error" for anything else.
+template <class F>
+void guard_scalar(sqlite3_context* ctx, const char* fn, F&& body) noexcept {
+  try {
+    body();
+  } catch (const Error& e) {
+    const std::string msg = std::string(fn) + ": " + e.what();
+    sqlite3_result_error(ctx, msg.c_str(), -1);
+    if (e.code() == Errc::interrupted) sqlite3_result_error_code(ctx, SQLITE_INTERRUPT);
+  } catch (const std::bad_alloc&) {
+    sqlite3_result_error_nomem(ctx);
+  } catch (const std::exception& e) {
+    const std::string msg = std::string("bebr internal error in ") + fn + ": " + e.what();
+    sqlite3_result_error(ctx, msg.c_str(), -1);
+  } catch (...) {
+    sqlite3_result_error(ctx, "bebr internal error: unknown exception", -1);
+  }
+}
+
+// Runs a virtual-table method body; errors go to the vtab's zErrMsg and a return code.
+template <class F>
+int guard_vtab(sqlite3_vtab* vtab, const char* module, F&& body) noexcept {
+  const auto set = [&](const std::string& msg) {
+    sqlite3_free(vtab->zErrMsg);
+    vtab->zErrMsg = sqlite3_mprintf("%s", msg.c_str());
+  };
+  try {
+    return body();
+  } catch (const Error& e) {
+    set(std::string(module) + ": " + e.what());
+    return e.code() == Errc::interrupted ? SQLITE_INTERRUPT : SQLITE_ERROR;
+  } catch (const std::bad_alloc&) {
+    return SQLITE_NOMEM;
+  } catch (const std::exception& e) {
+    set(std::string("bebr internal error in ") + module + ": " + e.what());
+    return SQLITE_ERROR;
+  } catch (...) {
+    set("bebr internal error: unknown exception");
+    return SQLITE_ERROR;
+  }
+}
+
+// "integer", "real", "text", "blob" or "null": for messages.
+const char* type_name(sqlite3_value* v) noexcept;
+
+// A float vector argument: a little-endian float32 BLOB or JSON array text, finite, 1..kMaxDim
+// floats. `what` names it in messages ("first argument").
+std::vector<float> vector_arg(sqlite3_value* v, const std::string& what);
+
+// A code BLOB argument (see bebr/codes.hpp); the view points into the value's memory.
+CodeView code_arg(sqlite3_value* v, const std::string& what);
+
+// A metric name argument: cosine, ip or l2.
+Metric metric_arg(sqlite3_value* v, const std::string& what);
+
+// Owned statement handle.
+struct StmtDeleter {
+  void operator()(sqlite3_stmt* s) const noexcept { sqlite3_finalize(s); }
+};
+using Stmt = std::unique_ptr<sqlite3_stmt, StmtDeleter>;
+// Prepares `sql`; throws with SQLite's message on failure.
+Stmt prepare(sqlite3* db, const std::string& sql);
+
+// Per-connection state shared by the functions of one connection.
+struct Connection {
+  // Trained binarizers by model id. Ids are content hashes, so an entry can never go stale.
+  std::unordered_map<std::uint32_t, std::shared_ptr<const Binarizer>> models_by_id;
+};
+
+// Models (ext/models.cpp).
+// The latest version of model `name` in main.bebr_models; throws a clear error if absent.
+std::shared_ptr<const Binarizer> load_model_by_name(sqlite3* db, const std::string& name);
+// The model with this id (cached per connection); throws if absent.
+std::shared_ptr<const Binarizer> load_model_by_id(sqlite3* db, Connection& conn, std::uint32_t id);
+
+// Registration (each returns an SQLite result code).
+int register_functions(sqlite3* db, const std::shared_ptr<Connection>& conn);
+int register_model_functions(sqlite3* db, const std::shared_ptr<Connection>& conn);
+int register_vectors_table(sqlite3* db);
+
+// Registers a scalar function whose user data is a shared Connection.
+int create_function(sqlite3* db, const char* name, int nargs, int flags,
+                    const std::shared_ptr<Connection>& conn,
+                    void (*fn)(sqlite3_context*, int, sqlite3_value**));
+Connection& connection_of(sqlite3_context* ctx) noexcept;
+
+}  // namespace bebr::ext

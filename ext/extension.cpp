@@ -1,0 +1,26 @@
+// The entry point: `.load ./bebr` (or sqlite3_load_extension(db, "./bebr", 0, &err)) calls
+// sqlite3_bebr_init, which registers every bebr SQL function and the bebr_vectors table.
+//
+//   sqlite> .load ./bebr
+//   sqlite> SELECT bebr_version();
+//   0.1.0
+#include "common.hpp"
+
+SQLITE_EXTENSION_INIT1
+
+extern "C" __attribute__((visibility("default"))) int sqlite3_bebr_init(
+    sqlite3* db, char** pzErrMsg, const sqlite3_api_routines* pApi) noexcept {
+  SQLITE_EXTENSION_INIT2(pApi);
+  try {
+    auto conn = std::make_shared<bebr::ext::Connection>();
+    int rc = bebr::ext::register_functions(db, conn);
+    if (rc == SQLITE_OK) rc = bebr::ext::register_model_functions(db, conn);
+    if (rc == SQLITE_OK) rc = bebr::ext::register_vectors_table(db);
+    if (rc != SQLITE_OK && pzErrMsg)
+      *pzErrMsg = sqlite3_mprintf("bebr: could not register functions: %s", sqlite3_errstr(rc));
+    return rc;
+  } catch (...) {
+    if (pzErrMsg) *pzErrMsg = sqlite3_mprintf("bebr: out of memory while loading");
+    return SQLITE_NOMEM;
+  }
+}

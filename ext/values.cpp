@@ -1,0 +1,91 @@
+// sqlite3_value -> core types, with the error messages users see.
+#include <string_view>
+
+#include "bebr/vector.hpp"
+#include "common.hpp"
+
+namespace bebr::ext {
+
+const char* type_name(sqlite3_value* v) noexcept {
+  switch (sqlite3_value_type(v)) {
+    case SQLITE_INTEGER: return "integer";
+    case SQLITE_FLOAT: return "real";
+    case SQLITE_TEXT: return "text";
+    case SQLITE_BLOB: return "blob";
+    default: return "null";
+  }
+}
+
+std::vector<float> vector_arg(sqlite3_value* v, const std::string& what) {
+  std::vector<float> x;
+  const int type = sqlite3_value_type(v);
+  if (type == SQLITE_BLOB) {
+    const auto* p = static_cast<const std::uint8_t*>(sqlite3_value_blob(v));
+    const auto n = static_cast<std::size_t>(sqlite3_value_bytes(v));
+    if (n % 4 != 0)
+      fail(what + " is a BLOB of " + std::to_string(n) +
+           " bytes; expected float32 vector bytes (a multiple of 4)");
+    x = floats_from_blob({p, n});
+  } else if (type == SQLITE_TEXT) {
+    const char* p = reinterpret_cast<const char*>(sqlite3_value_text(v));
+    const auto n = static_cast<std::size_t>(sqlite3_value_bytes(v));
+    try {
+      x = parse_json_vector(std::string_view(p, n));
+    } catch (const Error& e) {
+      fail(what + " " + e.what());
+    }
+  } else {
+    fail(what + " must be a vector; expected a float32 BLOB or JSON array text, got " + type_name(v));
+  }
+  if (x.empty()) fail(what + " is an empty vector; expected at least 1 float");
+  if (x.size() > kMaxDim)
+    fail(what + " has " + std::to_string(x.size()) + " floats; expected at most " + std::to_string(kMaxDim));
+  if (const long bad = first_non_finite(x); bad >= 0)
+    fail(what + " has NaN or Inf at element " + std::to_string(bad) + "; expected finite floats");
+  return x;
+}
+
+CodeView code_arg(sqlite3_value* v, const std::string& what) {
+  if (sqlite3_value_type(v) != SQLITE_BLOB)
+    fail(what + " must be a bebr code; expected a BLOB from bebr_binarize, got " + type_name(v));
+  const auto* p = static_cast<const std::uint8_t*>(sqlite3_value_blob(v));
+  const auto n = static_cast<std::size_t>(sqlite3_value_bytes(v));
+  return parse_code({p, n}, what);
+}
+
+Metric metric_arg(sqlite3_value* v, const std::string& what) {
+  if (sqlite3_value_type(v) != SQLITE_TEXT)
+    fail(what + " must be a metric name; expected 'cosine', 'ip' or 'l2', got " + type_name(v));
+  const std::string name(reinterpret_cast<const char*>(sqlite3_value_text(v)),
+                         static_cast<std::size_t>(sqlite3_value_bytes(v)));
+  if (const auto m = parse_metric(name)) return *m;
+  fail(what + " is an unknown metric '" + name + "'; expected 'cosine', 'ip' or 'l2'");
+}
+
+Stmt prepare(sqlite3* db, const std::string& sql) {
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) != SQLITE_OK) {
+    sqlite3_finalize(s);
+    throw Error(Errc::internal, std::string("SQL error: ") + sqlite3_errmsg(db));
+  }
+  return Stmt(s);
+}
+
+namespace {
+void destroy_holder(void* p) noexcept { delete static_cast<std::shared_ptr<Connection>*>(p); }
+}  // namespace
+
+int create_function(sqlite3* db, const char* name, int nargs, int flags,
+                    const std::shared_ptr<Connection>& conn,
+                    void (*fn)(sqlite3_context*, int, sqlite3_value**)) {
+  // Each registration owns a reference, so SQLite may drop them in any order.
+  auto* holder = new std::shared_ptr<Connection>(conn);
+  return sqlite3_create_function_v2(db, name, nargs, SQLITE_UTF8 | flags, holder, fn, nullptr,
+                                    nullptr, &destroy_holder);
+}
+
+Connection& connection_of(sqlite3_context* ctx) noexcept {
+  return **static_cast<std::shared_ptr<Connection>*>(sqlite3_user_data(ctx));
+}
+
+}  // namespace bebr::ext
