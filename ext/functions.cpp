@@ -36,7 +36,10 @@ void fn_debug(sqlite3_context* ctx, int, sqlite3_value**) noexcept {
   guard_scalar(ctx, "bebr_debug", [&] {
     const auto join = [](const std::vector<std::string>& v) {
       std::string s;
-      for (const auto& x : v) s += (s.empty() ? "" : " ") + x;
+      for (const auto& x : v) {
+        if (!s.empty()) s += ' ';
+        s += x;
+      }
       return s;
     };
     std::string text = std::string("version ") + BEBR_VERSION + "\nsimd compiled: " +

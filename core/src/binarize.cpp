@@ -11,6 +11,9 @@ namespace bebr {
 namespace {
 
 constexpr int kMaxScaleIterations = 16;
+// Step / sigma of the MSE-optimal uniform quantiser with 2^K levels for a unit Gaussian
+// (Max 1960, Table II), K = 1..8.
+constexpr double kGaussianStep[8] = {1.596, 0.9957, 0.5860, 0.3352, 0.1881, 0.1041, 0.0569, 0.0308};
 constexpr std::size_t kModelHeaderBytes = 16;
 
 // Greedy recurrent binarization of one coordinate: plane k takes the sign of the residual and
@@ -63,13 +66,17 @@ void Binarizer::encode_body(std::span<const float> x, std::uint8_t* body) const 
   const bool centred = shape_.kind == BinarizerKind::center;
   const double c = double((1u << bits) - 1), s = double(1u << (bits - 1));
 
-  std::vector<double> r(m);
   double alpha = 0;
+  std::vector<double> r(m);
+  double sq = 0;
   for (std::uint32_t j = 0; j < m; ++j) {
     r[j] = double{x[j]} - (centred ? double{mean_[j]} : 0.0);
-    alpha += std::fabs(r[j]);
+    sq += r[j] * r[j];
   }
-  alpha /= m;
+  // Start from the step of the best uniform quantiser of a Gaussian with the same RMS (level
+  // spacing alpha / 2^(K-2)); the iterations then fit alpha to the actual values. A start
+  // that clips too much (e.g. mean |r| at 6 bits) converges far too slowly.
+  alpha = std::sqrt(sq / m) * kGaussianStep[bits - 1] * std::ldexp(1.0, int(bits) - 2);
 
   // Alternate: digits nearest to r / alpha (greedy recurrence), then the least-squares alpha for
   // those digits. Each step lowers |r - alpha u|^2; stop when the digits settle.

@@ -1,0 +1,151 @@
+// Binarizers and SDC against independent double-precision computations on the decoded
+// reconstructions.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include "bebr/binarize.hpp"
+#include "bebr/distance.hpp"
+#include "bebr/error.hpp"
+#include "testing.hpp"
+
+using namespace bebr;
+
+namespace {
+
+double exact(const std::vector<float>& a, const std::vector<float>& b, Metric m) {
+  double ab = 0, aa = 0, bb = 0, d2 = 0;
+  for (std::size_t j = 0; j < a.size(); ++j) {
+    ab += double{a[j]} * b[j];
+    aa += double{a[j]} * a[j];
+    bb += double{b[j]} * b[j];
+    d2 += (double{a[j]} - b[j]) * (double{a[j]} - b[j]);
+  }
+  switch (m) {
+    case Metric::ip: return -ab;
+    case Metric::l2: return std::sqrt(d2);
+    default: return (aa > 0 && bb > 0) ? 1 - ab / std::sqrt(aa * bb) : 1.0;
+  }
+}
+
+double sq_error(const std::vector<float>& x, const std::vector<float>& v) {
+  double e = 0;
+  for (std::size_t j = 0; j < x.size(); ++j) e += (double{x[j]} - v[j]) * (double{x[j]} - v[j]);
+  return e;
+}
+
+}  // namespace
+
+TEST_CASE("SDC equals the metric of the decoded reconstructions", "[sdc]") {
+  const std::uint64_t seed = 42;
+  std::mt19937_64 rng(seed);
+  INFO("seed " << seed);
+  for (std::uint32_t dim : {1u, 2u, 5u, 63u, 64u, 65u, 100u, 384u, 768u, 1030u}) {
+    std::vector<float> mean = testing::random_vector(rng, dim, 0.5f);
+    for (std::uint32_t bits = 1; bits <= 8; ++bits) {
+      for (bool centred : {false, true}) {
+        const Binarizer bz = centred ? Binarizer::center(mean, bits) : Binarizer::raw(dim, bits);
+        for (int trial = 0; trial < 3; ++trial) {
+          const auto x = testing::random_vector(rng, dim, centred ? 0.5f : 0.f);
+          const auto y = testing::random_vector(rng, dim, centred ? 0.5f : 0.f);
+          const auto ba = bz.encode_blob(x), bb = bz.encode_blob(y);
+          const CodeView a = parse_code(ba, "a"), b = parse_code(bb, "b");
+          const auto va = bz.decode(a), vb = bz.decode(b);
+          INFO("dim " << dim << " bits " << bits << " centred " << centred);
+          // Tolerances: decoded values and the stored scalars are float32, so the inner product
+          // is exact to ~1e-7 of (|a| + |mean|)(|b| + |mean|).
+          const double na = std::sqrt(-exact(va, va, Metric::ip)), nb = std::sqrt(-exact(vb, vb, Metric::ip));
+          const double nm = centred ? std::sqrt(-exact(mean, mean, Metric::ip)) : 0.0;
+          const double tol = 2e-6 * (na + nm) * (nb + nm) + 1e-12;
+          CHECK(sdc_distance(a, b, Metric::cosine) == Approx(exact(va, vb, Metric::cosine)).margin(tol / (na * nb)));
+          CHECK(sdc_distance(a, b, Metric::ip) == Approx(exact(va, vb, Metric::ip)).margin(tol));
+          const double l2 = exact(va, vb, Metric::l2);
+          CHECK(sdc_distance(a, b, Metric::l2) * sdc_distance(a, b, Metric::l2) == Approx(l2 * l2).margin(4 * tol));
+          CHECK(sdc_distance(a, a, Metric::l2) == Approx(0).margin(2e-3 * na + 1e-9));
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("at 1 bit, raw SDC cosine is 2 * Hamming / dim", "[sdc]") {
+  std::mt19937_64 rng(3);
+  for (std::uint32_t dim : {10u, 64u, 777u}) {
+    const Binarizer bz = Binarizer::raw(dim, 1);
+    const auto ba = bz.encode_blob(testing::random_vector(rng, dim));
+    const auto bb = bz.encode_blob(testing::random_vector(rng, dim));
+    const CodeView a = parse_code(ba, "a"), b = parse_code(bb, "b");
+    CHECK(sdc_distance(a, b, Metric::cosine) == Approx(2.0 * double(hamming_distance(a, b)) / dim).margin(1e-12));
+  }
+}
+
+TEST_CASE("reconstruction error shrinks as bits grow", "[binarize]") {
+  std::mt19937_64 rng(11);
+  for (std::uint32_t dim : {64u, 384u, 1024u}) {
+    for (float shift : {0.f, 3.f}) {
+      const auto x = testing::random_vector(rng, dim, shift);
+      std::vector<float> mean(dim, shift);
+      double prev_raw = INFINITY, prev_center = INFINITY;
+      for (std::uint32_t bits = 1; bits <= 8; ++bits) {
+        INFO("dim " << dim << " shift " << shift << " bits " << bits);
+        const Binarizer raw = Binarizer::raw(dim, bits), cen = Binarizer::center(mean, bits);
+        const auto br = raw.encode_blob(x), bc = cen.encode_blob(x);
+        const double er = sq_error(x, raw.decode(parse_code(br, "r")));
+        const double ec = sq_error(x, cen.decode(parse_code(bc, "c")));
+        CHECK(er < prev_raw);
+        CHECK(ec < prev_center);
+        // Each extra plane roughly halves the residual: demand at least a third off.
+        if (bits > 1 && bits < 7) CHECK(ec < 0.67 * prev_center);
+        prev_raw = er;
+        prev_center = ec;
+      }
+    }
+  }
+}
+
+TEST_CASE("center binarizer: model BLOB round trip and id", "[binarize]") {
+  std::mt19937_64 rng(5);
+  const auto mean = testing::random_vector(rng, 33);
+  const Binarizer a = Binarizer::center(mean, 3);
+  const auto blob = a.serialize();
+  const Binarizer b = Binarizer::parse(blob);
+  CHECK(b.serialize() == blob);
+  CHECK(b.shape() == a.shape());
+  CHECK(b.mean() == mean);
+  CHECK(a.shape().model_id != 0);
+  CHECK(Binarizer::center(mean, 4).shape().model_id != a.shape().model_id);
+  auto bad = blob;
+  bad.pop_back();
+  CHECK_THROWS_WITH(Binarizer::parse(bad), Catch::Contains("wrong length"));
+  bad = blob;
+  bad[0] = 'X';
+  CHECK_THROWS_WITH(Binarizer::parse(bad), Catch::Contains("bad magic"));
+}
+
+TEST_CASE("center codes decode to the de-centred reconstruction", "[binarize]") {
+  const std::vector<float> mean = {10, 10, 10, 10};
+  const Binarizer bz = Binarizer::center(mean, 2);
+  // x - mean = [1, -2, 3, 4]: the worked example of docs/format.md, shifted by 10.
+  const auto blob = bz.encode_blob(std::vector<float>{11, 8, 13, 14});
+  const CodeView c = parse_code(blob, "c");
+  CHECK(c.scale == 2.4f);
+  const auto v = bz.decode(c);
+  CHECK(v[0] == Approx(11.2f));
+  CHECK(v[1] == Approx(8.8f));
+  CHECK(v[2] == Approx(13.6f));
+  // offset = <v - mean, mean> + |mean|^2 / 2 = 10 * (1.2 - 1.2 + 3.6 + 3.6) + 200
+  CHECK(c.offset == Approx(272.f));
+}
+
+TEST_CASE("binarizer argument checks", "[binarize]") {
+  CHECK_THROWS_WITH(Binarizer::raw(0, 1), Catch::Contains("dimension"));
+  CHECK_THROWS_WITH(Binarizer::raw(4, 0), Catch::Contains("bits must be in 1..8"));
+  CHECK_THROWS_WITH(Binarizer::raw(4, 9), Catch::Contains("bits must be in 1..8"));
+  CHECK_THROWS_WITH(Binarizer::raw(4, 1).encode_blob(std::vector<float>{1, 2}),
+                    Catch::Contains("expected a vector of 4 floats, got 2"));
+  MeanAccumulator acc(2);
+  acc.add(std::vector<float>{1, 2});
+  acc.add(std::vector<float>{3, -2});
+  CHECK(acc.mean() == std::vector<float>{2, 0});
+  CHECK(acc.rows() == 2);
+}

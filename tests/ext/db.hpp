@@ -1,0 +1,117 @@
+// A database connection with the built extension loaded, for tests that drive bebr through SQL.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace bebr::testing {
+
+class Db {
+ public:
+  explicit Db(const std::string& path = ":memory:", bool load = true) {
+    if (sqlite3_open(path.c_str(), &db_) != SQLITE_OK) throw std::runtime_error("cannot open " + path);
+    if (load) {
+      sqlite3_enable_load_extension(db_, 1);
+      char* err = nullptr;
+      if (sqlite3_load_extension(db_, BEBR_EXTENSION_PATH, "sqlite3_bebr_init", &err) != SQLITE_OK) {
+        std::string msg = err ? err : "?";
+        sqlite3_free(err);
+        throw std::runtime_error("cannot load bebr: " + msg);
+      }
+    }
+  }
+  ~Db() { sqlite3_close(db_); }
+  Db(const Db&) = delete;
+  Db& operator=(const Db&) = delete;
+  sqlite3* get() const { return db_; }
+
+  void exec(const std::string& sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string msg = err ? err : "?";
+      sqlite3_free(err);
+      throw std::runtime_error(msg);
+    }
+  }
+
+  // A statement with bound parameters; step() it yourself.
+  class Stmt {
+   public:
+    Stmt(sqlite3* db, const std::string& sql) : db_(db) {
+      if (sqlite3_prepare_v2(db, sql.c_str(), -1, &s_, nullptr) != SQLITE_OK)
+        throw std::runtime_error(sqlite3_errmsg(db));
+    }
+    ~Stmt() { sqlite3_finalize(s_); }
+    Stmt(const Stmt&) = delete;
+    Stmt& operator=(const Stmt&) = delete;
+    Stmt& bind(int i, const void* data, std::size_t n) {
+      sqlite3_bind_blob64(s_, i, data, n, SQLITE_TRANSIENT);
+      return *this;
+    }
+    Stmt& bind(int i, const std::vector<float>& v) { return bind(i, v.data(), v.size() * 4); }
+    Stmt& bind(int i, const std::vector<std::uint8_t>& v) { return bind(i, v.data(), v.size()); }
+    Stmt& bind(int i, const std::string& t) {
+      sqlite3_bind_text(s_, i, t.c_str(), -1, SQLITE_TRANSIENT);
+      return *this;
+    }
+    Stmt& bind(int i, long long v) {
+      sqlite3_bind_int64(s_, i, v);
+      return *this;
+    }
+    // true: a row; false: done; throws with SQLite's message on error.
+    bool step() {
+      const int rc = sqlite3_step(s_);
+      if (rc == SQLITE_ROW) return true;
+      if (rc == SQLITE_DONE) return false;
+      throw std::runtime_error(sqlite3_errmsg(db_));
+    }
+    void reset() {
+      sqlite3_reset(s_);
+    }
+    sqlite3_stmt* get() const { return s_; }
+    double real(int c) const { return sqlite3_column_double(s_, c); }
+    long long integer(int c) const { return sqlite3_column_int64(s_, c); }
+    std::string text(int c) const {
+      const auto* p = sqlite3_column_text(s_, c);
+      return p ? reinterpret_cast<const char*>(p) : "NULL";
+    }
+    std::vector<std::uint8_t> blob(int c) const {
+      const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(s_, c));
+      return std::vector<std::uint8_t>(p, p + sqlite3_column_bytes(s_, c));
+    }
+    bool is_null(int c) const { return sqlite3_column_type(s_, c) == SQLITE_NULL; }
+
+   private:
+    sqlite3* db_;
+    sqlite3_stmt* s_ = nullptr;
+  };
+
+  Stmt prepare(const std::string& sql) { return Stmt(db_, sql); }
+
+  // The error message a statement fails with, or "" if it succeeds.
+  std::string error_of(const std::string& sql) {
+    try {
+      Stmt s(db_, sql);
+      while (s.step()) {
+      }
+    } catch (const std::runtime_error& e) {
+      return e.what();
+    }
+    return "";
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+inline std::vector<float> floats_of(const std::vector<std::uint8_t>& b) {
+  std::vector<float> v(b.size() / 4);
+  std::memcpy(v.data(), b.data(), v.size() * 4);
+  return v;
+}
+
+}  // namespace bebr::testing

@@ -1,0 +1,67 @@
+// Helpers shared by the tests: seeded random data and the dataset loader.
+#pragma once
+
+#include <cstdint>
+#include <cstdlib>
+#include <fstream>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace bebr::testing {
+
+inline std::vector<float> random_vector(std::mt19937_64& rng, std::size_t dim, float mean = 0.f) {
+  std::normal_distribution<float> g(mean, 1.f);
+  std::vector<float> v(dim);
+  for (auto& x : v) x = g(rng);
+  return v;
+}
+
+inline std::vector<std::uint8_t> random_bytes(std::mt19937_64& rng, std::size_t n) {
+  std::vector<std::uint8_t> b(n);
+  for (auto& x : b) x = static_cast<std::uint8_t>(rng());
+  return b;
+}
+
+template <class T>
+std::optional<std::vector<T>> read_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return std::nullopt;
+  f.seekg(0, std::ios::end);
+  const auto bytes = static_cast<std::size_t>(f.tellg());
+  f.seekg(0);
+  std::vector<T> out(bytes / sizeof(T));
+  f.read(reinterpret_cast<char*>(out.data()), static_cast<std::streamsize>(out.size() * sizeof(T)));
+  return out;
+}
+
+// A dataset of ../shared/data (README there): base, queries, exact cosine ground truth.
+struct Dataset {
+  std::string name;
+  std::size_t dim = 0, n = 0, q = 0;
+  std::vector<float> base, queries;
+  std::vector<std::int32_t> gt;  // q x 100
+};
+
+inline std::string data_dir() {
+  if (const char* env = std::getenv("BEBR_DATA_DIR")) return env;
+#ifdef BEBR_DATA_DIR
+  return BEBR_DATA_DIR;
+#else
+  return "../shared/data";
+#endif
+}
+
+inline std::optional<Dataset> load_dataset(const std::string& name, std::size_t dim) {
+  const std::string dir = data_dir() + "/" + name + "/";
+  auto base = read_file<float>(dir + "base.f32");
+  auto queries = read_file<float>(dir + "queries.f32");
+  auto gt = read_file<std::int32_t>(dir + "gt.i32");
+  if (!base || !queries || !gt) return std::nullopt;
+  Dataset d{name, dim, base->size() / dim, queries->size() / dim, std::move(*base), std::move(*queries),
+            std::move(*gt)};
+  return d;
+}
+
+}  // namespace bebr::testing
