@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# All the tests: install dependencies, build with warnings as errors, run every test (unit,
+# SQL golden files, examples, the demo, recall on ../shared/data when present).
+#   bash scripts/test.sh              # Release build in build/
+#   bash scripts/test.sh --sanitize   # AddressSanitizer + UndefinedBehaviorSanitizer, in build-asan/
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/deps.sh
+if [ "${1:-}" = "--sanitize" ]; then
+  dir=build-asan
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBEBR_WERROR=ON -DBEBR_SANITIZE=ON >/dev/null
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+else
+  dir=build
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release -DBEBR_WERROR=ON >/dev/null
+fi
+cmake --build "$dir" -j"$(nproc)"
+ctest --test-dir "$dir" -j"$(nproc)" --output-on-failure
