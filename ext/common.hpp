@@ -104,6 +104,7 @@ std::shared_ptr<const Binarizer> load_model_by_id(sqlite3* db, Connection& conn,
 int register_functions(sqlite3* db, const std::shared_ptr<Connection>& conn);
 int register_model_functions(sqlite3* db, const std::shared_ptr<Connection>& conn);
 int register_vectors_table(sqlite3* db);
+int register_bebr_table(sqlite3* db);
 
 // Registers a scalar function whose user data is a shared Connection.
 int create_function(sqlite3* db, const char* name, int nargs, int flags,

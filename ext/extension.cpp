@@ -16,6 +16,7 @@ extern "C" __attribute__((visibility("default"))) int sqlite3_bebr_init(
     int rc = bebr::ext::register_functions(db, conn);
     if (rc == SQLITE_OK) rc = bebr::ext::register_model_functions(db, conn);
     if (rc == SQLITE_OK) rc = bebr::ext::register_vectors_table(db);
+    if (rc == SQLITE_OK) rc = bebr::ext::register_bebr_table(db);
     if (rc != SQLITE_OK && pzErrMsg)
       *pzErrMsg = sqlite3_mprintf("bebr: could not register functions: %s", sqlite3_errstr(rc));
     return rc;
