@@ -1,6 +1,7 @@
 // Helpers shared by the tests: seeded random data and the dataset loader.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <fstream>
@@ -16,6 +17,20 @@ inline std::vector<float> random_vector(std::mt19937_64& rng, std::size_t dim, f
   std::vector<float> v(dim);
   for (auto& x : v) x = g(rng);
   return v;
+}
+
+// The oracle metric, in double: "cosine" (1 - cos, 1 if either is zero), "ip" (-<a, b>), "l2".
+inline double exact_distance(const std::vector<float>& a, const std::vector<float>& b, const std::string& metric) {
+  double ab = 0, aa = 0, bb = 0, d2 = 0;
+  for (std::size_t j = 0; j < a.size(); ++j) {
+    ab += double{a[j]} * b[j];
+    aa += double{a[j]} * a[j];
+    bb += double{b[j]} * b[j];
+    d2 += (double{a[j]} - b[j]) * (double{a[j]} - b[j]);
+  }
+  if (metric == "ip") return -ab;
+  if (metric == "l2") return std::sqrt(d2);
+  return (aa > 0 && bb > 0) ? 1 - ab / std::sqrt(aa * bb) : 1.0;
 }
 
 inline std::vector<std::uint8_t> random_bytes(std::mt19937_64& rng, std::size_t n) {

@@ -14,18 +14,7 @@ using namespace bebr;
 namespace {
 
 double exact(const std::vector<float>& a, const std::vector<float>& b, Metric m) {
-  double ab = 0, aa = 0, bb = 0, d2 = 0;
-  for (std::size_t j = 0; j < a.size(); ++j) {
-    ab += double{a[j]} * b[j];
-    aa += double{a[j]} * a[j];
-    bb += double{b[j]} * b[j];
-    d2 += (double{a[j]} - b[j]) * (double{a[j]} - b[j]);
-  }
-  switch (m) {
-    case Metric::ip: return -ab;
-    case Metric::l2: return std::sqrt(d2);
-    default: return (aa > 0 && bb > 0) ? 1 - ab / std::sqrt(aa * bb) : 1.0;
-  }
+  return testing::exact_distance(a, b, metric_name(m));
 }
 
 double sq_error(const std::vector<float>& x, const std::vector<float>& v) {

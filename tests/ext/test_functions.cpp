@@ -11,22 +11,7 @@
 using bebr::testing::Db;
 using bebr::testing::floats_of;
 
-namespace {
-
-double exact(const std::vector<float>& a, const std::vector<float>& b, const std::string& metric) {
-  double ab = 0, aa = 0, bb = 0, d2 = 0;
-  for (std::size_t j = 0; j < a.size(); ++j) {
-    ab += double{a[j]} * b[j];
-    aa += double{a[j]} * a[j];
-    bb += double{b[j]} * b[j];
-    d2 += (double{a[j]} - b[j]) * (double{a[j]} - b[j]);
-  }
-  if (metric == "ip") return -ab;
-  if (metric == "l2") return std::sqrt(d2);
-  return (aa > 0 && bb > 0) ? 1 - ab / std::sqrt(aa * bb) : 1.0;
-}
-
-}  // namespace
+using bebr::testing::exact_distance;
 
 TEST_CASE("bebr_sdc_distance equals the float computation on bebr_decode", "[sql]") {
   Db db;
@@ -53,11 +38,11 @@ TEST_CASE("bebr_sdc_distance equals the float computation on bebr_decode", "[sql
         const auto va = floats_of(s.blob(0)), vb = floats_of(s.blob(1));
         REQUIRE(va.size() == dim);
         INFO("dim " << dim << " bits " << bits << " binarizer " << binarizer);
-        const double na = std::sqrt(-exact(va, va, "ip")), nb = std::sqrt(-exact(vb, vb, "ip"));
-        CHECK(s.real(2) == Approx(exact(va, vb, "cosine")).margin(2e-6));
+        const double na = std::sqrt(-exact_distance(va, va, "ip")), nb = std::sqrt(-exact_distance(vb, vb, "ip"));
+        CHECK(s.real(2) == Approx(exact_distance(va, vb, "cosine")).margin(2e-6));
         CHECK(s.real(5) == s.real(2));
-        CHECK(s.real(3) == Approx(exact(va, vb, "ip")).margin(2e-6 * na * nb));
-        const double l2 = exact(va, vb, "l2");
+        CHECK(s.real(3) == Approx(exact_distance(va, vb, "ip")).margin(2e-6 * na * nb));
+        const double l2 = exact_distance(va, vb, "l2");
         CHECK(s.real(4) * s.real(4) == Approx(l2 * l2).margin(4e-6 * (na * na + nb * nb)));
       }
     }
@@ -80,7 +65,7 @@ TEST_CASE("bebr_distance is the exact float distance", "[sql]") {
     auto s = db.prepare("SELECT bebr_distance(?1, ?2, '" + metric + "')");
     s.bind(1, a).bind(2, b);
     REQUIRE(s.step());
-    CHECK(s.real(0) == Approx(exact(a, b, metric)).epsilon(1e-5).margin(1e-5));
+    CHECK(s.real(0) == Approx(exact_distance(a, b, metric)).epsilon(1e-5).margin(1e-5));
   }
 }
 
