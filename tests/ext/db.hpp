@@ -58,6 +58,10 @@ class Db {
       sqlite3_bind_text(s_, i, t.c_str(), -1, SQLITE_TRANSIENT);
       return *this;
     }
+    Stmt& bind(int i, double v) {
+      sqlite3_bind_double(s_, i, v);
+      return *this;
+    }
     Stmt& bind(int i, long long v) {
       sqlite3_bind_int64(s_, i, v);
       return *this;

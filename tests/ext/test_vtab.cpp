@@ -23,60 +23,146 @@ std::vector<std::pair<long long, double>> rows_of(Db::Stmt& s) {
 
 }  // namespace
 
+namespace {
+
+// The whole table as text, from a full scan: every stored column of every row.
+std::string dump(Db& db, const std::string& table) {
+  auto s = db.prepare("SELECT group_concat(x, '|') FROM (SELECT rowid || ',' || hex(e) || ',' || quote(g) || ',' || "
+                      "quote(tag) || ',' || quote(score) || ',' || quote(flag) || ',' || quote(note) AS x FROM " +
+                      table + " ORDER BY rowid)");
+  s.step();
+  return s.is_null(0) ? "" : s.text(0);
+}
+
+}  // namespace
+
 TEST_CASE("kNN through the virtual table equals brute force over a plain table", "[vtab]") {
   const std::uint64_t seed = 777;
   std::mt19937_64 rng(seed);
   INFO("seed " << seed);
-  for (const int bits : {1, 2, 4}) {
-    for (const std::string metric : {"cosine", "l2"}) {
-      Db db;
-      const int dim = 37;
-      db.exec("CREATE VIRTUAL TABLE v USING bebr(e float[37], bits=" + std::to_string(bits) + ", metric=" + metric +
-              ", store_vectors=1)");
-      db.exec("CREATE TABLE p(rowid INTEGER PRIMARY KEY, e BLOB)");
-      const std::string b = std::to_string(bits);
-      for (int step = 0; step < 300; ++step) {
-        const int op = static_cast<int>(rng() % 10);
-        const long long id = static_cast<long long>(rng() % 120) + 1;
-        const auto x = bebr::testing::random_vector(rng, dim);
-        if (op < 6) {
-          db.prepare("INSERT OR REPLACE INTO v(rowid, e) VALUES (?1, ?2)").bind(1, id).bind(2, x).step();
-          db.prepare("INSERT OR REPLACE INTO p(rowid, e) VALUES (?1, ?2)").bind(1, id).bind(2, x).step();
-        } else if (op < 8) {
-          db.prepare("UPDATE v SET e = ?2 WHERE rowid = ?1").bind(1, id).bind(2, x).step();
-          db.prepare("UPDATE p SET e = ?2 WHERE rowid = ?1").bind(1, id).bind(2, x).step();
-        } else {
-          db.prepare("DELETE FROM v WHERE rowid = ?1").bind(1, id).step();
-          db.prepare("DELETE FROM p WHERE rowid = ?1").bind(1, id).step();
+  struct Setup {
+    int bits;
+    std::string metric;
+    int cache;
+  };
+  const std::vector<std::string> tags{"a", "b", "c"};
+  for (const Setup& setup : {Setup{1, "cosine", 1}, Setup{2, "l2", 0}, Setup{4, "ip", 1}, Setup{2, "cosine", 0},
+                             Setup{1, "l2", 1}}) {
+    const int dim = 37;
+    const std::string b = std::to_string(setup.bits), metric = setup.metric;
+    Db db;
+    db.exec("CREATE VIRTUAL TABLE v USING bebr(e float[37], g integer, tag text, score float, flag boolean, +note text, "
+            "bits=" + b + ", metric=" + metric + ", store_vectors=1, chunk_size=64, cache=" + std::to_string(setup.cache) + ")");
+    db.exec("CREATE TABLE p(rowid INTEGER PRIMARY KEY, e BLOB, g INTEGER, tag TEXT, score REAL, flag INTEGER, note TEXT)");
+    const auto maybe_null = [&](Db::Stmt& s, int i, auto value) {
+      if (rng() % 8 == 0) sqlite3_bind_null(s.get(), i);
+      else s.bind(i, value);
+    };
+    // One random write, applied to both tables.
+    const auto write = [&] {
+      const int op = static_cast<int>(rng() % 12);
+      const long long id = static_cast<long long>(rng() % 200) + 1;
+      const auto x = bebr::testing::random_vector(rng, dim);
+      const long long g = static_cast<long long>(rng() % 5), flag = static_cast<long long>(rng() % 2);
+      const std::string tag = tags[rng() % 3], note = "n" + std::to_string(rng() % 1000);
+      const double score = static_cast<double>(rng() % 1000) / 1000.0;
+      if (op < 6) {
+        for (const std::string t : {"v", "p"}) {
+          auto s = db.prepare("INSERT OR REPLACE INTO " + t + "(rowid, e, g, tag, score, flag, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+          std::mt19937_64 same = rng;  // the same NULLs for both tables
+          std::swap(rng, same);
+          s.bind(1, id).bind(2, x);
+          maybe_null(s, 3, g);
+          maybe_null(s, 4, tag);
+          maybe_null(s, 5, score);
+          maybe_null(s, 6, flag);
+          maybe_null(s, 7, note);
+          s.step();
+          if (t == "v") rng = same;
         }
-        if (step % 10 != 9) continue;
-        auto count = db.prepare("SELECT count(*) FROM p");
-        count.step();
-        const long long n = count.integer(0);
-        const auto q = bebr::testing::random_vector(rng, dim);
-        for (const long long k : {1LL, 5LL, n, n + 3}) {
-          for (const long long rescore : {0LL, 8LL}) {
-            INFO("bits " << bits << " metric " << metric << " step " << step << " k " << k << " rescore " << rescore);
-            auto got = db.prepare("SELECT rowid, distance FROM v WHERE e MATCH ?1 AND k = ?2 AND rescore = ?3");
-            got.bind(1, q).bind(2, k).bind(3, rescore);
-            const std::string sdc = "bebr_sdc_distance(bebr_binarize(?1, " + b + "), bebr_binarize(e, " + b + "), '" + metric + "')";
-            std::string oracle = "SELECT rowid, " + sdc + " AS d FROM p ORDER BY d, rowid LIMIT ?2";
-            if (rescore)
-              oracle = "SELECT rowid, bebr_distance(?1, e, '" + metric + "') AS x FROM (SELECT rowid, e, " + sdc +
-                       " AS d FROM p ORDER BY d, rowid LIMIT max(?2, ?3)) ORDER BY x, rowid LIMIT ?2";
-            auto want = db.prepare(oracle);
-            want.bind(1, q).bind(2, k);
-            if (rescore) want.bind(3, rescore);
-            const auto g = rows_of(got), w = rows_of(want);
-            REQUIRE(g.size() == w.size());
-            for (std::size_t i = 0; i < g.size(); ++i) {
-              CHECK(g[i].first == w[i].first);
-              CHECK(g[i].second == Approx(w[i].second).margin(1e-12));
-            }
+      } else if (op < 7) {
+        for (const std::string t : {"v", "p"}) db.prepare("UPDATE " + t + " SET e = ?2 WHERE rowid = ?1").bind(1, id).bind(2, x).step();
+      } else if (op < 8) {  // metadata only: the code and vector stay
+        for (const std::string t : {"v", "p"})
+          db.prepare("UPDATE " + t + " SET g = ?2, tag = ?3 WHERE rowid = ?1").bind(1, id).bind(2, g).bind(3, tag).step();
+      } else if (op < 9) {  // a new rowid
+        const long long to = static_cast<long long>(rng() % 200) + 1;
+        for (const std::string t : {"v", "p"})
+          db.prepare("UPDATE OR REPLACE " + t + " SET rowid = ?2 WHERE rowid = ?1").bind(1, id).bind(2, to).step();
+      } else if (op < 11) {
+        for (const std::string t : {"v", "p"}) db.prepare("DELETE FROM " + t + " WHERE rowid = ?1").bind(1, id).step();
+      } else {  // a range: empties whole chunks
+        for (const std::string t : {"v", "p"})
+          db.prepare("DELETE FROM " + t + " WHERE rowid BETWEEN ?1 AND ?1 + 40").bind(1, id).step();
+      }
+    };
+    const std::vector<std::string> filters{"", "g = 2", "g != 2", "g < 2", "g <= 2", "g > 1 AND flag = 1",
+                                           "score >= 0.5", "tag IN ('a', 'c')", "tag = 'b' AND g IN (0, 3)",
+                                           "tag < 'b' AND score < 0.7", "rowid = 17", "rowid IN (3, 5, 8, 13, 21, 34, 55, 89, 144)",
+                                           "flag = 0 AND rowid IN (2, 4, 6, 8, 10, 12, 100, 150)"};
+    for (int step = 0; step < 400; ++step) {
+      const int mode = static_cast<int>(rng() % 20);
+      if (mode == 0) {  // a transaction rolled back
+        db.exec("BEGIN");
+        for (int i = 0; i < 5; ++i) write();
+        db.exec("ROLLBACK");
+      } else if (mode == 1) {  // a savepoint rolled back inside a committed transaction
+        db.exec("BEGIN");
+        write();
+        db.exec("SAVEPOINT s");
+        for (int i = 0; i < 4; ++i) write();
+        db.exec("ROLLBACK TO s");
+        write();
+        db.exec("RELEASE s");
+        db.exec("COMMIT");
+      } else if (mode == 2) {  // a statement that fails on its second row changes nothing
+        auto s = db.prepare("INSERT INTO v(rowid, e) VALUES (?1, ?2), (?3, '[1, 2]')");
+        s.bind(1, 1000LL + step).bind(2, bebr::testing::random_vector(rng, dim)).bind(3, 2000LL + step);
+        CHECK_THROWS(s.step());
+      } else if (mode == 3) {
+        db.exec("INSERT INTO v(v) VALUES ('optimize')");
+      } else if (mode == 4) {  // a committed batch
+        db.exec("BEGIN");
+        for (int i = 0; i < 10; ++i) write();
+        db.exec("COMMIT");
+      } else {
+        write();
+      }
+      if (step % 10 != 9) continue;
+      REQUIRE(dump(db, "v") == dump(db, "p"));
+      auto count = db.prepare("SELECT count(*) FROM p");
+      count.step();
+      const long long n = count.integer(0);
+      const auto q = bebr::testing::random_vector(rng, dim);
+      const std::string filter = filters[rng() % filters.size()];
+      const std::string where = filter.empty() ? "" : " AND " + filter;
+      for (const long long k : {1LL, 5LL, n, n + 3}) {
+        for (const long long rescore : {0LL, 8LL}) {
+          INFO("bits " << b << " metric " << metric << " cache " << setup.cache << " step " << step << " k " << k
+                       << " rescore " << rescore << " filter " << filter);
+          auto got = db.prepare("SELECT rowid, distance FROM v WHERE e MATCH ?1 AND k = ?2 AND rescore = ?3" + where);
+          got.bind(1, q).bind(2, k).bind(3, rescore);
+          const std::string sdc = "bebr_sdc_distance(bebr_binarize(?1, " + b + "), bebr_binarize(e, " + b + "), '" + metric + "')";
+          const std::string pw = filter.empty() ? "" : " WHERE " + filter;
+          std::string oracle = "SELECT rowid, " + sdc + " AS d FROM p" + pw + " ORDER BY d, rowid LIMIT ?2";
+          if (rescore)
+            oracle = "SELECT rowid, bebr_distance(?1, e, '" + metric + "') AS x FROM (SELECT rowid, e, " + sdc +
+                     " AS d FROM p" + pw + " ORDER BY d, rowid LIMIT max(?2, ?3)) ORDER BY x, rowid LIMIT ?2";
+          auto want = db.prepare(oracle);
+          want.bind(1, q).bind(2, k);
+          if (rescore) want.bind(3, rescore);
+          const auto g = rows_of(got), w = rows_of(want);
+          REQUIRE(g.size() == w.size());
+          for (std::size_t i = 0; i < g.size(); ++i) {
+            CHECK(g[i].first == w[i].first);
+            CHECK(g[i].second == Approx(w[i].second).margin(1e-12));
           }
         }
       }
     }
+    auto ic = db.prepare("PRAGMA integrity_check");
+    REQUIRE(ic.step());
+    CHECK(ic.text(0) == "ok");
   }
 }
 

@@ -1,0 +1,730 @@
+// Shadow tables, chunk directory and resident cache of a bebr virtual table.
+#include "table_store.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+
+namespace bebr::ext {
+namespace {
+
+// Cached statements of a Store.
+enum Stmts { kDataVersion, kFind, kInsertRowid, kInsertVector, kInsertAux, kDeleteRowid, kDeleteVector, kDeleteAux,
+             kReadRow, kReadVector, kMove, kStmtCount };
+
+// An incremental-I/O handle on the data BLOB of <name>_chunks rows, closed when it goes out of
+// scope: an open handle counts as a running statement and would hold the transaction open.
+class ChunkBlob {
+ public:
+  ChunkBlob(sqlite3* db, const std::string& schema, const std::string& name, bool write)
+      : db_(db), schema_(schema), table_(name + "_chunks"), write_(write) {}
+  ~ChunkBlob() { sqlite3_blob_close(h_); }
+  ChunkBlob(const ChunkBlob&) = delete;
+  ChunkBlob& operator=(const ChunkBlob&) = delete;
+
+  void seek(std::int64_t row) {
+    if (h_ && row == row_) return;
+    const int rc = h_ ? sqlite3_blob_reopen(h_, row)
+                      : sqlite3_blob_open(db_, schema_.c_str(), table_.c_str(), "data", row, write_, &h_);
+    if (rc != SQLITE_OK) {
+      const std::string msg = sqlite3_errmsg(db_);
+      sqlite3_blob_close(h_);
+      h_ = nullptr;
+      throw Error(Errc::corrupt, "cannot open chunk " + std::to_string(row) + " of " + table_ + ": " + msg);
+    }
+    row_ = row;
+  }
+  std::size_t bytes() const { return static_cast<std::size_t>(sqlite3_blob_bytes(h_)); }
+  void read(void* out, std::size_t n, std::size_t offset) {
+    check(sqlite3_blob_read(h_, out, static_cast<int>(n), static_cast<int>(offset)), "read");
+  }
+  void write(const void* in, std::size_t n, std::size_t offset) {
+    check(sqlite3_blob_write(h_, in, static_cast<int>(n), static_cast<int>(offset)), "write");
+  }
+
+ private:
+  void check(int rc, const char* what) {
+    if (rc != SQLITE_OK)
+      fail(std::string("cannot ") + what + " chunk " + std::to_string(row_) + " of " + table_ + ": " + sqlite3_errstr(rc));
+  }
+  sqlite3* db_;
+  std::string schema_, table_;
+  bool write_;
+  sqlite3_blob* h_ = nullptr;
+  std::int64_t row_ = 0;
+};
+
+// Resets a cached statement when the scope ends.
+struct Reset {
+  sqlite3_stmt* s;
+  ~Reset() {
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+  }
+};
+
+void exec(sqlite3* db, const std::string& sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : sqlite3_errmsg(db);
+    sqlite3_free(err);
+    fail(msg);
+  }
+}
+
+void step_done(sqlite3* db, sqlite3_stmt* s) {
+  if (sqlite3_step(s) != SQLITE_DONE) fail(sqlite3_errmsg(db));
+}
+
+// ", m0, m1, ...": shadow columns are declared without a type, so they have no affinity and
+// keep values exactly as given.
+std::string column_list(const char* prefix, std::size_t n) {
+  std::string out;
+  for (std::size_t i = 0; i < n; ++i) out += ", " + (prefix + std::to_string(i));
+  return out;
+}
+
+std::string placeholders(std::size_t first, std::size_t n) {
+  std::string out;
+  for (std::size_t i = 0; i < n; ++i) out += ", ?" + std::to_string(first + i);
+  return out;
+}
+
+[[noreturn]] void corrupt(const std::string& table, const std::string& what) {
+  throw Error(Errc::corrupt, "the " + table + " shadow table is corrupt: " + what);
+}
+
+unsigned popcount(const std::vector<std::uint64_t>& words) {
+  unsigned n = 0;
+  for (std::uint64_t w : words) n += static_cast<unsigned>(__builtin_popcountll(w));
+  return n;
+}
+
+bool test_bit(const std::vector<std::uint64_t>& v, std::uint32_t i) { return (v[i / 64] >> (i % 64)) & 1; }
+
+}  // namespace
+
+// ---- Value ------------------------------------------------------------------------------------
+
+Value Value::copy(sqlite3_value* v) {
+  Value out;
+  switch (sqlite3_value_type(v)) {
+    case SQLITE_INTEGER: out.kind = integer; out.i = sqlite3_value_int64(v); break;
+    case SQLITE_FLOAT: out.kind = real; out.r = sqlite3_value_double(v); break;
+    case SQLITE_TEXT:
+      out.kind = text;
+      out.s.assign(reinterpret_cast<const char*>(sqlite3_value_text(v)), static_cast<std::size_t>(sqlite3_value_bytes(v)));
+      break;
+    case SQLITE_BLOB:
+      out.kind = blob;
+      if (sqlite3_value_bytes(v) > 0)
+        out.s.assign(static_cast<const char*>(sqlite3_value_blob(v)), static_cast<std::size_t>(sqlite3_value_bytes(v)));
+      break;
+    default: break;
+  }
+  return out;
+}
+
+Value Value::copy_column(sqlite3_stmt* s, int col) { return copy(sqlite3_column_value(s, col)); }
+
+void Value::bind(sqlite3_stmt* st, int index) const {
+  switch (kind) {
+    case null: sqlite3_bind_null(st, index); break;
+    case integer: sqlite3_bind_int64(st, index, i); break;
+    case real: sqlite3_bind_double(st, index, r); break;
+    case text: sqlite3_bind_text64(st, index, s.data(), s.size(), SQLITE_TRANSIENT, SQLITE_UTF8); break;
+    case blob: sqlite3_bind_blob64(st, index, s.data(), s.size(), SQLITE_TRANSIENT); break;
+  }
+}
+
+void Value::result(sqlite3_context* ctx) const {
+  switch (kind) {
+    case null: sqlite3_result_null(ctx); break;
+    case integer: sqlite3_result_int64(ctx, i); break;
+    case real: sqlite3_result_double(ctx, r); break;
+    case text: sqlite3_result_text64(ctx, s.data(), s.size(), SQLITE_TRANSIENT, SQLITE_UTF8); break;
+    case blob: sqlite3_result_blob64(ctx, s.data(), s.size(), SQLITE_TRANSIENT); break;
+  }
+}
+
+const char* column_type_name(ColumnType t) noexcept {
+  switch (t) {
+    case ColumnType::integer: return "integer";
+    case ColumnType::real: return "float";
+    case ColumnType::text: return "text";
+    case ColumnType::boolean: return "boolean";
+    case ColumnType::any: return "any";
+  }
+  return "?";
+}
+
+AlignedBytes::AlignedBytes(std::size_t n) {
+  const std::size_t size = (std::max<std::size_t>(n, 1) + 63) / 64 * 64;
+  auto* p = static_cast<std::uint8_t*>(std::aligned_alloc(64, size));
+  if (!p) throw std::bad_alloc();
+  p_.reset(p);
+}
+void AlignedBytes::Free::operator()(std::uint8_t* p) const noexcept { std::free(p); }
+
+// ---- Store ------------------------------------------------------------------------------------
+
+const char* const Store::kShadowSuffixes[] = {"info", "chunks", "rowids", "vectors", "auxiliary", nullptr};
+
+Store::Store(sqlite3* db, std::string schema, std::string name, TableConfig cfg, std::shared_ptr<const Binarizer> binarizer)
+    : db_(db), schema_(std::move(schema)), name_(std::move(name)), cfg_(std::move(cfg)),
+      binarizer_(std::move(binarizer)), planes_bytes_(planes_bytes(binarizer_->shape())) {
+  const std::size_t C = cfg_.chunk_size;
+  validity_bytes_ = C / 8;
+  rowids_offset_ = validity_bytes_;
+  planes_offset_ = rowids_offset_ + 8 * C;
+  scalars_offset_ = planes_offset_ + C * planes_bytes_;
+  data_bytes_ = scalars_offset_ + C * kScalarBytes;
+  stmts_.resize(kStmtCount);
+}
+
+std::string Store::shadow(const char* suffix) const {
+  char* s = sqlite3_mprintf("\"%w\".\"%w_%s\"", schema_.c_str(), name_.c_str(), suffix);
+  std::string out(s);
+  sqlite3_free(s);
+  return out;
+}
+
+sqlite3_stmt* Store::cached(int which, const std::string& sql) {
+  if (!stmts_[which]) stmts_[which] = prepare(db_, sql);
+  return stmts_[which].get();
+}
+
+void Store::create() {
+  const std::size_t nm = cfg_.metadata.size(), na = cfg_.auxiliary.size();
+  exec(db_, "CREATE TABLE " + shadow("info") + "(key TEXT PRIMARY KEY, value) WITHOUT ROWID");
+  exec(db_, "CREATE TABLE " + shadow("chunks") + "(chunk_id INTEGER PRIMARY KEY, data BLOB NOT NULL)");
+  exec(db_, "CREATE TABLE " + shadow("rowids") + "(rowid INTEGER PRIMARY KEY, chunk_id INTEGER NOT NULL, "
+                                                 "slot INTEGER NOT NULL" + column_list("m", nm) + ")");
+  if (cfg_.store_vectors)
+    exec(db_, "CREATE TABLE " + shadow("vectors") + "(rowid INTEGER PRIMARY KEY, vector BLOB NOT NULL)");
+  if (na) exec(db_, "CREATE TABLE " + shadow("auxiliary") + "(rowid INTEGER PRIMARY KEY" + column_list("a", na) + ")");
+  Stmt s = prepare(db_, "INSERT INTO " + shadow("info") + "(key, value) VALUES (?1, ?2)");
+  const auto put = [&](const std::string& k, const std::string& v) {
+    sqlite3_bind_text(s.get(), 1, k.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s.get(), 2, v.c_str(), -1, SQLITE_TRANSIENT);
+    step_done(db_, s.get());
+    sqlite3_reset(s.get());
+  };
+  put("format", "2");
+  put("column", cfg_.column);
+  put("dim", std::to_string(cfg_.dim));
+  put("bits", std::to_string(cfg_.bits));
+  put("metric", metric_name(cfg_.metric));
+  put("store_vectors", cfg_.store_vectors ? "1" : "0");
+  put("chunk_size", std::to_string(cfg_.chunk_size));
+  put("cache", cfg_.cache ? "1" : "0");
+  put("model_name", cfg_.model_name);
+  for (std::size_t i = 0; i < nm; ++i)
+    put("metadata." + std::to_string(i), std::string(column_type_name(cfg_.metadata[i].type)) + " " + cfg_.metadata[i].name);
+  for (std::size_t i = 0; i < na; ++i)
+    put("auxiliary." + std::to_string(i), std::string(column_type_name(cfg_.auxiliary[i].type)) + " " + cfg_.auxiliary[i].name);
+  sqlite3_bind_text(s.get(), 1, "model", -1, SQLITE_STATIC);
+  sqlite3_bind_blob64(s.get(), 2, cfg_.model.data(), cfg_.model.size(), SQLITE_TRANSIENT);
+  step_done(db_, s.get());
+}
+
+TableConfig Store::read_config(sqlite3* db, const std::string& schema, const std::string& name) {
+  TableConfig c;
+  char* sql = sqlite3_mprintf("SELECT key, value FROM \"%w\".\"%w_info\"", schema.c_str(), name.c_str());
+  const std::string q(sql);
+  sqlite3_free(sql);
+  Stmt s = prepare(db, q);
+  const std::string table = name + "_info";
+  std::map<std::size_t, ColumnDef> meta, aux;
+  const auto column = [&](const std::string& v) {
+    const auto sp = v.find(' ');
+    if (sp == std::string::npos) corrupt(table, "bad column entry '" + v + "'");
+    ColumnDef d;
+    d.name = v.substr(sp + 1);
+    const std::string type = v.substr(0, sp);
+    if (type == "integer") d.type = ColumnType::integer;
+    else if (type == "float") d.type = ColumnType::real;
+    else if (type == "text") d.type = ColumnType::text;
+    else if (type == "boolean") d.type = ColumnType::boolean;
+    else if (type == "any") d.type = ColumnType::any;
+    else corrupt(table, "unknown column type '" + type + "'");
+    return d;
+  };
+  const auto number = [&](const std::string& key, const std::string& v) {
+    char* end = nullptr;
+    const unsigned long n = std::strtoul(v.c_str(), &end, 10);
+    if (v.empty() || *end) corrupt(table, key + " is '" + v + "'");
+    return static_cast<std::uint32_t>(n);
+  };
+  std::string format;
+  while (sqlite3_step(s.get()) == SQLITE_ROW) {
+    const std::string key = reinterpret_cast<const char*>(sqlite3_column_text(s.get(), 0));
+    const char* v = reinterpret_cast<const char*>(sqlite3_column_text(s.get(), 1));
+    const std::string value = v ? v : "";
+    if (key == "format") format = value;
+    else if (key == "column") c.column = value;
+    else if (key == "dim") c.dim = number(key, value);
+    else if (key == "bits") c.bits = number(key, value);
+    else if (key == "metric") {
+      const auto m = parse_metric(value);
+      if (!m) corrupt(table, "unknown metric '" + value + "'");
+      c.metric = *m;
+    } else if (key == "store_vectors") c.store_vectors = value == "1";
+    else if (key == "chunk_size") c.chunk_size = number(key, value);
+    else if (key == "cache") c.cache = value == "1";
+    else if (key == "model_name") c.model_name = value;
+    else if (key.rfind("metadata.", 0) == 0) meta[number(key, key.substr(9))] = column(value);
+    else if (key.rfind("auxiliary.", 0) == 0) aux[number(key, key.substr(10))] = column(value);
+    else if (key == "model") {
+      const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(s.get(), 1));
+      c.model.assign(p, p + sqlite3_column_bytes(s.get(), 1));
+    }
+  }
+  if (format != "2")
+    throw Error(Errc::corrupt, "table " + name + " was created by another version of bebr (storage format '" + format +
+                                   "'; this build reads format 2)");
+  if (c.dim < 1 || c.dim > kMaxDim || c.bits < 1 || c.bits > kMaxBits || c.chunk_size < 64 || c.chunk_size % 64)
+    corrupt(table, "bad dim, bits or chunk_size");
+  for (auto& [i, d] : meta) c.metadata.push_back(d);
+  for (auto& [i, d] : aux) c.auxiliary.push_back(d);
+  return c;
+}
+
+void Store::drop() {
+  forget();
+  stmts_.clear();
+  stmts_.resize(kStmtCount);
+  for (const char* const* s = kShadowSuffixes; *s; ++s) exec(db_, "DROP TABLE IF EXISTS " + shadow(*s));
+}
+
+void Store::rename(const std::string& new_name) {
+  flush();
+  stmts_.clear();
+  stmts_.resize(kStmtCount);
+  for (const char* const* s = kShadowSuffixes; *s; ++s) {
+    char* check = sqlite3_mprintf("SELECT 1 FROM \"%w\".sqlite_master WHERE type = 'table' AND name = '%q_%q'",
+                                  schema_.c_str(), name_.c_str(), *s);
+    Stmt exists = prepare(db_, check);
+    sqlite3_free(check);
+    if (sqlite3_step(exists.get()) != SQLITE_ROW) continue;
+    exists.reset();
+    char* sql = sqlite3_mprintf("ALTER TABLE \"%w\".\"%w_%s\" RENAME TO \"%w_%s\"", schema_.c_str(), name_.c_str(), *s,
+                                new_name.c_str(), *s);
+    const std::string q(sql);
+    sqlite3_free(sql);
+    exec(db_, q);
+  }
+  name_ = new_name;
+}
+
+void Store::forget() noexcept {
+  pending_.clear();
+  loaded_ = codes_ = metadata_ = false;
+  chunks_.clear();
+  open_.clear();
+  rows_ = 0;
+  data_version_ = -1;
+}
+
+void Store::flush() {
+  if (pending_.empty()) return;
+  ChunkBlob blob(db_, schema_, name_, true);
+  std::vector<std::uint8_t> buf;
+  for (auto& [id, patch] : pending_) {
+    const Chunk& c = chunks_.at(id);
+    blob.seek(id);
+    buf.resize(validity_bytes_);
+    for (std::size_t w = 0; w < c.valid.size(); ++w) store_u64(buf.data() + 8 * w, c.valid[w]);
+    blob.write(buf.data(), validity_bytes_, 0);
+    // Runs of consecutive slots go out as three writes each (rowids, planes, scalars).
+    for (auto it = patch.slots.begin(); it != patch.slots.end();) {
+      const std::uint32_t first = it->first;
+      auto end = it;
+      std::uint32_t n = 0;
+      while (end != patch.slots.end() && end->first == first + n) ++end, ++n;
+      std::vector<std::uint8_t> rowids(8 * n), planes(n * planes_bytes_), scalars(n * kScalarBytes);
+      std::uint32_t i = 0;
+      for (; it != end; ++it, ++i) {
+        store_u64(rowids.data() + 8 * i, static_cast<std::uint64_t>(it->second.first));
+        const std::uint8_t* body = it->second.second.data();
+        std::memcpy(scalars.data() + i * kScalarBytes, body, kScalarBytes);
+        std::memcpy(planes.data() + i * planes_bytes_, body + kScalarBytes, planes_bytes_);
+      }
+      blob.write(rowids.data(), rowids.size(), rowids_offset_ + 8 * first);
+      blob.write(planes.data(), planes.size(), planes_offset_ + first * planes_bytes_);
+      blob.write(scalars.data(), scalars.size(), scalars_offset_ + first * kScalarBytes);
+    }
+  }
+  pending_.clear();
+}
+
+void Store::sync() {
+  char* sql = sqlite3_mprintf("PRAGMA \"%w\".data_version", schema_.c_str());
+  const std::string q(sql);
+  sqlite3_free(sql);
+  sqlite3_stmt* s = cached(kDataVersion, q);
+  Reset r{s};
+  if (sqlite3_step(s) != SQLITE_ROW) fail(sqlite3_errmsg(db_));
+  const std::int64_t v = sqlite3_column_int64(s, 0);
+  if (loaded_ && v == data_version_) return;
+  forget();
+  data_version_ = v;  // read before the data, so a commit in between forces another reload
+  load_directory();
+}
+
+void Store::load_directory() {
+  Stmt s = prepare(db_, "SELECT chunk_id FROM " + shadow("chunks") + " ORDER BY chunk_id");
+  ChunkBlob blob(db_, schema_, name_, false);
+  std::vector<std::uint8_t> bytes(validity_bytes_);
+  int rc;
+  while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+    Chunk c;
+    c.id = sqlite3_column_int64(s.get(), 0);
+    blob.seek(c.id);
+    if (blob.bytes() != data_bytes_)
+      corrupt(name_ + "_chunks", "chunk " + std::to_string(c.id) + " has " + std::to_string(blob.bytes()) +
+                                     " bytes; expected " + std::to_string(data_bytes_));
+    blob.read(bytes.data(), validity_bytes_, 0);
+    c.valid.resize(cfg_.chunk_size / 64);
+    for (std::size_t w = 0; w < c.valid.size(); ++w) c.valid[w] = load_u64(bytes.data() + 8 * w);
+    c.count = popcount(c.valid);
+    rows_ += c.count;
+    if (c.count < cfg_.chunk_size) open_.insert(c.id);
+    chunks_.emplace(c.id, std::move(c));
+  }
+  if (rc != SQLITE_DONE) fail(sqlite3_errmsg(db_));
+  loaded_ = true;
+}
+
+namespace {
+// The data BLOB of the current row of `s` (column 1), checked for size.
+const std::uint8_t* chunk_data(sqlite3_stmt* s, std::size_t bytes, const std::string& table) {
+  if (static_cast<std::size_t>(sqlite3_column_bytes(s, 1)) != bytes)
+    corrupt(table, "chunk " + std::to_string(sqlite3_column_int64(s, 0)) + " has the wrong size");
+  return static_cast<const std::uint8_t*>(sqlite3_column_blob(s, 1));
+}
+}  // namespace
+
+void Store::load_codes() {
+  flush();
+  const std::size_t C = cfg_.chunk_size;
+  Stmt s = prepare(db_, "SELECT chunk_id, data FROM " + shadow("chunks") + " ORDER BY chunk_id");
+  int rc;
+  while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+    auto it = chunks_.find(sqlite3_column_int64(s.get(), 0));
+    if (it == chunks_.end()) corrupt(name_ + "_chunks", "a chunk appeared during a read");
+    Chunk& c = it->second;
+    const std::uint8_t* p = chunk_data(s.get(), data_bytes_, name_ + "_chunks");
+    c.rowids.resize(C);
+    for (std::size_t i = 0; i < C; ++i) c.rowids[i] = static_cast<std::int64_t>(load_u64(p + rowids_offset_ + 8 * i));
+    c.planes = AlignedBytes(C * planes_bytes_);
+    std::memcpy(c.planes.data(), p + planes_offset_, C * planes_bytes_);
+    c.scale.resize(C);
+    c.offset.resize(C);
+    for (std::size_t i = 0; i < C; ++i) {
+      c.scale[i] = load_f32(p + scalars_offset_ + 8 * i);
+      c.offset[i] = load_f32(p + scalars_offset_ + 8 * i + 4);
+    }
+    c.digit_sum.resize(C);
+    c.self_dot.resize(C);
+    block_stats(binarizer_->shape(), c.planes.data(), planes_bytes_, C, c.digit_sum.data(), c.self_dot.data());
+    c.resident = true;
+  }
+  if (rc != SQLITE_DONE) fail(sqlite3_errmsg(db_));
+  codes_ = true;
+}
+
+void Store::load_metadata() {
+  const std::size_t nm = cfg_.metadata.size();
+  for (auto& [id, c] : chunks_) c.meta.assign(nm, std::vector<Value>(cfg_.chunk_size));
+  if (nm) {
+    Stmt s = prepare(db_, "SELECT chunk_id, slot" + column_list("m", nm) + " FROM " + shadow("rowids"));
+    int rc;
+    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+      auto it = chunks_.find(sqlite3_column_int64(s.get(), 0));
+      const sqlite3_int64 slot = sqlite3_column_int64(s.get(), 1);
+      if (it == chunks_.end() || slot < 0 || slot >= cfg_.chunk_size)
+        corrupt(name_ + "_rowids", "a row points to a missing chunk or slot");
+      for (std::size_t j = 0; j < nm; ++j)
+        it->second.meta[j][static_cast<std::size_t>(slot)] = Value::copy_column(s.get(), static_cast<int>(2 + j));
+    }
+    if (rc != SQLITE_DONE) fail(sqlite3_errmsg(db_));
+  }
+  metadata_ = true;
+}
+
+std::size_t Store::rows() {
+  sync();
+  return rows_;
+}
+
+std::optional<Location> Store::find(std::int64_t rowid) {
+  sqlite3_stmt* s = cached(kFind, "SELECT chunk_id, slot FROM " + shadow("rowids") + " WHERE rowid = ?1");
+  Reset r{s};
+  sqlite3_bind_int64(s, 1, rowid);
+  const int rc = sqlite3_step(s);
+  if (rc == SQLITE_DONE) return std::nullopt;
+  if (rc != SQLITE_ROW) fail(sqlite3_errmsg(db_));
+  const sqlite3_int64 slot = sqlite3_column_int64(s, 1);
+  if (slot < 0 || slot >= cfg_.chunk_size) corrupt(name_ + "_rowids", "row " + std::to_string(rowid) + " has slot " + std::to_string(slot));
+  return Location{sqlite3_column_int64(s, 0), static_cast<std::uint32_t>(slot)};
+}
+
+void Store::read_slot(std::int64_t chunk, std::uint32_t slot, std::int64_t* rowid, std::uint8_t* body) {
+  flush();
+  ChunkBlob blob(db_, schema_, name_, false);
+  blob.seek(chunk);
+  if (blob.bytes() != data_bytes_) corrupt(name_ + "_chunks", "chunk " + std::to_string(chunk) + " has the wrong size");
+  std::uint8_t r[8];
+  blob.read(r, 8, rowids_offset_ + 8 * slot);
+  *rowid = static_cast<std::int64_t>(load_u64(r));
+  blob.read(body, kScalarBytes, scalars_offset_ + slot * kScalarBytes);
+  blob.read(body + kScalarBytes, planes_bytes_, planes_offset_ + slot * planes_bytes_);
+}
+
+RowData Store::read_row(std::int64_t rowid, const Location& at) {
+  RowData row;
+  row.body.resize(kScalarBytes + planes_bytes_);
+  std::int64_t stored = 0;
+  read_slot(at.chunk, at.slot, &stored, row.body.data());
+  if (stored != rowid) corrupt(name_ + "_chunks", "slot " + std::to_string(at.slot) + " of chunk " +
+                                                      std::to_string(at.chunk) + " does not hold row " + std::to_string(rowid));
+  const std::size_t nm = cfg_.metadata.size(), na = cfg_.auxiliary.size();
+  std::string sql = "SELECT NULL" + column_list("r.m", nm) + column_list("x.a", na) + " FROM " +
+                    shadow("rowids") + " r";
+  if (na) sql += " LEFT JOIN " + shadow("auxiliary") + " x ON x.rowid = r.rowid";
+  sql += " WHERE r.rowid = ?1";
+  sqlite3_stmt* s = cached(kReadRow, sql);
+  {
+    Reset r{s};
+    sqlite3_bind_int64(s, 1, rowid);
+    if (sqlite3_step(s) != SQLITE_ROW) corrupt(name_ + "_rowids", "row " + std::to_string(rowid) + " vanished");
+    for (std::size_t j = 0; j < nm; ++j) row.meta.push_back(Value::copy_column(s, static_cast<int>(1 + j)));
+    for (std::size_t j = 0; j < na; ++j) row.aux.push_back(Value::copy_column(s, static_cast<int>(1 + nm + j)));
+  }
+  if (cfg_.store_vectors) {
+    sqlite3_stmt* v = cached(kReadVector, "SELECT vector FROM " + shadow("vectors") + " WHERE rowid = ?1");
+    Reset r{v};
+    sqlite3_bind_int64(v, 1, rowid);
+    if (sqlite3_step(v) != SQLITE_ROW) corrupt(name_ + "_vectors", "the vector of row " + std::to_string(rowid) + " is missing");
+    const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(v, 0));
+    row.vector.assign(p, p + sqlite3_column_bytes(v, 0));
+  }
+  return row;
+}
+
+void Store::scan(bool metadata, const std::function<void(const ChunkView&)>& visit) {
+  sync();
+  if (metadata && !metadata_) load_metadata();
+  const std::size_t C = cfg_.chunk_size;
+  if (cfg_.cache) {
+    if (!codes_) load_codes();
+    for (const auto& [id, c] : chunks_) {
+      visit(ChunkView{c, c.rowids.data(),
+                      CodeBlock{c.planes.data(), planes_bytes_, c.scale.data(), c.offset.data(), c.digit_sum.data(),
+                                c.self_dot.data(), C}});
+    }
+    return;
+  }
+  // No cache: read each chunk, one row per chunk, into scratch buffers.
+  flush();
+  std::vector<std::int64_t> rowids(C);
+  AlignedBytes planes(C * planes_bytes_);
+  std::vector<float> scale(C), offset(C);
+  std::vector<std::uint32_t> dsum(C), sdot(C);
+  Stmt s = prepare(db_, "SELECT chunk_id, data FROM " + shadow("chunks") + " ORDER BY chunk_id");
+  int rc;
+  while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+    const auto it = chunks_.find(sqlite3_column_int64(s.get(), 0));
+    if (it == chunks_.end()) corrupt(name_ + "_chunks", "a chunk appeared during a read");
+    const std::uint8_t* p = chunk_data(s.get(), data_bytes_, name_ + "_chunks");
+    for (std::size_t i = 0; i < C; ++i) rowids[i] = static_cast<std::int64_t>(load_u64(p + rowids_offset_ + 8 * i));
+    std::memcpy(planes.data(), p + planes_offset_, C * planes_bytes_);
+    for (std::size_t i = 0; i < C; ++i) {
+      scale[i] = load_f32(p + scalars_offset_ + 8 * i);
+      offset[i] = load_f32(p + scalars_offset_ + 8 * i + 4);
+    }
+    block_stats(binarizer_->shape(), planes.data(), planes_bytes_, C, dsum.data(), sdot.data());
+    visit(ChunkView{it->second, rowids.data(),
+                    CodeBlock{planes.data(), planes_bytes_, scale.data(), offset.data(), dsum.data(), sdot.data(), C}});
+  }
+  if (rc != SQLITE_DONE) fail(sqlite3_errmsg(db_));
+}
+
+Location Store::allocate() {
+  if (open_.empty()) {
+    const std::size_t C = cfg_.chunk_size;
+    Stmt s = prepare(db_, "INSERT INTO " + shadow("chunks") + "(data) VALUES (zeroblob(?1))");
+    sqlite3_bind_int64(s.get(), 1, static_cast<sqlite3_int64>(data_bytes_));
+    step_done(db_, s.get());
+    Chunk c;
+    c.id = sqlite3_last_insert_rowid(db_);
+    c.valid.assign(C / 64, 0);
+    if (codes_) {
+      c.resident = true;
+      c.rowids.assign(C, 0);
+      c.planes = AlignedBytes(C * planes_bytes_);
+      std::memset(c.planes.data(), 0, C * planes_bytes_);
+      c.scale.assign(C, 0);
+      c.offset.assign(C, 0);
+      c.digit_sum.assign(C, 0);
+      c.self_dot.assign(C, 0);
+    }
+    if (metadata_) c.meta.assign(cfg_.metadata.size(), std::vector<Value>(C));
+    open_.insert(c.id);
+    chunks_.emplace(c.id, std::move(c));
+  }
+  const Chunk& c = chunks_.at(*open_.begin());
+  for (std::uint32_t w = 0; w < c.valid.size(); ++w)
+    if (~c.valid[w]) return Location{c.id, w * 64 + static_cast<std::uint32_t>(__builtin_ctzll(~c.valid[w]))};
+  corrupt(name_ + "_chunks", "an open chunk has no free slot");
+}
+
+void Store::set_resident(Chunk& c, std::uint32_t slot, std::int64_t rowid, const RowData& row) {
+  if (c.resident) {
+    c.rowids[slot] = rowid;
+    std::memcpy(c.planes.data() + slot * planes_bytes_, row.body.data() + kScalarBytes, planes_bytes_);
+    c.scale[slot] = load_f32(row.body.data());
+    c.offset[slot] = load_f32(row.body.data() + 4);
+    block_stats(binarizer_->shape(), c.planes.data() + slot * planes_bytes_, planes_bytes_, 1, &c.digit_sum[slot],
+                &c.self_dot[slot]);
+  }
+  if (!c.meta.empty())
+    for (std::size_t j = 0; j < cfg_.metadata.size(); ++j) c.meta[j][slot] = row.meta[j];
+}
+
+std::int64_t Store::insert(std::optional<std::int64_t> rowid, const RowData& row) {
+  sync();
+  try {
+    const Location at = allocate();
+    const std::size_t nm = cfg_.metadata.size(), na = cfg_.auxiliary.size();
+    sqlite3_stmt* s = cached(kInsertRowid, "INSERT INTO " + shadow("rowids") + "(rowid, chunk_id, slot" +
+                                               column_list("m", nm) + ") VALUES (?1, ?2, ?3" + placeholders(4, nm) + ")");
+    {
+      Reset r{s};
+      if (rowid) sqlite3_bind_int64(s, 1, *rowid);
+      sqlite3_bind_int64(s, 2, at.chunk);
+      sqlite3_bind_int64(s, 3, at.slot);
+      for (std::size_t j = 0; j < nm; ++j) row.meta[j].bind(s, static_cast<int>(4 + j));
+      step_done(db_, s);
+    }
+    const std::int64_t id = sqlite3_last_insert_rowid(db_);
+    if (cfg_.store_vectors) {
+      sqlite3_stmt* v = cached(kInsertVector, "INSERT INTO " + shadow("vectors") + "(rowid, vector) VALUES (?1, ?2)");
+      Reset r{v};
+      sqlite3_bind_int64(v, 1, id);
+      sqlite3_bind_blob64(v, 2, row.vector.data(), row.vector.size(), SQLITE_STATIC);
+      step_done(db_, v);
+    }
+    if (na) {
+      sqlite3_stmt* a = cached(kInsertAux, "INSERT INTO " + shadow("auxiliary") + "(rowid" + column_list("a", na) +
+                                               ") VALUES (?1" + placeholders(2, na) + ")");
+      Reset r{a};
+      sqlite3_bind_int64(a, 1, id);
+      for (std::size_t j = 0; j < na; ++j) row.aux[j].bind(a, static_cast<int>(2 + j));
+      step_done(db_, a);
+    }
+    Chunk& c = chunks_.at(at.chunk);
+    pending_[at.chunk].slots[at.slot] = {id, row.body};
+    c.valid[at.slot / 64] |= std::uint64_t{1} << (at.slot % 64);
+    if (++c.count == cfg_.chunk_size) open_.erase(c.id);
+    ++rows_;
+    set_resident(c, at.slot, id, row);
+    return id;
+  } catch (...) {
+    forget();  // the statement is rolled back; so is what we knew
+    throw;
+  }
+}
+
+void Store::remove(std::int64_t rowid, const Location& at) {
+  sync();
+  try {
+    auto it = chunks_.find(at.chunk);
+    if (it == chunks_.end() || !test_bit(it->second.valid, at.slot))
+      corrupt(name_ + "_rowids", "row " + std::to_string(rowid) + " points to an empty slot");
+    Chunk& c = it->second;
+    for (int which : {kDeleteRowid, kDeleteVector, kDeleteAux}) {
+      const char* table = which == kDeleteRowid ? "rowids" : which == kDeleteVector ? "vectors" : "auxiliary";
+      if (which == kDeleteVector && !cfg_.store_vectors) continue;
+      if (which == kDeleteAux && cfg_.auxiliary.empty()) continue;
+      sqlite3_stmt* d = cached(which, std::string("DELETE FROM ") + shadow(table) + " WHERE rowid = ?1");
+      Reset r{d};
+      sqlite3_bind_int64(d, 1, rowid);
+      step_done(db_, d);
+    }
+    c.valid[at.slot / 64] &= ~(std::uint64_t{1} << (at.slot % 64));
+    --c.count;
+    --rows_;
+    if (c.count == 0) {
+      free_chunk(c.id);
+      return;
+    }
+    Patch& p = pending_[at.chunk];  // the validity bitmap is written at the flush
+    p.slots.erase(at.slot);
+    open_.insert(c.id);
+  } catch (...) {
+    forget();
+    throw;
+  }
+}
+
+void Store::free_chunk(std::int64_t chunk) {
+  Stmt d = prepare(db_, "DELETE FROM " + shadow("chunks") + " WHERE chunk_id = ?1");
+  sqlite3_bind_int64(d.get(), 1, chunk);
+  step_done(db_, d.get());
+  chunks_.erase(chunk);
+  open_.erase(chunk);
+  pending_.erase(chunk);
+}
+
+std::size_t Store::optimize() {
+  sync();
+  std::size_t moved = 0;
+  try {
+    flush();
+    std::vector<std::uint8_t> body(kScalarBytes + planes_bytes_);
+    sqlite3_stmt* m = cached(kMove, "UPDATE " + shadow("rowids") + " SET chunk_id = ?2, slot = ?3 WHERE rowid = ?1");
+    // Fill the lowest holes with the highest rows until they meet.
+    while (!chunks_.empty()) {
+      Chunk& last = chunks_.rbegin()->second;
+      if (open_.empty() || *open_.begin() >= last.id) break;
+      const Location to = allocate();
+      std::uint32_t from = 0;
+      for (std::uint32_t s = cfg_.chunk_size; s-- > 0;)
+        if (test_bit(last.valid, s)) {
+          from = s;
+          break;
+        }
+      std::int64_t rowid = 0;
+      read_slot(last.id, from, &rowid, body.data());  // flushes: the source is current on disk
+      Chunk& dst = chunks_.at(to.chunk);
+      pending_[to.chunk].slots[to.slot] = {rowid, body};
+      dst.valid[to.slot / 64] |= std::uint64_t{1} << (to.slot % 64);
+      if (++dst.count == cfg_.chunk_size) open_.erase(dst.id);
+      {
+        Reset r{m};
+        sqlite3_bind_int64(m, 1, rowid);
+        sqlite3_bind_int64(m, 2, to.chunk);
+        sqlite3_bind_int64(m, 3, to.slot);
+        step_done(db_, m);
+      }
+      last.valid[from / 64] &= ~(std::uint64_t{1} << (from % 64));
+      ++moved;
+      if (--last.count == 0) {
+        free_chunk(last.id);
+      } else {
+        pending_[last.id];
+        open_.insert(last.id);
+      }
+    }
+    flush();
+  } catch (...) {
+    forget();
+    throw;
+  }
+  forget();  // resident codes moved: reload them on the next query
+  return moved;
+}
+
+}  // namespace bebr::ext

@@ -1,0 +1,191 @@
+// Storage of one bebr virtual table: its shadow tables, the chunk directory, and the
+// per-connection resident cache of codes and metadata (docs/architecture.md).
+//
+// Codes live in chunks of C = `chunk_size` slots, one row of <name>_chunks(chunk_id, data) per
+// chunk, whose data BLOB is, in order:
+//   validity  C / 8 bytes, bit s set when slot s holds a row
+//   rowids    C little-endian int64
+//   planes    the planes of every slot (C x planes_bytes): the scan-friendly layout
+//   scalars   per slot the scale and offset float32 (C x 8)
+// Chunk edits are kept in memory and written in place with incremental BLOB I/O at the next
+// flush: before the transaction commits, when a savepoint (or a statement inside a transaction)
+// begins, and before anything reads chunks from disk. So a bulk INSERT ... SELECT writes each
+// chunk once, and a rollback (to a savepoint) drops exactly the unflushed edits, which all
+// postdate it.
+// <name>_rowids(rowid, chunk_id, slot, metadata...) maps rows to slots and holds metadata;
+// <name>_vectors(rowid, vector) the float32 vectors (store_vectors=1); <name>_auxiliary(rowid,
+// auxiliary columns...) the auxiliary columns.
+//
+// The directory (validity and counts) is always in memory: inserts find a free slot without a
+// query. With cache=1 the codes, their statistics and rowids are resident in aligned memory
+// after the first kNN query; metadata values are resident after the first filtered query. All
+// of it is updated by this connection's writes, forgotten on rollback, and rebuilt when
+// PRAGMA data_version says another connection has committed.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+
+#include "bebr/knn.hpp"
+#include "common.hpp"
+
+namespace bebr::ext {
+
+// The value of a metadata or auxiliary column, owned.
+struct Value {
+  enum Kind : std::uint8_t { null, integer, real, text, blob };
+  Kind kind = null;
+  std::int64_t i = 0;
+  double r = 0;
+  std::string s;  // text or blob bytes
+
+  static Value copy(sqlite3_value* v);
+  static Value copy_column(sqlite3_stmt* s, int col);
+  void bind(sqlite3_stmt* s, int index) const;
+  void result(sqlite3_context* ctx) const;
+};
+
+enum class ColumnType { integer, real, text, boolean, any };
+const char* column_type_name(ColumnType t) noexcept;
+
+struct ColumnDef {
+  std::string name;
+  ColumnType type = ColumnType::any;
+};
+
+struct TableConfig {
+  std::string column = "embedding";
+  std::uint32_t dim = 0;
+  std::uint32_t bits = 0;  // 0 while parsing: not given
+  Metric metric = Metric::cosine;
+  std::string model_name;
+  std::vector<std::uint8_t> model;  // the model BLOB, empty for raw
+  bool store_vectors = false;
+  std::uint32_t chunk_size = 1024;
+  bool cache = true;
+  std::vector<ColumnDef> metadata, auxiliary;
+};
+
+// A 64-byte aligned byte buffer.
+class AlignedBytes {
+ public:
+  AlignedBytes() = default;
+  explicit AlignedBytes(std::size_t n);
+  std::uint8_t* data() noexcept { return p_.get(); }
+  const std::uint8_t* data() const noexcept { return p_.get(); }
+
+ private:
+  struct Free {
+    void operator()(std::uint8_t* p) const noexcept;
+  };
+  std::unique_ptr<std::uint8_t, Free> p_;
+};
+
+struct Chunk {
+  std::int64_t id = 0;
+  std::uint32_t count = 0;            // rows held
+  std::vector<std::uint64_t> valid;   // chunk_size bits
+  // Resident codes (cache=1, after the first kNN query).
+  bool resident = false;
+  std::vector<std::int64_t> rowids;
+  AlignedBytes planes;
+  std::vector<float> scale, offset;
+  std::vector<std::uint32_t> digit_sum, self_dot;
+  // Metadata values by column then slot (after the first filtered query).
+  std::vector<std::vector<Value>> meta;
+};
+
+// One chunk as the scan sees it (resident or just read from the database).
+struct ChunkView {
+  const Chunk& chunk;  // validity and metadata
+  const std::int64_t* rowids;
+  CodeBlock codes;     // codes.n = chunk_size
+};
+
+// Where a row lives.
+struct Location {
+  std::int64_t chunk = 0;
+  std::uint32_t slot = 0;
+};
+
+// Everything stored for one row.
+struct RowData {
+  std::vector<std::uint8_t> body;    // code body: scale, offset, planes
+  std::vector<std::uint8_t> vector;  // float32 LE bytes; empty unless store_vectors
+  std::vector<Value> meta, aux;
+};
+
+class Store {
+ public:
+  Store(sqlite3* db, std::string schema, std::string name, TableConfig cfg, std::shared_ptr<const Binarizer> binarizer);
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  const TableConfig& config() const noexcept { return cfg_; }
+  const Binarizer& binarizer() const noexcept { return *binarizer_; }
+  const std::string& name() const noexcept { return name_; }
+  // "schema"."name_suffix", quoted.
+  std::string shadow(const char* suffix) const;
+  static const char* const kShadowSuffixes[];
+
+  // Creation, reading and removal of the shadow tables.
+  void create();
+  static TableConfig read_config(sqlite3* db, const std::string& schema, const std::string& name);
+  void drop();
+  void rename(const std::string& new_name);
+
+  // Transaction hooks: flush writes the pending chunk edits (xSync, xSavepoint); forget drops
+  // them and all resident state (xRollback, xRollbackTo) so the next use reloads from disk.
+  void flush();
+  void forget() noexcept;
+
+  // Reads.
+  std::size_t rows();
+  std::optional<Location> find(std::int64_t rowid);
+  RowData read_row(std::int64_t rowid, const Location& at);
+  // Calls visit once per chunk in chunk_id order. Metadata is loaded first when `metadata`.
+  void scan(bool metadata, const std::function<void(const ChunkView&)>& visit);
+
+  // Writes (inside the caller's transaction). insert returns the rowid (chosen by SQLite when
+  // `rowid` is empty); the caller has checked that an explicit rowid is free.
+  std::int64_t insert(std::optional<std::int64_t> rowid, const RowData& row);
+  void remove(std::int64_t rowid, const Location& at);
+  // Moves rows into the lowest free slots so every chunk but the last is full, and frees the
+  // emptied chunks. Returns the number of rows moved.
+  std::size_t optimize();
+
+ private:
+  void sync();  // reload the directory if another connection committed
+  void load_directory();
+  void load_codes();
+  void load_metadata();
+  Location allocate();
+  void free_chunk(std::int64_t chunk);
+  void read_slot(std::int64_t chunk, std::uint32_t slot, std::int64_t* rowid, std::uint8_t* body);
+  void set_resident(Chunk& c, std::uint32_t slot, std::int64_t rowid, const RowData& row);
+  sqlite3_stmt* cached(int which, const std::string& sql);
+
+  sqlite3* db_;
+  std::string schema_, name_;
+  TableConfig cfg_;
+  std::shared_ptr<const Binarizer> binarizer_;
+  std::size_t planes_bytes_;
+
+  bool loaded_ = false, codes_ = false, metadata_ = false;
+  std::int64_t data_version_ = -1;
+  std::map<std::int64_t, Chunk> chunks_;
+  std::set<std::int64_t> open_;  // chunks with a free slot
+  std::size_t rows_ = 0;
+
+  // Unflushed chunk edits: the validity bitmap is the directory's; slots written since.
+  struct Patch {
+    std::map<std::uint32_t, std::pair<std::int64_t, std::vector<std::uint8_t>>> slots;  // rowid, body
+  };
+  std::map<std::int64_t, Patch> pending_;
+  std::size_t validity_bytes_, rowids_offset_, planes_offset_, scalars_offset_, data_bytes_;
+  std::vector<Stmt> stmts_;
+};
+
+}  // namespace bebr::ext
