@@ -6,6 +6,8 @@
 
 #include <cstdio>
 #include <random>
+#include <csignal>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "db.hpp"
@@ -189,4 +191,162 @@ TEST_CASE("a table survives close and reopen", "[vtab]") {
     CHECK(c.text(0) == "ok");
   }
   std::remove(path);
+}
+
+namespace {
+
+std::string temp_path() {
+  char path[] = "/tmp/bebr_vtab_XXXXXX";
+  const int fd = mkstemp(path);
+  REQUIRE(fd >= 0);
+  close(fd);
+  return path;
+}
+
+void remove_db(const std::string& path) {
+  for (const char* suffix : {"", "-journal", "-wal", "-shm"}) std::remove((path + suffix).c_str());
+}
+
+std::vector<long long> knn_ids(Db& db, const std::vector<float>& q, long long k) {
+  auto s = db.prepare("SELECT rowid FROM v WHERE e MATCH ?1 AND k = ?2");
+  s.bind(1, q).bind(2, k);
+  std::vector<long long> out;
+  while (s.step()) out.push_back(s.integer(0));
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("the next kNN query sees what another connection committed", "[vtab]") {
+  std::mt19937_64 rng(11);
+  for (const std::string cache : {"1", "0"}) {
+    INFO("cache " << cache);
+    const std::string path = temp_path();
+    {
+      Db a(path), b(path);
+      a.exec("CREATE VIRTUAL TABLE v USING bebr(e float[16], bits=2, chunk_size=64, cache=" + cache + ")");
+      for (long long id = 1; id <= 100; ++id)
+        a.prepare("INSERT INTO v(rowid, e) VALUES (?1, ?2)").bind(1, id).bind(2, bebr::testing::random_vector(rng, 16)).step();
+      const auto q = bebr::testing::random_vector(rng, 16);
+      CHECK(knn_ids(a, q, 1000).size() == 100);  // a's cache is now resident
+      b.prepare("INSERT INTO v(rowid, e) VALUES (500, ?1)").bind(1, q).step();
+      CHECK(knn_ids(a, q, 1) == std::vector<long long>{500});
+      CHECK(knn_ids(a, q, 1000).size() == 101);
+      b.prepare("DELETE FROM v WHERE rowid = 500").step();
+      CHECK(knn_ids(a, q, 1) != std::vector<long long>{500});
+      b.prepare("UPDATE v SET e = ?1 WHERE rowid = 42").bind(1, q).step();
+      CHECK(knn_ids(a, q, 1) == std::vector<long long>{42});
+      b.exec("DELETE FROM v WHERE rowid BETWEEN 50 AND 100; INSERT INTO v(v) VALUES ('optimize')");
+      const auto left = knn_ids(a, q, 1000);
+      CHECK(left.size() == 49);
+      CHECK(left.front() == 42);
+      // And the other way round: b's cache follows a's writes.
+      CHECK(knn_ids(b, q, 1) == std::vector<long long>{42});
+      a.prepare("INSERT INTO v(rowid, e) VALUES (700, ?1)").bind(1, q).step();
+      CHECK(knn_ids(b, q, 2) == std::vector<long long>{42, 700});
+    }
+    remove_db(path);
+  }
+}
+
+TEST_CASE("a rolled-back write leaves the resident cache", "[vtab]") {
+  std::mt19937_64 rng(12);
+  Db db;
+  db.exec("CREATE VIRTUAL TABLE v USING bebr(e float[16], bits=1, chunk_size=64)");
+  for (long long id = 1; id <= 70; ++id)
+    db.prepare("INSERT INTO v(rowid, e) VALUES (?1, ?2)").bind(1, id).bind(2, bebr::testing::random_vector(rng, 16)).step();
+  const auto q = bebr::testing::random_vector(rng, 16);
+  const auto before = knn_ids(db, q, 1000);
+  REQUIRE(before.size() == 70);
+
+  db.exec("BEGIN");
+  db.prepare("INSERT INTO v(rowid, e) VALUES (900, ?1)").bind(1, q).step();
+  CHECK(knn_ids(db, q, 1) == std::vector<long long>{900});  // our own uncommitted write
+  db.exec("ROLLBACK");
+  CHECK(knn_ids(db, q, 1000) == before);
+
+  db.exec("BEGIN; DELETE FROM v;");
+  CHECK(knn_ids(db, q, 1000).empty());
+  db.exec("ROLLBACK");
+  CHECK(knn_ids(db, q, 1000) == before);
+
+  db.exec("BEGIN; SAVEPOINT s;");
+  db.prepare("UPDATE v SET e = ?1 WHERE rowid = 3").bind(1, q).step();
+  CHECK(knn_ids(db, q, 1) == std::vector<long long>{3});
+  db.exec("ROLLBACK TO s; RELEASE s; COMMIT");
+  CHECK(knn_ids(db, q, 1000) == before);
+}
+
+TEST_CASE("a process killed inside a transaction loses nothing committed", "[vtab]") {
+  const std::string path = temp_path();
+  const int dim = 32, committed = 600;
+  const auto vectors = [&](std::uint64_t seed, int n) {
+    std::mt19937_64 rng(seed);
+    std::vector<std::vector<float>> out;
+    for (int i = 0; i < n; ++i) out.push_back(bebr::testing::random_vector(rng, dim));
+    return out;
+  };
+  const pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {  // the child: no test macros, just work and die
+    try {
+      Db db(path);
+      db.exec("PRAGMA cache_size = 4");  // a tiny page cache: dirty pages reach the file before COMMIT
+      db.exec("CREATE VIRTUAL TABLE v USING bebr(e float[32], bits=2, store_vectors=1, chunk_size=64)");
+      const auto base = vectors(1, committed);
+      db.exec("BEGIN");
+      for (int i = 0; i < committed; ++i)
+        db.prepare("INSERT INTO v(rowid, e) VALUES (?1, ?2)").bind(1, static_cast<long long>(i + 1)).bind(2, base[i]).step();
+      db.exec("COMMIT");
+      db.exec("BEGIN");
+      db.exec("DELETE FROM v WHERE rowid <= 300");
+      const auto more = vectors(2, 2000);
+      for (int i = 0; i < 2000; ++i)
+        db.prepare("INSERT INTO v(rowid, e) VALUES (?1, ?2)").bind(1, static_cast<long long>(10000 + i)).bind(2, more[i]).step();
+      db.exec("INSERT INTO v(v) VALUES ('optimize')");
+      raise(SIGKILL);
+    } catch (...) {
+      _exit(3);
+    }
+    _exit(4);
+  }
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  REQUIRE(WIFSIGNALED(status));
+  CHECK(WTERMSIG(status) == SIGKILL);
+  // A hot journal: the transaction had written pages to the file when the process died.
+  CHECK(access((path + "-journal").c_str(), F_OK) == 0);
+  {
+    Db db(path);
+    auto ic = db.prepare("PRAGMA integrity_check");
+    REQUIRE(ic.step());
+    CHECK(ic.text(0) == "ok");
+    auto n = db.prepare("SELECT count(*), min(rowid), max(rowid) FROM v");
+    REQUIRE(n.step());
+    CHECK(n.integer(0) == committed);
+    CHECK(n.integer(1) == 1);
+    CHECK(n.integer(2) == committed);
+    // kNN over the committed rows equals brute force over the same vectors.
+    const auto base = vectors(1, committed);
+    db.exec("CREATE TEMP TABLE p(rowid INTEGER PRIMARY KEY, e BLOB)");
+    for (int i = 0; i < committed; ++i)
+      db.prepare("INSERT INTO p(rowid, e) VALUES (?1, ?2)").bind(1, static_cast<long long>(i + 1)).bind(2, base[i]).step();
+    std::mt19937_64 rng(3);
+    for (int t = 0; t < 5; ++t) {
+      const auto q = bebr::testing::random_vector(rng, dim);
+      auto got = db.prepare("SELECT rowid, distance FROM v WHERE e MATCH ?1 AND k = 10 AND rescore = 30");
+      got.bind(1, q);
+      auto want = db.prepare(
+          "SELECT rowid, bebr_distance(?1, e) AS x FROM (SELECT rowid, e FROM p ORDER BY "
+          "bebr_sdc_distance(bebr_binarize(?1, 2), bebr_binarize(e, 2)), rowid LIMIT 30) ORDER BY x, rowid LIMIT 10");
+      want.bind(1, q);
+      const auto g = rows_of(got), w = rows_of(want);
+      REQUIRE(g.size() == w.size());
+      for (std::size_t i = 0; i < g.size(); ++i) {
+        CHECK(g[i].first == w[i].first);
+        CHECK(g[i].second == Approx(w[i].second).margin(1e-12));
+      }
+    }
+  }
+  remove_db(path);
 }
