@@ -298,10 +298,13 @@ int x_best_index(sqlite3_vtab* v, sqlite3_index_info* info) noexcept {
   return guard_vtab(v, kModule, [&] {
     const int nmeta = static_cast<int>(t.cfg().metadata.size());
     int match = -1, k = -1, limit = -1, rescore = -1, rowid = -1;
-    bool any_match = false;
+    bool any_match = false, unusable_knn = false;
     for (int i = 0; i < info->nConstraint; ++i) {
       const auto& c = info->aConstraint[i];
       if (c.op == SQLITE_INDEX_CONSTRAINT_MATCH && c.iColumn == kVector) any_match = true;
+      // k or rescore whose value comes from a table not yet scanned: this plan cannot apply it.
+      if (!c.usable && c.op == SQLITE_INDEX_CONSTRAINT_EQ && (c.iColumn == kK || c.iColumn == kRescore))
+        unusable_knn = true;
       if (!c.usable) continue;
       if (c.op == SQLITE_INDEX_CONSTRAINT_MATCH && c.iColumn == kVector && match < 0) match = i;
       else if (c.op == SQLITE_INDEX_CONSTRAINT_EQ && c.iColumn == kK) k = i;
@@ -315,6 +318,7 @@ int x_best_index(sqlite3_vtab* v, sqlite3_index_info* info) noexcept {
       info->aConstraintUsage[i].omit = 1;
     };
     if (match >= 0) {
+      if (unusable_knn) return SQLITE_CONSTRAINT;
       int plan = kKnn;
       use(match);
       if (k >= 0) {

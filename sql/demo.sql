@@ -18,57 +18,83 @@ CREATE TABLE passages(split TEXT, split_row INTEGER, book TEXT, chapter INTEGER,
 .import --skip 1 examples/data/bible/passages.tsv passages
 .mode list
 .separator "|" "\n"
-CREATE TABLE base(id INTEGER PRIMARY KEY, embedding BLOB);
+CREATE TEMP TABLE base(id INTEGER PRIMARY KEY, embedding BLOB);
 INSERT INTO base SELECT i, vector FROM bebr_vectors(readfile('examples/data/bible/base.f32'), 1024);
-CREATE TABLE queries(id INTEGER PRIMARY KEY, embedding BLOB);
+CREATE TEMP TABLE queries(id INTEGER PRIMARY KEY, embedding BLOB);
 INSERT INTO queries SELECT i, vector FROM bebr_vectors(readfile('examples/data/bible/queries.f32'), 1024);
 SELECT printf('loaded %d passages and %d held-out query passages', (SELECT count(*) FROM base),
               (SELECT count(*) FROM queries));
 
--- 2. Train a `center` binarizer per code size on the passages (one pass: the mean vector),
---    and store 1-, 2- and 4-bit codes beside the floats.
+-- 2. Train a `center` binarizer per code size on the passages (one pass: the mean vector).
 SELECT bebr_train('bible_c' || bits, 'SELECT embedding FROM base', json_object('kind', 'center', 'bits', bits))
   FROM (SELECT 1 AS bits UNION ALL SELECT 2 UNION ALL SELECT 4);
-ALTER TABLE base ADD COLUMN code1 BLOB;
-ALTER TABLE base ADD COLUMN code2 BLOB;
-ALTER TABLE base ADD COLUMN code4 BLOB;
-UPDATE base SET code1 = bebr_binarize(embedding, 'bible_c1'), code2 = bebr_binarize(embedding, 'bible_c2'),
-                code4 = bebr_binarize(embedding, 'bible_c4');
-SELECT printf('bytes per vector: float32 %d, codes at 1/2/4 bits %d/%d/%d (with a %d-byte header)',
-              length(embedding), length(code1), length(code2), length(code4), 16)
-  FROM base LIMIT 1;
 
--- 3. What a 2-bit code search finds for a few held-out passages.
-CREATE TEMP TABLE q AS
-  SELECT id, embedding, bebr_binarize(embedding, 'bible_c1') AS code1,
-         bebr_binarize(embedding, 'bible_c2') AS code2, bebr_binarize(embedding, 'bible_c4') AS code4
-    FROM queries WHERE id < 200;
+-- 3. The virtual table: 2-bit codes, the float vectors for rescoring, book/chapter/testament
+--    as metadata (filterable inside the kNN scan), the passage text as an auxiliary column.
+CREATE VIEW books AS
+  SELECT book, chapter, text, CASE WHEN book IN ('MAT', 'MRK', 'LUK', 'JHN', 'ACT', 'ROM', '1CO', '2CO', 'GAL',
+    'EPH', 'PHP', 'COL', '1TH', '2TH', '1TI', '2TI', 'TIT', 'PHM', 'HEB', 'JAS', '1PE', '2PE', '1JN', '2JN',
+    '3JN', 'JUD', 'REV') THEN 'NT' ELSE 'OT' END AS testament, split, split_row FROM passages;
+CREATE VIRTUAL TABLE bible USING bebr(embedding float[1024], book text, chapter integer, testament text,
+                                      +passage text, model='bible_c2', store_vectors=1, chunk_size=256);
+INSERT INTO bible(rowid, embedding, book, chapter, testament, passage)
+  SELECT b.id, b.embedding, p.book, p.chapter, p.testament, p.text
+    FROM base b JOIN books p ON p.split = 'base' AND p.split_row = b.id;
+SELECT printf('bytes per vector in the database: %.0f of 2-bit codes (+ %.0f for rowids and metadata), '
+              || '%.0f of float32 vectors kept for rescoring',
+              (SELECT sum(pgsize) FROM dbstat WHERE name = 'bible_chunks') * 1.0 / count(*),
+              (SELECT sum(pgsize) FROM dbstat WHERE name = 'bible_rowids') * 1.0 / count(*),
+              (SELECT sum(pgsize) FROM dbstat WHERE name = 'bible_vectors') * 1.0 / count(*))
+  FROM bible;
+
+-- 4. What it finds for a few held-out passages.
+CREATE TEMP VIEW shown AS
+  SELECT q.id, q.embedding, printf('%squery  %s %d: %s...', char(10), p.book, p.chapter, substr(p.text, 1, 80)) AS title
+    FROM queries q JOIN books p ON p.split = 'query' AND p.split_row = q.id;
 .print ''
-.print '== nearest passages by SDC distance on 2-bit codes =='
-SELECT printf('%squery  %s %d: %s...%s', char(10), p.book, p.chapter, substr(p.text, 1, 80), char(10)) ||
-       (SELECT group_concat(printf('  %.3f  %s %d: %s...', d, book, chapter, substr(text, 1, 70)), char(10))
-          FROM (SELECT bebr_sdc_distance(q.code2, b.code2) AS d, pb.book, pb.chapter, pb.text
-                  FROM base b JOIN passages pb ON pb.split = 'base' AND pb.split_row = b.id
-                 ORDER BY d, b.id LIMIT 3))
-  FROM q JOIN passages p ON p.split = 'query' AND p.split_row = q.id
- WHERE q.id IN (3, 57, 120);
+.print '== nearest passages by SDC distance on 2-bit codes (k = 3) =='
+SELECT title || char(10) ||
+       (SELECT group_concat(printf('  %.3f  %s %d: %s...', distance, book, chapter, substr(passage, 1, 70)), char(10))
+          FROM bible WHERE embedding MATCH s.embedding AND k = 3)
+  FROM shown s WHERE s.id IN (3, 57, 120);
+.print ''
+.print '== the same query, re-ranked by exact cosine over the best 40 codes (rescore = 40) =='
+SELECT title || char(10) ||
+       (SELECT group_concat(printf('  %.3f  %s %d: %s...', distance, book, chapter, substr(passage, 1, 70)), char(10))
+          FROM bible WHERE embedding MATCH s.embedding AND k = 3 AND rescore = 40)
+  FROM shown s WHERE s.id = 120;
+.print ''
+.print "== only the Old Testament (testament = 'OT', filtered inside the scan) =="
+SELECT title || char(10) ||
+       (SELECT group_concat(printf('  %.3f  %s %d: %s...', distance, book, chapter, substr(passage, 1, 70)), char(10))
+          FROM bible WHERE embedding MATCH s.embedding AND k = 3 AND rescore = 40 AND testament = 'OT')
+  FROM shown s WHERE s.id = 120;
 
--- 4. Recall@10 against exact float search (cosine) over 200 held-out queries.
+-- 5. Recall@10 against exact float search (cosine) over 200 held-out queries, at 1, 2 and 4
+--    bits, without and with rescoring.
+CREATE VIRTUAL TABLE bible1 USING bebr(embedding float[1024], model='bible_c1', store_vectors=1, chunk_size=256);
+CREATE VIRTUAL TABLE bible4 USING bebr(embedding float[1024], model='bible_c4', store_vectors=1, chunk_size=256);
+INSERT INTO bible1(rowid, embedding) SELECT id, embedding FROM base;
+INSERT INTO bible4(rowid, embedding) SELECT id, embedding FROM base;
+CREATE TEMP TABLE q AS SELECT id, embedding FROM queries WHERE id < 200;
 CREATE TEMP TABLE exact10 AS
   SELECT qid, bid FROM (
     SELECT q.id AS qid, b.id AS bid,
            row_number() OVER (PARTITION BY q.id ORDER BY bebr_distance(q.embedding, b.embedding), b.id) AS r
       FROM q, base b) WHERE r <= 10;
+CREATE TEMP TABLE rescores AS SELECT 0 AS n UNION ALL SELECT 40 UNION ALL SELECT 80;
+CREATE TEMP TABLE found(bits, rescore, qid, bid);
+INSERT INTO found SELECT 1, r.n, q.id, t.rowid FROM q, rescores r, bible1 t
+  WHERE t.embedding MATCH q.embedding AND t.k = 10 AND t.rescore = r.n;
+INSERT INTO found SELECT 2, r.n, q.id, t.rowid FROM q, rescores r, bible t
+  WHERE t.embedding MATCH q.embedding AND t.k = 10 AND t.rescore = r.n;
+INSERT INTO found SELECT 4, r.n, q.id, t.rowid FROM q, rescores r, bible4 t
+  WHERE t.embedding MATCH q.embedding AND t.k = 10 AND t.rescore = r.n;
 .print ''
-.print '== recall@10 of SDC search on center codes vs exact float search (200 queries, no rescore) =='
-SELECT printf('bits=%d  recall@10 = %.3f  (%d bytes of code per 4096-byte vector)', bits,
-              (SELECT count(*) FROM exact10 e JOIN (
-                 SELECT qid, bid FROM (
-                   SELECT q.id AS qid, b.id AS bid,
-                          row_number() OVER (PARTITION BY q.id ORDER BY
-                            CASE bits WHEN 1 THEN bebr_sdc_distance(q.code1, b.code1)
-                                      WHEN 2 THEN bebr_sdc_distance(q.code2, b.code2)
-                                      ELSE bebr_sdc_distance(q.code4, b.code4) END, b.id) AS r
-                     FROM q, base b) WHERE r <= 10) f ON f.qid = e.qid AND f.bid = e.bid) / 2000.0,
-              8 + bits * 128)
-  FROM (SELECT 1 AS bits UNION ALL SELECT 2 UNION ALL SELECT 4);
+.print '== recall@10 vs exact float search (200 queries; code bytes per 4096-byte float vector) =='
+SELECT printf('bits=%d  %3d-byte codes   recall@10: %.3f   rescore=40: %.3f   rescore=80: %.3f', bits,
+              8 + bits * 128, sum(hits * (rescore = 0)) / 2000.0, sum(hits * (rescore = 40)) / 2000.0,
+              sum(hits * (rescore = 80)) / 2000.0)
+  FROM (SELECT f.bits, f.rescore, count(*) AS hits FROM found f JOIN exact10 e ON e.qid = f.qid AND e.bid = f.bid
+         GROUP BY f.bits, f.rescore)
+ GROUP BY bits ORDER BY bits;
