@@ -1,4 +1,5 @@
-/* Using bebr from C: load the extension, store codes, find nearest neighbours by SDC.
+/* Using bebr from C: load the extension, store vectors in a bebr virtual table (binarized on
+ * insert), find nearest neighbours by SDC.
  *   cc knn.c -lsqlite3 -o knn && ./knn ./bebr
  * Exits non-zero if anything fails or the nearest neighbour of a stored vector is not itself. */
 #include <math.h>
@@ -27,11 +28,12 @@ int main(int argc, char **argv) {
     fprintf(stderr, "load %s: %s\n", ext, err);
     return 1;
   }
-  check(db, sqlite3_exec(db, "CREATE TABLE items(id INTEGER PRIMARY KEY, v BLOB, code BLOB)", 0, 0, 0), "create");
+  check(db, sqlite3_exec(db, "CREATE VIRTUAL TABLE items USING bebr(v float[64], bits=2)", 0, 0, 0), "create");
 
-  /* Vectors go in as little-endian float32 BLOBs; codes are made in SQL. */
+  /* Vectors go in as little-endian float32 BLOBs, in one transaction; the table codes them. */
   sqlite3_stmt *ins;
-  check(db, sqlite3_prepare_v2(db, "INSERT INTO items(id, v, code) VALUES (?1, ?2, bebr_binarize(?2, 2))", -1, &ins, 0), "prepare");
+  check(db, sqlite3_exec(db, "BEGIN", 0, 0, 0), "begin");
+  check(db, sqlite3_prepare_v2(db, "INSERT INTO items(rowid, v) VALUES (?1, ?2)", -1, &ins, 0), "prepare");
   static float vecs[ROWS][DIM];
   srand(1);
   for (int i = 0; i < ROWS; i++) {
@@ -42,11 +44,12 @@ int main(int argc, char **argv) {
     sqlite3_reset(ins);
   }
   sqlite3_finalize(ins);
+  check(db, sqlite3_exec(db, "COMMIT", 0, 0, 0), "commit");
 
   /* The 5 nearest codes to the code of row 42: row 42 itself must come first at distance ~0. */
   sqlite3_stmt *q;
   check(db, sqlite3_prepare_v2(db,
-      "SELECT id, bebr_sdc_distance(code, bebr_binarize(?1, 2)) AS d FROM items ORDER BY d, id LIMIT 5", -1, &q, 0), "prepare");
+      "SELECT rowid, distance FROM items WHERE v MATCH ?1 AND k = 5", -1, &q, 0), "prepare");
   sqlite3_bind_blob(q, 1, vecs[42], sizeof vecs[42], SQLITE_STATIC);
   int first = -1, n = 0;
   while (check(db, sqlite3_step(q), "query") == SQLITE_ROW) {
