@@ -14,6 +14,7 @@
 // Plan encoding (xBestIndex -> xFilter). idxNum bits:
 //   1  kNN: argv[0] = the MATCH query (vector or code)
 //   2  k = ? given       (next argv)        4  LIMIT given (next argv; used when k is absent)
+//   neither 2 nor 4: every row streamed nearest first (ORDER BY distance LIMIT on SQLite 3.40)
 //   8  rescore = ? given (next argv)       16 rowid = ? point lookup (argv[0])
 //   32 k or rescore without MATCH: an error
 //   0  full scan in rowid order
@@ -22,6 +23,7 @@
 // is a metadata column index or -1 for the rowid.
 #include <algorithm>
 #include <cstring>
+#include <limits>
 
 #include "bebr/knn.hpp"
 #include "bebr/vector.hpp"
@@ -44,7 +46,8 @@ struct Table : sqlite3_vtab {
 };
 
 struct Cursor : sqlite3_vtab_cursor {
-  std::vector<Neighbor> rows;  // kNN and point results
+  std::vector<Neighbor> rows;  // kNN and point results; a min-heap when `stream`
+  bool stream = false;         // kNN without k: every row, nearest first, popped one by one
   Stmt scan;                   // full scan: rowid, metadata..., auxiliary...
   bool scan_done = false;
   Stmt fetch;                  // one row's rowid, metadata..., auxiliary...
@@ -484,6 +487,9 @@ std::vector<std::uint8_t> query_code(const Table& t, sqlite3_value* v) {
   return t.binarizer->encode_blob(x);
 }
 
+// Heap order for streamed results: the nearest (smallest distance, then rowid) on top.
+bool nearest_last(const Neighbor& a, const Neighbor& b) { return b < a; }
+
 sqlite3_int64 count_arg(sqlite3_value* v, const char* what) {
   if (sqlite3_value_type(v) != SQLITE_INTEGER) fail(std::string(what) + " must be an integer; got " + type_name(v));
   const sqlite3_int64 n = sqlite3_value_int64(v);
@@ -496,10 +502,12 @@ void knn(Table& t, Cursor& cur, int plan, const char* idx, sqlite3_value** argv)
   int a = 0;
   sqlite3_value* match = argv[a++];
   const std::vector<std::uint8_t> q = query_code(t, match);
-  if (!(plan & (kHasK | kHasLimit)))
-    fail("a kNN query needs 'k = N' with 'MATCH' ('ORDER BY distance LIMIT N' needs SQLite 3.41 or later)");
-  cur.k = count_arg(argv[a++], plan & kHasK ? "k" : "LIMIT");
+  // Without k (SQLite 3.40 does not pass LIMIT along with MATCH), every row is kept and
+  // handed out nearest first, so ORDER BY distance LIMIT N stops after N of them.
+  cur.stream = !(plan & (kHasK | kHasLimit));
+  cur.k = cur.stream ? std::numeric_limits<sqlite3_int64>::max() : count_arg(argv[a++], plan & kHasK ? "k" : "LIMIT");
   cur.rescore = plan & kHasRescore ? count_arg(argv[a++], "rescore") : 0;
+  if (cur.stream && cur.rescore) fail("rescore needs 'k = N' to know how many results to re-rank for");
   if (cur.rescore && !cfg.store_vectors) fail("rescore needs the float vectors; create the table with store_vectors=1");
   const std::vector<Condition> filters = parse_filters(t, idx, argv, a);
   bool need_meta = false;
@@ -507,11 +515,11 @@ void knn(Table& t, Cursor& cur, int plan, const char* idx, sqlite3_value** argv)
 
   const CodeView qv = parse_code(q, "MATCH query");
   const SdcQuery sdc(qv, cfg.metric);
-  TopK top(static_cast<std::size_t>(std::max(cur.k, cur.rescore)));
+  TopK top(cur.stream ? 0 : static_cast<std::size_t>(std::max(cur.k, cur.rescore)));
   std::vector<double> dist(cfg.chunk_size);
   Value rowid_value;
   rowid_value.kind = Value::integer;
-  if (top.capacity())
+  if (top.capacity() || cur.stream)
     t.store->scan(need_meta, [&](const ChunkView& c) {
       sdc.distances(c.codes, dist.data());
       for (std::size_t w = 0; w < c.chunk.valid.size(); ++w) {
@@ -527,10 +535,17 @@ void knn(Table& t, Cursor& cur, int plan, const char* idx, sqlite3_value** argv)
             }
             if (!pass) break;
           }
-          if (pass) top.push(dist[s], c.rowids[s]);
+          if (!pass) continue;
+          if (cur.stream) cur.rows.push_back({dist[s], c.rowids[s]});
+          else top.push(dist[s], c.rowids[s]);
         }
       }
     });
+  if (cur.stream) {
+    std::make_heap(cur.rows.begin(), cur.rows.end(), nearest_last);
+    cur.has_distance = true;
+    return;
+  }
   cur.rows = top.take();
   if (cur.rescore) {
     // A code query is rescored against its reconstruction, a vector query against itself.
@@ -567,6 +582,7 @@ int x_filter(sqlite3_vtab_cursor* base, int plan, const char* idx, int, sqlite3_
   auto& t = *static_cast<Table*>(cur->pVtab);
   return guard_vtab(cur->pVtab, kModule, [&] {
     cur->rows.clear();
+    cur->stream = false;
     cur->scan.reset();
     cur->scan_done = false;
     cur->has_fetched = false;
@@ -594,6 +610,11 @@ int x_filter(sqlite3_vtab_cursor* base, int plan, const char* idx, int, sqlite3_
 
 int x_next(sqlite3_vtab_cursor* base) noexcept {
   auto* cur = static_cast<Cursor*>(base);
+  if (cur->stream) {
+    std::pop_heap(cur->rows.begin(), cur->rows.end(), nearest_last);
+    cur->rows.pop_back();
+    return SQLITE_OK;
+  }
   if (!cur->scan) {
     ++cur->at;
     return SQLITE_OK;
@@ -605,17 +626,21 @@ int x_next(sqlite3_vtab_cursor* base) noexcept {
 
 int x_eof(sqlite3_vtab_cursor* base) noexcept {
   auto* cur = static_cast<Cursor*>(base);
+  if (cur->stream) return cur->rows.empty();
   return cur->scan ? cur->scan_done : cur->at >= cur->rows.size();
 }
 
+// The current kNN or point result (the heap's top when streaming).
+const Neighbor& current(const Cursor& cur) { return cur.stream ? cur.rows.front() : cur.rows[cur.at]; }
+
 std::int64_t current_rowid(Cursor& cur) {
-  return cur.scan ? sqlite3_column_int64(cur.scan.get(), 0) : cur.rows[cur.at].rowid;
+  return cur.scan ? sqlite3_column_int64(cur.scan.get(), 0) : current(cur).rowid;
 }
 
 // The statement positioned on the current row's rowid, metadata and auxiliary values.
 sqlite3_stmt* current_row(Table& t, Cursor& cur) {
   if (cur.scan) return cur.scan.get();
-  const std::int64_t id = cur.rows[cur.at].rowid;
+  const std::int64_t id = current(cur).rowid;
   if (cur.has_fetched && cur.fetched == id) return cur.fetch.get();
   if (!cur.fetch) cur.fetch = prepare(t.db, row_select(t) + " WHERE r.rowid = ?1");
   sqlite3_reset(cur.fetch.get());
@@ -642,10 +667,10 @@ int x_column(sqlite3_vtab_cursor* base, sqlite3_context* ctx, int col) noexcept 
         break;
       }
       case kDistance:
-        if (cur->has_distance) sqlite3_result_double(ctx, cur->rows[cur->at].distance);
+        if (cur->has_distance) sqlite3_result_double(ctx, current(*cur).distance);
         break;
       case kK:
-        if (cur->has_distance) sqlite3_result_int64(ctx, cur->k);
+        if (cur->has_distance && !cur->stream) sqlite3_result_int64(ctx, cur->k);
         break;
       case kRescore:
         if (cur->has_distance) sqlite3_result_int64(ctx, cur->rescore);

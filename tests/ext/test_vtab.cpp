@@ -159,6 +159,16 @@ TEST_CASE("kNN through the virtual table equals brute force over a plain table",
             CHECK(g[i].first == w[i].first);
             CHECK(g[i].second == Approx(w[i].second).margin(1e-12));
           }
+          if (rescore) continue;
+          // The same query without k: ORDER BY distance LIMIT over the streamed results.
+          auto streamed = db.prepare("SELECT rowid, distance FROM v WHERE e MATCH ?1" + where + " ORDER BY distance LIMIT ?2");
+          streamed.bind(1, q).bind(2, k);
+          const auto s = rows_of(streamed);
+          REQUIRE(s.size() == w.size());
+          for (std::size_t i = 0; i < s.size(); ++i) {
+            CHECK(s[i].first == w[i].first);
+            CHECK(s[i].second == Approx(w[i].second).margin(1e-12));
+          }
         }
       }
     }
