@@ -360,3 +360,44 @@ TEST_CASE("a process killed inside a transaction loses nothing committed", "[vta
   }
   remove_db(path);
 }
+
+TEST_CASE("corrupt shadow tables give clear errors and never crash", "[vtab]") {
+  const std::string path = temp_path();
+  const auto fresh = [&] {
+    remove_db(path);
+    Db db(path);
+    db.exec("CREATE VIRTUAL TABLE v USING bebr(e float[4], tag text, bits=2, chunk_size=64)");
+    db.exec("INSERT INTO v(rowid, e, tag) VALUES (1, '[1, 2, 3, 4]', 'a'), (2, '[4, 3, 2, 1]', 'b')");
+  };
+  const auto expect_error = [&](const std::string& damage, const std::string& query, const std::string& text) {
+    fresh();
+    {
+      Db db(path);
+      db.exec(damage);
+    }
+    Db db(path);
+    INFO(damage << " then " << query);
+    try {
+      auto s = db.prepare(query);
+      while (s.step()) {
+      }
+      FAIL("no error");
+    } catch (const std::runtime_error& e) {
+      CHECK_THAT(e.what(), Catch::Contains(text));
+    }
+  };
+  const std::string knn = "SELECT rowid, tag FROM v WHERE e MATCH '[1, 2, 3, 4]' AND k = 2";
+  expect_error("UPDATE v_chunks SET data = x'00'", knn, "v_chunks shadow table is corrupt");
+  expect_error("UPDATE v_chunks SET data = zeroblob(100000)", knn, "v_chunks shadow table is corrupt");
+  expect_error("UPDATE v_info SET value = 'abc' WHERE key = 'dim'", knn, "v_info shadow table is corrupt");
+  expect_error("UPDATE v_info SET value = '1' WHERE key = 'format'", knn, "created by another version of bebr");
+  expect_error("UPDATE v_info SET value = 'hamming' WHERE key = 'metric'", knn, "unknown metric 'hamming'");
+  expect_error("DELETE FROM v_info", knn, "another version of bebr");
+  expect_error("UPDATE v_rowids SET slot = 99999 WHERE rowid = 1", "UPDATE v SET tag = 'c' WHERE rowid = 1",
+               "v_rowids shadow table is corrupt");
+  expect_error("UPDATE v_rowids SET slot = 99999 WHERE rowid = 1", knn + " AND tag = 'a'", "v_rowids shadow table is corrupt");
+  expect_error("DELETE FROM v_rowids WHERE rowid = 2", knn, "row 2 has no entry in v_rowids");
+  expect_error("UPDATE v_rowids SET slot = 5 WHERE rowid = 1", "DELETE FROM v WHERE rowid = 1", "points to an empty slot");
+  expect_error("DROP TABLE v_chunks", knn, "no such table");
+  remove_db(path);
+}
