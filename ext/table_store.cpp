@@ -172,7 +172,8 @@ const char* const Store::kShadowSuffixes[] = {"info", "chunks", "rowids", "vecto
 
 Store::Store(sqlite3* db, std::string schema, std::string name, TableConfig cfg, std::shared_ptr<const Binarizer> binarizer)
     : db_(db), schema_(std::move(schema)), name_(std::move(name)), cfg_(std::move(cfg)),
-      binarizer_(std::move(binarizer)), planes_bytes_(planes_bytes(binarizer_->shape())) {
+      binarizer_(std::move(binarizer)), planes_bytes_(planes_bytes(binarizer_->shape())),
+      layout_(key_layout(binarizer_->shape(), cfg_.metric)) {
   const std::size_t C = cfg_.chunk_size;
   validity_bytes_ = C / 8;
   rowids_offset_ = validity_bytes_;
@@ -324,6 +325,7 @@ void Store::forget() noexcept {
   open_.clear();
   rows_ = 0;
   data_version_ = -1;
+  bounds_ = KeyBounds{};
 }
 
 void Store::flush() {
@@ -425,13 +427,32 @@ void Store::load_codes() {
       c.scale[i] = load_f32(p + scalars_offset_ + 8 * i);
       c.offset[i] = load_f32(p + scalars_offset_ + 8 * i + 4);
     }
-    c.digit_sum.resize(C);
-    c.self_dot.resize(C);
-    block_stats(binarizer_->shape(), c.planes.data(), planes_bytes_, C, c.digit_sum.data(), c.self_dot.data());
+    const bool used[5] = {true, true, layout_.S, layout_.T, layout_.U};
+    for (int j = 0; j < 5; ++j)
+      if (used[j]) c.key[j].assign(C, 0.f);
+    compute_keys(c, 0, C);
     c.resident = true;
   }
   if (rc != SQLITE_DONE) fail(sqlite3_errmsg(db_));
   codes_ = true;
+}
+
+void Store::compute_keys(Chunk& c, std::size_t first, std::size_t n) {
+  const auto at = [&](int j) { return c.key[j].empty() ? nullptr : c.key[j].data() + first; };
+  key_coefficients(binarizer_->shape(), cfg_.metric, c.planes.data() + first * planes_bytes_, planes_bytes_,
+                   c.scale.data() + first, c.offset.data() + first, n, at(0), at(1), at(2), at(3), at(4), bounds_);
+}
+
+CodeBlock Store::block(const Chunk& c) const {
+  CodeBlock b;
+  b.planes = c.planes.data();
+  b.stride = planes_bytes_;
+  b.scale = c.scale.data();
+  b.offset = c.offset.data();
+  b.n = cfg_.chunk_size;
+  const auto at = [&](int j) { return c.key[j].empty() ? nullptr : c.key[j].data(); };
+  b.keys = SdcKeys{at(0), at(1), at(2), at(3), at(4)};
+  return b;
 }
 
 void Store::load_metadata() {
@@ -519,11 +540,7 @@ void Store::scan(bool metadata, const std::function<void(const ChunkView&)>& vis
   const std::size_t C = cfg_.chunk_size;
   if (cfg_.cache) {
     if (!codes_) load_codes();
-    for (const auto& [id, c] : chunks_) {
-      visit(ChunkView{c, c.rowids.data(),
-                      CodeBlock{c.planes.data(), planes_bytes_, c.scale.data(), c.offset.data(), c.digit_sum.data(),
-                                c.self_dot.data(), C}});
-    }
+    for (const auto& [id, c] : chunks_) visit(ChunkView{c, c.rowids.data(), block(c)});
     return;
   }
   // No cache: read each chunk, one row per chunk, into scratch buffers.
@@ -531,7 +548,6 @@ void Store::scan(bool metadata, const std::function<void(const ChunkView&)>& vis
   std::vector<std::int64_t> rowids(C);
   AlignedBytes planes(C * planes_bytes_);
   std::vector<float> scale(C), offset(C);
-  std::vector<std::uint32_t> dsum(C), sdot(C);
   Stmt s = prepare(db_, "SELECT chunk_id, data FROM " + shadow("chunks") + " ORDER BY chunk_id");
   int rc;
   while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
@@ -544,9 +560,13 @@ void Store::scan(bool metadata, const std::function<void(const ChunkView&)>& vis
       scale[i] = load_f32(p + scalars_offset_ + 8 * i);
       offset[i] = load_f32(p + scalars_offset_ + 8 * i + 4);
     }
-    block_stats(binarizer_->shape(), planes.data(), planes_bytes_, C, dsum.data(), sdot.data());
-    visit(ChunkView{it->second, rowids.data(),
-                    CodeBlock{planes.data(), planes_bytes_, scale.data(), offset.data(), dsum.data(), sdot.data(), C}});
+    CodeBlock b;  // no keys: every code gets its exact distance
+    b.planes = planes.data();
+    b.stride = planes_bytes_;
+    b.scale = scale.data();
+    b.offset = offset.data();
+    b.n = C;
+    visit(ChunkView{it->second, rowids.data(), b});
   }
   if (rc != SQLITE_DONE) fail(sqlite3_errmsg(db_));
 }
@@ -567,8 +587,9 @@ Location Store::allocate() {
       std::memset(c.planes.data(), 0, C * planes_bytes_);
       c.scale.assign(C, 0);
       c.offset.assign(C, 0);
-      c.digit_sum.assign(C, 0);
-      c.self_dot.assign(C, 0);
+      const bool used[5] = {true, true, layout_.S, layout_.T, layout_.U};
+      for (int j = 0; j < 5; ++j)
+        if (used[j]) c.key[j].assign(C, 0.f);
     }
     if (metadata_) c.meta.assign(cfg_.metadata.size(), std::vector<Value>(C));
     open_.insert(c.id);
@@ -586,8 +607,7 @@ void Store::set_resident(Chunk& c, std::uint32_t slot, std::int64_t rowid, const
     std::memcpy(c.planes.data() + slot * planes_bytes_, row.body.data() + kScalarBytes, planes_bytes_);
     c.scale[slot] = load_f32(row.body.data());
     c.offset[slot] = load_f32(row.body.data() + 4);
-    block_stats(binarizer_->shape(), c.planes.data() + slot * planes_bytes_, planes_bytes_, 1, &c.digit_sum[slot],
-                &c.self_dot[slot]);
+    compute_keys(c, slot, 1);
   }
   if (!c.meta.empty())
     for (std::size_t j = 0; j < cfg_.metadata.size(); ++j) c.meta[j][slot] = row.meta[j];

@@ -92,7 +92,7 @@ struct Chunk {
   std::vector<std::int64_t> rowids;
   AlignedBytes planes;
   std::vector<float> scale, offset;
-  std::vector<std::uint32_t> digit_sum, self_dot;
+  std::vector<float> key[5];  // P, R, S, T, U of the key filter (only those the table's layout needs)
   // Metadata values by column then slot (after the first filtered query).
   std::vector<std::vector<Value>> meta;
 };
@@ -126,6 +126,8 @@ class Store {
   const TableConfig& config() const noexcept { return cfg_; }
   const Binarizer& binarizer() const noexcept { return *binarizer_; }
   const std::string& name() const noexcept { return name_; }
+  // The magnitudes of the resident key coefficients (for the filter's error bound).
+  const KeyBounds& key_bounds() const noexcept { return bounds_; }
   // "schema"."name_suffix", quoted.
   std::string shadow(const char* suffix) const;
   static const char* const kShadowSuffixes[];
@@ -165,6 +167,8 @@ class Store {
   void free_chunk(std::int64_t chunk);
   void read_slot(std::int64_t chunk, std::uint32_t slot, std::int64_t* rowid, std::uint8_t* body);
   void set_resident(Chunk& c, std::uint32_t slot, std::int64_t rowid, const RowData& row);
+  void compute_keys(Chunk& c, std::size_t first, std::size_t n);
+  CodeBlock block(const Chunk& c) const;
   sqlite3_stmt* cached(int which, const std::string& sql);
 
   sqlite3* db_;
@@ -172,6 +176,8 @@ class Store {
   TableConfig cfg_;
   std::shared_ptr<const Binarizer> binarizer_;
   std::size_t planes_bytes_;
+  KeyLayout layout_;
+  KeyBounds bounds_;
 
   bool loaded_ = false, codes_ = false, metadata_ = false;
   std::int64_t data_version_ = -1;

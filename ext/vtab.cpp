@@ -519,28 +519,32 @@ void knn(Table& t, Cursor& cur, int plan, const char* idx, sqlite3_value** argv)
   std::vector<double> dist(cfg.chunk_size);
   Value rowid_value;
   rowid_value.kind = Value::integer;
-  if (top.capacity() || cur.stream)
+  const auto passes = [&](const ChunkView& c, std::size_t s) {
+    for (const auto& f : filters) {
+      if (f.column < 0) {
+        rowid_value.i = c.rowids[s];
+        if (!f.test(rowid_value)) return false;
+      } else if (!f.test(c.chunk.meta[static_cast<std::size_t>(f.column)][s])) {
+        return false;
+      }
+    }
+    return true;
+  };
+  if (cur.stream) {
     t.store->scan(need_meta, [&](const ChunkView& c) {
       sdc.distances(c.codes, dist.data());
-      for (std::size_t w = 0; w < c.chunk.valid.size(); ++w) {
+      for (std::size_t w = 0; w < c.chunk.valid.size(); ++w)
         for (std::uint64_t bits = c.chunk.valid[w]; bits; bits &= bits - 1) {
           const std::size_t s = 64 * w + static_cast<std::size_t>(__builtin_ctzll(bits));
-          bool pass = true;
-          for (const auto& f : filters) {
-            if (f.column < 0) {
-              rowid_value.i = c.rowids[s];
-              pass = f.test(rowid_value);
-            } else {
-              pass = f.test(c.chunk.meta[static_cast<std::size_t>(f.column)][s]);
-            }
-            if (!pass) break;
-          }
-          if (!pass) continue;
-          if (cur.stream) cur.rows.push_back({dist[s], c.rowids[s]});
-          else top.push(dist[s], c.rowids[s]);
+          if (passes(c, s)) cur.rows.push_back({dist[s], c.rowids[s]});
         }
-      }
     });
+  } else if (top.capacity()) {
+    const KeyBounds& bounds = t.store->key_bounds();
+    t.store->scan(need_meta, [&](const ChunkView& c) {
+      sdc.scan(c.codes, bounds, c.chunk.valid.data(), c.rowids, top, [&](std::size_t s) { return passes(c, s); });
+    });
+  }
   if (cur.stream) {
     std::make_heap(cur.rows.begin(), cur.rows.end(), nearest_last);
     cur.has_distance = true;

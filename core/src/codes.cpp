@@ -1,6 +1,9 @@
 // Code format v1: parsing and validation of code BLOBs (layout in codes.hpp, docs/format.md).
 #include "bebr/codes.hpp"
 
+#include <bit>
+#include <cstring>
+
 #include <cmath>
 #include <cstring>
 
@@ -18,11 +21,19 @@ const char* kind_name(BinarizerKind kind) noexcept {
 
 std::uint64_t load_u64(const std::uint8_t* p) noexcept {
   std::uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
+  if constexpr (std::endian::native == std::endian::little) {
+    std::memcpy(&v, p, 8);
+  } else {
+    for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
+  }
   return v;
 }
 void store_u64(std::uint8_t* p, std::uint64_t v) noexcept {
-  for (int i = 0; i < 8; ++i) p[i] = static_cast<std::uint8_t>(v >> (8 * i));
+  if constexpr (std::endian::native == std::endian::little) {
+    std::memcpy(p, &v, 8);
+  } else {
+    for (int i = 0; i < 8; ++i) p[i] = static_cast<std::uint8_t>(v >> (8 * i));
+  }
 }
 std::uint32_t load_u32(const std::uint8_t* p) noexcept {
   return std::uint32_t{p[0]} | std::uint32_t{p[1]} << 8 | std::uint32_t{p[2]} << 16 |

@@ -72,6 +72,16 @@ CodeStats code_stats(const CodeView& code) {
 //   sum_j (2na_j - c)(2nb_j - c) = 4 dot - 2c (Na + Nb) + m c^2             (exact integers)
 //   <va, vb> = scale_a scale_b T_ab / 4^(K-1);  <va + mu, vb + mu> = <va, vb> + off_a + off_b
 // where off = <v, mu> + |mu|^2 / 2 is stored per code (0 for raw).
+// Kernels::sdc_scan repeats this arithmetic operation for operation (kernels-inl.hpp, ref.cpp):
+// change them together. Tests check they agree bit for bit.
+double sdc_norm2(const CodeView& a, const CodeStats& sa) noexcept {
+  const std::uint32_t K = a.shape.bits;
+  const std::int64_t m = a.shape.dim, c = (std::int64_t{1} << K) - 1;
+  const double s2 = double(std::int64_t{1} << (2 * (K - 1)));
+  const std::int64_t t = 4 * static_cast<std::int64_t>(sa.self_dot) - 2 * c * static_cast<std::int64_t>(2 * sa.digit_sum) + m * c * c;
+  return double{a.scale} * double{a.scale} * double(t) / s2 + 2.0 * double{a.offset};
+}
+
 double sdc_finish(const CodeView& a, const CodeStats& sa, const CodeView& b, const CodeStats& sb,
                   std::uint64_t dot, Metric metric) noexcept {
   const std::uint32_t K = a.shape.bits;

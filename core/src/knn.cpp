@@ -2,6 +2,8 @@
 #include "bebr/knn.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 
 #include "bebr/simd.hpp"
 
@@ -32,6 +34,15 @@ SdcQuery::SdcQuery(const CodeView& query, Metric metric)
   planes_.resize(query.shape.bits * plane_words(query.shape.dim));
   for (std::size_t i = 0; i < planes_.size(); ++i) planes_[i] = load_u64(query.planes + 8 * i);
   query_.planes = nullptr;  // the view's bytes may not outlive the caller's buffer
+  const std::uint32_t K = query.shape.bits;
+  terms_.scale = query.scale;
+  terms_.offset = query.offset;
+  terms_.digit_sum = static_cast<double>(stats_.digit_sum);
+  terms_.norm2 = sdc_norm2(query, stats_);
+  terms_.c = static_cast<double>((std::int64_t{1} << K) - 1);
+  terms_.m = query.shape.dim;
+  terms_.s2 = static_cast<double>(std::int64_t{1} << (2 * (K - 1)));
+  terms_.metric = static_cast<int>(metric);
 }
 
 void SdcQuery::distances(const std::uint8_t* bodies, std::size_t stride, std::size_t n, double* out) const {
@@ -46,15 +57,104 @@ void SdcQuery::distances(const std::uint8_t* bodies, std::size_t stride, std::si
 }
 
 void SdcQuery::distances(const CodeBlock& b, double* out) const {
-  const std::size_t words = plane_words(query_.shape.dim);
-  if (dots_.size() < b.n) dots_.resize(b.n);
-  kernels().sdc_dot_many(planes_.data(), b.planes, b.stride, query_.shape.bits, words, b.n, dots_.data());
-  CodeView c;
-  c.shape = query_.shape;
-  for (std::size_t i = 0; i < b.n; ++i) {
-    c.scale = b.scale[i];
-    c.offset = b.offset[i];
-    out[i] = sdc_finish(query_, stats_, c, CodeStats{b.digit_sum[i], b.self_dot[i]}, dots_[i], metric_);
+  const std::uint32_t* sums = b.digit_sum;
+  const std::uint32_t* self = b.self_dot;
+  if (!sums || !self) {
+    sums_.resize(b.n);
+    self_.resize(b.n);
+    block_stats(query_.shape, b.planes, b.stride, b.n, sums_.data(), self_.data());
+    sums = sums_.data();
+    self = self_.data();
+  }
+  kernels().sdc_scan(planes_.data(), terms_, b.planes, b.stride, query_.shape.bits, plane_words(query_.shape.dim),
+                     b.scale, b.offset, sums, self, b.n, out);
+}
+
+double SdcQuery::distance(const CodeBlock& b, std::size_t i) const {
+  std::uint32_t sum, self;
+  const std::uint8_t* p = b.planes + i * b.stride;
+  if (b.digit_sum && b.self_dot) {
+    sum = b.digit_sum[i];
+    self = b.self_dot[i];
+  } else {
+    block_stats(query_.shape, p, b.stride, 1, &sum, &self);
+  }
+  double d;
+  kernels().sdc_scan(planes_.data(), terms_, p, b.stride, query_.shape.bits, plane_words(query_.shape.dim),
+                     b.scale + i, b.offset + i, &sum, &self, 1, &d);
+  return d;
+}
+
+bool SdcQuery::select(const CodeBlock& b, const KeyBounds& bounds, double threshold, std::uint64_t* mask) const {
+  if (!b.keys.P || !b.keys.R || !std::isfinite(threshold) || b.n % 64) return false;
+  const SdcTerms& t = terms_;
+  double limit;
+  switch (metric_) {
+    case Metric::ip: limit = threshold + t.offset; break;
+    case Metric::cosine:
+      if (!(t.norm2 > 0)) return false;  // every distance is 1
+      limit = (threshold - 1.0) * std::sqrt(t.norm2);
+      break;
+    case Metric::l2: limit = threshold * threshold - t.norm2 + 2.0 * t.offset; break;
+    default: return false;
+  }
+  const double A = t.scale / t.s2, Q2 = t.m * t.c * t.c - 2.0 * t.c * t.digit_sum;
+  // Float rounding: a few operations of 2^-24 relative error each on terms no larger than these,
+  // plus the rounding of the coefficients and of dot; 1e-5 is over ten times the bound.
+  const double dot_max = t.m * t.c * t.c;
+  const double scale = std::abs(A) * (bounds.P * (4.0 * dot_max + std::abs(Q2)) + bounds.R) + bounds.S +
+                       std::abs(t.offset) * bounds.T + bounds.U + std::abs(limit);
+  const double widened = limit + 1e-5 * scale;
+  if (!std::isfinite(widened) || std::abs(widened) > 1e30) return false;
+  const float flimit = std::nextafter(static_cast<float>(widened), std::numeric_limits<float>::infinity());
+  kernels().sdc_filter(planes_.data(), query_.shape.bits, plane_words(query_.shape.dim), b.planes, b.stride, b.n, b.keys,
+                       static_cast<float>(A), static_cast<float>(Q2), static_cast<float>(t.offset), flimit, mask);
+  return true;
+}
+
+KeyLayout key_layout(const CodeShape& shape, Metric metric) noexcept {
+  KeyLayout l;
+  const bool offsets = shape.kind != BinarizerKind::raw;
+  l.S = offsets;
+  l.T = offsets && metric == Metric::cosine;
+  l.U = metric == Metric::l2;
+  return l;
+}
+
+void KeyBounds::widen(double p, double r, double s, double t, double u) noexcept {
+  P = std::max(P, std::abs(p));
+  R = std::max(R, std::abs(r));
+  S = std::max(S, std::abs(s));
+  T = std::max(T, std::abs(t));
+  U = std::max(U, std::abs(u));
+}
+
+void key_coefficients(const CodeShape& shape, Metric metric, const std::uint8_t* planes, std::size_t stride,
+                      const float* scale, const float* offset, std::size_t n, float* P, float* R, float* S,
+                      float* T, float* U, KeyBounds& bounds) {
+  const double c = static_cast<double>((std::int64_t{1} << shape.bits) - 1);
+  for (std::size_t i = 0; i < n; ++i) {
+    std::uint32_t sum, self;
+    block_stats(shape, planes + i * stride, stride, 1, &sum, &self);
+    CodeView v;
+    v.shape = shape;
+    v.scale = scale[i];
+    v.offset = offset[i];
+    const double s = scale[i], o = offset[i], w = -2.0 * c * s * sum;
+    const double nb = sdc_norm2(v, CodeStats{sum, self});
+    double p = s, r = w, so = o, t = 0, u = 0;
+    if (metric == Metric::cosine) {
+      const double rho = nb > 0 ? 1.0 / std::sqrt(nb) : 0.0;
+      p = s * rho, r = w * rho, so = o * rho, t = rho;
+    } else if (metric == Metric::l2) {
+      p = 2 * s, r = 2 * w, so = 2 * o, u = nb;
+    }
+    P[i] = static_cast<float>(p);
+    R[i] = static_cast<float>(r);
+    if (S) S[i] = static_cast<float>(so);
+    if (T) T[i] = static_cast<float>(t);
+    if (U) U[i] = static_cast<float>(u);
+    bounds.widen(p, r, so, t, u);
   }
 }
 
@@ -62,15 +162,18 @@ void block_stats(const CodeShape& shape, const std::uint8_t* planes, std::size_t
                  std::uint32_t* sums, std::uint32_t* self_dot) {
   const Kernels& k = kernels();
   const std::size_t words = plane_words(shape.dim);
-  std::vector<std::uint64_t> q(shape.bits * words);
+  // The digit sum is the SDC dot with a query whose digits are all 1: only its last plane set.
+  std::vector<std::uint64_t> q(shape.bits * words, 0);
+  std::fill(q.end() - static_cast<std::ptrdiff_t>(words), q.end(), ~std::uint64_t{0});
+  std::vector<std::uint64_t> out(n);
+  k.sdc_dot_many(q.data(), planes, stride, shape.bits, words, n, out.data());
+  for (std::size_t i = 0; i < n; ++i) sums[i] = static_cast<std::uint32_t>(out[i]);
+  if (shape.bits == 1) {  // digits are 0/1: n_j^2 = n_j
+    std::copy(sums, sums + n, self_dot);
+    return;
+  }
   for (std::size_t i = 0; i < n; ++i) {
     const std::uint8_t* p = planes + i * stride;
-    const std::uint64_t sum = digit_sum(p, shape);
-    sums[i] = static_cast<std::uint32_t>(sum);
-    if (shape.bits == 1) {  // digits are 0/1: n_j^2 = n_j
-      self_dot[i] = static_cast<std::uint32_t>(sum);
-      continue;
-    }
     for (std::size_t w = 0; w < q.size(); ++w) q[w] = load_u64(p + 8 * w);
     std::uint64_t dot = 0;
     k.sdc_dot_many(q.data(), p, 0, shape.bits, words, 1, &dot);

@@ -3,10 +3,13 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstring>
 
 #include "bebr/binarize.hpp"
 #include "bebr/distance.hpp"
 #include "bebr/error.hpp"
+#include "bebr/knn.hpp"
+#include "bebr/simd.hpp"
 #include "testing.hpp"
 
 using namespace bebr;
@@ -137,4 +140,191 @@ TEST_CASE("binarizer argument checks", "[binarize]") {
   acc.add(std::vector<float>{3, -2});
   CHECK(acc.mean() == std::vector<float>{2, 0});
   CHECK(acc.rows() == 2);
+}
+
+TEST_CASE("the batched SDC scan equals sdc_finish bit for bit on every level", "[kernels]") {
+  const std::uint64_t seed = 4242;
+  std::mt19937_64 rng(seed);
+  INFO("seed " << seed);
+  for (const std::uint32_t dim : {1u, 5u, 64u, 100u, 768u}) {
+    for (const std::uint32_t bits : {1u, 2u, 3u, 4u, 8u}) {
+      for (const bool centred : {false, true}) {
+        const Binarizer bin = centred ? Binarizer::center(bebr::testing::random_vector(rng, dim, 0.5f), bits)
+                                      : Binarizer::raw(dim, bits);
+        // 11 codes (not a multiple of any batch width), one all-zero vector among them.
+        const std::size_t n = 11, P = planes_bytes(bin.shape());
+        std::vector<std::vector<std::uint8_t>> blobs;
+        std::vector<std::uint8_t> planes(n * P);
+        std::vector<float> scale(n), offset(n);
+        std::vector<std::uint32_t> sums(n), self(n);
+        for (std::size_t i = 0; i < n; ++i) {
+          auto x = bebr::testing::random_vector(rng, dim, 0.3f);
+          if (i == 4) std::fill(x.begin(), x.end(), 0.f);
+          blobs.push_back(bin.encode_blob(x));
+          const CodeView c = parse_code(blobs.back(), "code");
+          std::memcpy(planes.data() + i * P, c.planes, P);
+          scale[i] = c.scale;
+          offset[i] = c.offset;
+        }
+        block_stats(bin.shape(), planes.data(), P, n, sums.data(), self.data());
+        const auto qblob = bin.encode_blob(bebr::testing::random_vector(rng, dim));
+        const CodeView qv = parse_code(qblob, "query");
+        for (const Metric metric : {Metric::cosine, Metric::ip, Metric::l2}) {
+          const SdcQuery query(qv, metric);
+          std::vector<double> got(n);
+          query.distances(CodeBlock{planes.data(), P, scale.data(), offset.data(), sums.data(), self.data(), n, {}}, got.data());
+          for (const std::string& level : available_levels()) {
+            const Kernels* k = kernels_for(level);
+            std::vector<double> lv(n);
+            SdcTerms t;  // the terms SdcQuery binds, through the public pieces
+            const CodeStats qs = code_stats(qv);
+            t.scale = qv.scale;
+            t.offset = qv.offset;
+            t.digit_sum = static_cast<double>(qs.digit_sum);
+            t.norm2 = sdc_norm2(qv, qs);
+            t.c = static_cast<double>((1u << bits) - 1);
+            t.m = dim;
+            t.s2 = static_cast<double>(std::uint64_t{1} << (2 * (bits - 1)));
+            t.metric = static_cast<int>(metric);
+            std::vector<std::uint64_t> qw(bits * plane_words(dim));
+            for (std::size_t w = 0; w < qw.size(); ++w) qw[w] = load_u64(qv.planes + 8 * w);
+            k->sdc_scan(qw.data(), t, planes.data(), P, bits, plane_words(dim), scale.data(), offset.data(), sums.data(),
+                        self.data(), n, lv.data());
+            for (std::size_t i = 0; i < n; ++i) {
+              INFO("dim " << dim << " bits " << bits << " centred " << centred << " metric " << metric_name(metric)
+                          << " level " << level << " code " << i);
+              const CodeView c = parse_code(blobs[i], "code");
+              const double want = sdc_distance(qv, c, metric);
+              CHECK(std::memcmp(&lv[i], &want, sizeof want) == 0);  // bit for bit, signed zeros too
+              CHECK(std::memcmp(&got[i], &want, sizeof want) == 0);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+namespace {
+
+// n codes of a binarizer in the resident layout, with their key coefficients for `metric`.
+struct Block {
+  std::vector<std::vector<std::uint8_t>> blobs;
+  std::vector<std::uint8_t> planes;
+  std::vector<float> scale, offset, key[5];
+  KeyBounds bounds;
+  CodeBlock block(bool keys) const {
+    CodeBlock b;
+    b.planes = planes.data();
+    b.stride = planes.size() / scale.size();
+    b.scale = scale.data();
+    b.offset = offset.data();
+    b.n = scale.size();
+    const auto at = [&](int j) { return key[j].empty() ? nullptr : key[j].data(); };
+    if (keys) b.keys = SdcKeys{at(0), at(1), at(2), at(3), at(4)};
+    return b;
+  }
+};
+
+Block make_block(const Binarizer& bin, Metric metric, std::size_t n, std::mt19937_64& rng, float spread) {
+  Block b;
+  const std::size_t P = planes_bytes(bin.shape());
+  b.planes.resize(n * P);
+  b.scale.resize(n);
+  b.offset.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    auto x = bebr::testing::random_vector(rng, bin.shape().dim, 0.2f);
+    for (auto& v : x) v *= spread * static_cast<float>(1 + i % 7);  // codes of different norms
+    if (i == 5) std::fill(x.begin(), x.end(), 0.f);
+    b.blobs.push_back(bin.encode_blob(x));
+    const CodeView c = parse_code(b.blobs.back(), "code");
+    std::memcpy(b.planes.data() + i * P, c.planes, P);
+    b.scale[i] = c.scale;
+    b.offset[i] = c.offset;
+  }
+  const KeyLayout l = key_layout(bin.shape(), metric);
+  const bool used[5] = {true, true, l.S, l.T, l.U};
+  for (int j = 0; j < 5; ++j)
+    if (used[j]) b.key[j].assign(n, 0.f);
+  const auto at = [&](int j) { return b.key[j].empty() ? nullptr : b.key[j].data(); };
+  key_coefficients(bin.shape(), metric, b.planes.data(), P, b.scale.data(), b.offset.data(), n, at(0), at(1), at(2),
+                   at(3), at(4), b.bounds);
+  return b;
+}
+
+}  // namespace
+
+TEST_CASE("the key filter kernel gives the same mask on every level", "[kernels]") {
+  std::mt19937_64 rng(99);
+  for (const std::uint32_t dim : {64u, 100u, 256u, 768u}) {
+    for (const std::uint32_t bits : {1u, 2u, 4u}) {
+      const Binarizer bin = Binarizer::center(bebr::testing::random_vector(rng, dim, 0.5f), bits);
+      const Block b = make_block(bin, Metric::cosine, 128, rng, 1.f);
+      const auto qblob = bin.encode_blob(bebr::testing::random_vector(rng, dim));
+      const CodeView qv = parse_code(qblob, "q");
+      std::vector<std::uint64_t> q(bits * plane_words(dim));
+      for (std::size_t w = 0; w < q.size(); ++w) q[w] = load_u64(qv.planes + 8 * w);
+      const CodeBlock cb = b.block(true);
+      for (const float limit : {-1e9f, -3.f, 0.f, 2.5f, 1e9f}) {
+        std::vector<std::uint64_t> want(2), got(2);
+        ref::kernels().sdc_filter(q.data(), bits, plane_words(dim), cb.planes, cb.stride, cb.n, cb.keys, 0.37f, -12.5f,
+                                  0.8f, limit, want.data());
+        for (const std::string& level : available_levels()) {
+          INFO("dim " << dim << " bits " << bits << " level " << level << " limit " << limit);
+          kernels_for(level)->sdc_filter(q.data(), bits, plane_words(dim), cb.planes, cb.stride, cb.n, cb.keys, 0.37f,
+                                         -12.5f, 0.8f, limit, got.data());
+          CHECK(got == want);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("the filtered scan keeps exactly the brute-force top k", "[kernels]") {
+  const std::uint64_t seed = 31337;
+  std::mt19937_64 rng(seed);
+  INFO("seed " << seed);
+  for (const std::uint32_t dim : {40u, 768u}) {
+    for (const std::uint32_t bits : {1u, 2u, 4u}) {
+      for (const bool centred : {false, true}) {
+        for (const Metric metric : {Metric::cosine, Metric::ip, Metric::l2}) {
+          const Binarizer bin = centred ? Binarizer::center(bebr::testing::random_vector(rng, dim, 0.5f), bits)
+                                        : Binarizer::raw(dim, bits);
+          // Several blocks, so the filter runs once the heap is full; some slots invalid.
+          std::vector<Block> blocks;
+          KeyBounds bounds;
+          for (int j = 0; j < 5; ++j) {
+            blocks.push_back(make_block(bin, metric, 128, rng, 0.5f + j));
+            const KeyBounds& kb = blocks.back().bounds;
+            bounds.widen(kb.P, kb.R, kb.S, kb.T, kb.U);
+          }
+          const std::vector<std::uint64_t> valid{0xffffffffffff7fffull, 0x7fffffffffffffffull};
+          for (int t = 0; t < 3; ++t) {
+            const auto qblob = bin.encode_blob(bebr::testing::random_vector(rng, dim, 0.3f));
+            const CodeView qv = parse_code(qblob, "q");
+            const SdcQuery query(qv, metric);
+            for (const std::size_t k : {1u, 10u, 100u}) {
+              TopK fast(k), slow(k);
+              for (std::size_t j = 0; j < blocks.size(); ++j) {
+                std::vector<std::int64_t> rowids(128);
+                for (std::size_t i = 0; i < 128; ++i) rowids[i] = static_cast<std::int64_t>(1000 * j + i);
+                query.scan(blocks[j].block(true), bounds, valid.data(), rowids.data(), fast, [](std::size_t) { return true; });
+                for (std::size_t i = 0; i < 128; ++i)
+                  if ((valid[i / 64] >> (i % 64)) & 1)
+                    slow.push(sdc_distance(qv, parse_code(blocks[j].blobs[i], "code"), metric), rowids[i]);
+              }
+              INFO("dim " << dim << " bits " << bits << " centred " << centred << " metric " << metric_name(metric)
+                          << " k " << k);
+              const auto f = fast.take(), s = slow.take();
+              REQUIRE(f.size() == s.size());
+              for (std::size_t i = 0; i < f.size(); ++i) {
+                CHECK(f[i].rowid == s[i].rowid);
+                CHECK(f[i].distance == s[i].distance);
+              }
+            }
+          }
+        }
+      }
+    }
+  }
 }

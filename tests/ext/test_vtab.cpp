@@ -63,7 +63,7 @@ TEST_CASE("kNN through the virtual table equals brute force over a plain table",
     // One random write, applied to both tables.
     const auto write = [&] {
       const int op = static_cast<int>(rng() % 12);
-      const long long id = static_cast<long long>(rng() % 200) + 1;
+      const long long id = static_cast<long long>(rng() % 400) + 1;
       const auto x = bebr::testing::random_vector(rng, dim);
       const long long g = static_cast<long long>(rng() % 5), flag = static_cast<long long>(rng() % 2);
       const std::string tag = tags[rng() % 3], note = "n" + std::to_string(rng() % 1000);
@@ -88,7 +88,7 @@ TEST_CASE("kNN through the virtual table equals brute force over a plain table",
         for (const std::string t : {"v", "p"})
           db.prepare("UPDATE " + t + " SET g = ?2, tag = ?3 WHERE rowid = ?1").bind(1, id).bind(2, g).bind(3, tag).step();
       } else if (op < 9) {  // a new rowid
-        const long long to = static_cast<long long>(rng() % 200) + 1;
+        const long long to = static_cast<long long>(rng() % 400) + 1;
         for (const std::string t : {"v", "p"})
           db.prepare("UPDATE OR REPLACE " + t + " SET rowid = ?2 WHERE rowid = ?1").bind(1, id).bind(2, to).step();
       } else if (op < 11) {
@@ -98,6 +98,17 @@ TEST_CASE("kNN through the virtual table equals brute force over a plain table",
           db.prepare("DELETE FROM " + t + " WHERE rowid BETWEEN ?1 AND ?1 + 40").bind(1, id).step();
       }
     };
+    // A base of 300 rows (several chunks of 64, so the key filter runs on all chunks after the
+    // first), then random writes.
+    db.exec("BEGIN");
+    for (int i = 0; i < 300; ++i) {
+      const auto x = bebr::testing::random_vector(rng, dim);
+      const long long id = 2 * i + 1, g = static_cast<long long>(rng() % 5);
+      for (const std::string t : {"v", "p"})
+        db.prepare("INSERT INTO " + t + "(rowid, e, g, tag, score, flag, note) VALUES (?1, ?2, ?3, 'a', 0.25, 1, 'base')")
+            .bind(1, id).bind(2, x).bind(3, g).step();
+    }
+    db.exec("COMMIT");
     const std::vector<std::string> filters{"", "g = 2", "g != 2", "g < 2", "g <= 2", "g > 1 AND flag = 1",
                                            "score >= 0.5", "tag IN ('a', 'c')", "tag = 'b' AND g IN (0, 3)",
                                            "tag < 'b' AND score < 0.7", "rowid = 17", "rowid IN (3, 5, 8, 13, 21, 34, 55, 89, 144)",

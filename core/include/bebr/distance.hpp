@@ -37,6 +37,9 @@ struct CodeStats {
 };
 CodeStats code_stats(const CodeView& code);
 
+// The squared norm of a code's reconstruction (for center codes, of the de-centred one).
+double sdc_norm2(const CodeView& code, const CodeStats& stats) noexcept;
+
 // The metric of the two reconstructions, from their pair term `dot` = sum_j na_j nb_j.
 double sdc_finish(const CodeView& a, const CodeStats& sa, const CodeView& b, const CodeStats& sb,
                   std::uint64_t dot, Metric metric) noexcept;

@@ -9,11 +9,13 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <queue>
 #include <vector>
 
 #include "bebr/codes.hpp"
 #include "bebr/distance.hpp"
+#include "bebr/simd.hpp"
 
 namespace bebr {
 
@@ -41,6 +43,10 @@ class TopK {
   }
   std::size_t size() const noexcept { return heap_.size(); }
   std::size_t capacity() const noexcept { return k_; }
+  // The distance a new result must not exceed to get in: the worst kept once full, else +inf.
+  double threshold() const noexcept {
+    return heap_.size() < k_ ? std::numeric_limits<double>::infinity() : heap_.top().distance;
+  }
   // The results in ascending order; empties the heap.
   std::vector<Neighbor> take();
 
@@ -56,14 +62,42 @@ struct CodeBlock {
   std::size_t stride = 0;
   const float* scale = nullptr;
   const float* offset = nullptr;
+  // Optional: each code's digit sum and squared digit norm (computed from the planes when null).
   const std::uint32_t* digit_sum = nullptr;
   const std::uint32_t* self_dot = nullptr;
   std::size_t n = 0;
+  // Optional: the key coefficients of the fast filter (key_coefficients); keys.P null: none.
+  SdcKeys keys;
 };
 
 // Fills digit_sum[i] and self_dot[i] (see CodeStats) of n codes' planes at a stride.
 void block_stats(const CodeShape& shape, const std::uint8_t* planes, std::size_t stride, std::size_t n,
                  std::uint32_t* digit_sum, std::uint32_t* self_dot);
+
+// The key filter (SdcKeys in simd.hpp). For a query q and code i with scale s, offset o, digit
+// sum N, reconstruction squared norm nb and rho = 1 / sqrt(nb), the inner product of the
+// reconstructions is ip = A (s (4 dot + Q2) - 2 c s N) + o + oq with A = s_q / 4^(K-1) and
+// Q2 = m c^2 - 2 c N_q (docs/bebr.md), so with w = -2 c s N:
+//   ip:     P = s,       R = w,       S = o,       T = 0,   U = 0    key = -ip + oq = d + oq
+//   cosine: P = s rho,   R = w rho,   S = o rho,   T = rho, U = 0    key = -ip rho = (d - 1) sqrt(nq)
+//   l2:     P = 2 s,     R = 2 w,     S = 2 o,     T = 0,   U = nb   key = nb - 2 (ip - oq) = d^2 - nq + 2 oq
+// Which of S, T, U a table needs (raw codes have o = 0; only cosine uses T, only l2 uses U).
+struct KeyLayout {
+  bool S = false, T = false, U = false;
+};
+KeyLayout key_layout(const CodeShape& shape, Metric metric) noexcept;
+
+// The largest magnitude of each coefficient over a table: the scale of the float rounding error.
+struct KeyBounds {
+  double P = 0, R = 0, S = 0, T = 0, U = 0;
+  void widen(double p, double r, double s, double t, double u) noexcept;
+};
+
+// Fills the coefficients of n codes (the arrays of the layout; the others may be null) and
+// widens `bounds` to cover them.
+void key_coefficients(const CodeShape& shape, Metric metric, const std::uint8_t* planes, std::size_t stride,
+                      const float* scale, const float* offset, std::size_t n, float* P, float* R, float* S,
+                      float* T, float* U, KeyBounds& bounds);
 
 // A query code bound once; distances to code bodies (scalars then planes, no header) of the
 // same shape.
@@ -74,13 +108,50 @@ class SdcQuery {
   void distances(const std::uint8_t* bodies, std::size_t stride, std::size_t n, double* out) const;
   // out[i] = distance to code i of the block, for i < block.n.
   void distances(const CodeBlock& block, double* out) const;
+  // The exact distance to code i of the block.
+  double distance(const CodeBlock& block, std::size_t i) const;
+
+  // Offers top every code i of the block whose bit is set in `valid` and which accept(i) takes,
+  // with its exact distance and rowids[i]. The same result as pushing them all, but codes whose
+  // key (when the block has keys and top is full) shows they cannot get in are skipped without
+  // computing their distance. block.n must be a multiple of 64.
+  template <class Accept>
+  void scan(const CodeBlock& block, const KeyBounds& bounds, const std::uint64_t* valid,
+            const std::int64_t* rowids, TopK& top, Accept&& accept) const {
+    const std::size_t words = (block.n + 63) / 64;
+    mask_.resize(words);
+    if (!select(block, bounds, top.threshold(), mask_.data())) {
+      exact_.resize(block.n);
+      distances(block, exact_.data());
+      for (std::size_t w = 0; w < words; ++w)
+        for (std::uint64_t b = valid[w]; b; b &= b - 1) {
+          const std::size_t i = 64 * w + static_cast<std::size_t>(__builtin_ctzll(b));
+          if (exact_[i] <= top.threshold() && accept(i)) top.push(exact_[i], rowids[i]);
+        }
+      return;
+    }
+    for (std::size_t w = 0; w < words; ++w)
+      for (std::uint64_t b = mask_[w] & valid[w]; b; b &= b - 1) {
+        const std::size_t i = 64 * w + static_cast<std::size_t>(__builtin_ctzll(b));
+        if (!accept(i)) continue;
+        const double d = distance(block, i);
+        if (d <= top.threshold()) top.push(d, rowids[i]);
+      }
+  }
 
  private:
+  // Marks the codes whose key may be within `threshold`; false when the filter does not apply
+  // (no keys, no threshold yet, or a query whose key is undefined) and every code is a candidate.
+  bool select(const CodeBlock& block, const KeyBounds& bounds, double threshold, std::uint64_t* mask) const;
+
   CodeView query_;
   CodeStats stats_;
   Metric metric_;
+  SdcTerms terms_;
   std::vector<std::uint64_t> planes_;
-  mutable std::vector<std::uint64_t> dots_;  // scratch, reused across calls
+  mutable std::vector<std::uint64_t> dots_, mask_;  // scratch, reused across calls
+  mutable std::vector<std::uint32_t> sums_, self_;
+  mutable std::vector<double> exact_;
 };
 
 // A CodeView over a headerless body of a known shape.

@@ -21,6 +21,28 @@
 
 namespace bebr {
 
+// What an SDC distance needs of the query besides its planes (see sdc_finish in distance.hpp).
+struct SdcTerms {
+  double scale = 0, offset = 0;  // the query code's scalars
+  double digit_sum = 0;          // N_q
+  double norm2 = 0;              // squared norm of the query's reconstruction
+  double c = 1, m = 0, s2 = 1;   // 2^bits - 1, dim, 4^(bits-1)
+  int metric = 0;                // 0 cosine, 1 ip, 2 l2 (the order of bebr::Metric)
+};
+
+// Per-code coefficients of the approximate SDC key of a query (knn.hpp derives them): for the
+// integer dot product `dot` of the query and code i,
+//   key_i = -(A * (P_i * (4 dot + Q2) + R_i) + S_i + oq * T_i) + U_i
+// is, to float rounding, a strictly increasing function of the exact distance. A null array
+// stands for zeros (P and R are always given).
+struct SdcKeys {
+  const float* P = nullptr;
+  const float* R = nullptr;
+  const float* S = nullptr;
+  const float* T = nullptr;
+  const float* U = nullptr;
+};
+
 struct Kernels {
   const char* name;
 
@@ -35,6 +57,23 @@ struct Kernels {
   void (*sdc_dot_many)(const std::uint64_t* q, const std::uint8_t* codes, std::size_t stride,
                        std::size_t bits, std::size_t words, std::size_t n,
                        std::uint64_t* out) noexcept;
+
+  // out[i] = the SDC distance from the query (planes q, terms t) to code i, whose planes start
+  // at planes + i * stride and whose scale, offset, digit sum and squared digit norm are
+  // scale[i], offset[i], digit_sum[i], self_dot[i]. Bit for bit the value of sdc_finish on every
+  // level: the same IEEE double operations in the same order, vectorised across codes.
+  void (*sdc_scan)(const std::uint64_t* q, const SdcTerms& t, const std::uint8_t* planes,
+                   std::size_t stride, std::size_t bits, std::size_t words, const float* scale,
+                   const float* offset, const std::uint32_t* digit_sum,
+                   const std::uint32_t* self_dot, std::size_t n, double* out) noexcept;
+
+  // Sets bit i of mask (ceil(n/64) words, cleared first) when key_i <= limit, with the query
+  // constants A, Q2, oq of the key above. n must be a multiple of 64. Float arithmetic: the
+  // caller widens `limit` by a bound on the rounding error.
+  void (*sdc_filter)(const std::uint64_t* q, std::size_t bits, std::size_t words,
+                     const std::uint8_t* planes, std::size_t stride, std::size_t n,
+                     const SdcKeys& keys, float A, float Q2, float oq, float limit,
+                     std::uint64_t* mask) noexcept;
 
   // Float kernels over `dim` floats; x is row-major n x dim.
   float (*dot_f32)(const float* a, const float* b, std::size_t dim) noexcept;

@@ -4,7 +4,12 @@
 
 #include <cstring>
 
+#include <type_traits>
+
 #include <xsimd/xsimd.hpp>
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
 
 #include "bebr/simd.hpp"
 
@@ -34,33 +39,176 @@ struct hamming_many_k {
   }
 };
 
+// popcount(q AND c) over `words` words, four independent sums so the popcounts overlap.
+inline std::uint64_t and_popcount(const std::uint64_t* q, const std::uint8_t* c, std::size_t words) noexcept {
+  std::uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  std::size_t w = 0;
+  for (; w + 4 <= words; w += 4) {
+    s0 += popcount64(q[w] & load_word(c + 8 * w));
+    s1 += popcount64(q[w + 1] & load_word(c + 8 * w + 8));
+    s2 += popcount64(q[w + 2] & load_word(c + 8 * w + 16));
+    s3 += popcount64(q[w + 3] & load_word(c + 8 * w + 24));
+  }
+  for (; w < words; ++w) s0 += popcount64(q[w] & load_word(c + 8 * w));
+  return (s0 + s1) + (s2 + s3);
+}
+
+// The same for a word count known at compile time: fully unrolled.
+template <std::size_t W>
+inline std::uint64_t and_popcount_fixed(const std::uint64_t* q, const std::uint8_t* c) noexcept {
+  std::uint64_t s[4] = {0, 0, 0, 0};
+  for (std::size_t w = 0; w < W; ++w) s[w % 4] += popcount64(q[w] & load_word(c + 8 * w));
+  return (s[0] + s[1]) + (s[2] + s[3]);
+}
+
+#if defined(__AVX2__)
+// popcount(q AND c) of two codes c0, c1 of `blocks` 32-byte blocks each (at most 31: byte
+// counters), with byte-wise nibble lookups: fewer instructions per byte than scalar popcnt.
+inline void and_popcount2_avx2(const __m256i* q, const std::uint8_t* c0, const std::uint8_t* c1,
+                               std::size_t blocks, std::uint64_t* out) noexcept {
+  const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1, 2, 2, 3, 1,
+                                       2, 2, 3, 2, 3, 3, 4);
+  const __m256i low = _mm256_set1_epi8(0x0f);
+  const auto count = [&](__m256i v) {
+    return _mm256_add_epi8(_mm256_shuffle_epi8(lut, _mm256_and_si256(v, low)),
+                           _mm256_shuffle_epi8(lut, _mm256_and_si256(_mm256_srli_epi16(v, 4), low)));
+  };
+  __m256i a = _mm256_setzero_si256(), b = _mm256_setzero_si256();
+  for (std::size_t k = 0; k < blocks; ++k) {
+    a = _mm256_add_epi8(a, count(_mm256_and_si256(q[k], _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c0 + 32 * k)))));
+    b = _mm256_add_epi8(b, count(_mm256_and_si256(q[k], _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c1 + 32 * k)))));
+  }
+  const __m256i sa = _mm256_sad_epu8(a, _mm256_setzero_si256()), sb = _mm256_sad_epu8(b, _mm256_setzero_si256());
+  const __m256i h = _mm256_add_epi64(_mm256_unpacklo_epi64(sa, sb), _mm256_unpackhi_epi64(sa, sb));
+  const __m128i r = _mm_add_epi64(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
+  out[0] = static_cast<std::uint64_t>(_mm_cvtsi128_si64(r));
+  out[1] = static_cast<std::uint64_t>(_mm_extract_epi64(r, 1));
+}
+#endif
+
+// sum_k sum_l 2^((bits-1-k) + (bits-1-l)) popcount(Q_k AND C_l) for one code c.
+inline std::uint64_t sdc_dot_one(const std::uint64_t* q, const std::uint8_t* c, std::size_t bits,
+                                 std::size_t words) noexcept {
+  if (bits == 1) return and_popcount(q, c, words);
+  std::uint64_t s = 0;
+  for (std::size_t l = 0; l < bits; ++l)
+    for (std::size_t k = 0; k < bits; ++k)
+      s += and_popcount(q + k * words, c + 8 * l * words, words) << ((bits - 1 - k) + (bits - 1 - l));
+  return s;
+}
+
 struct sdc_dot_many_k {
   template <class Arch>
   void operator()(Arch, const std::uint64_t* q, const std::uint8_t* codes, std::size_t stride,
                   std::size_t bits, std::size_t words, std::size_t n,
                   std::uint64_t* out) const noexcept {
-    if (bits == 1) {
-      for (std::size_t i = 0; i < n; ++i) {
-        const std::uint8_t* c = codes + i * stride;
-        std::uint64_t s = 0;
-        for (std::size_t w = 0; w < words; ++w) s += popcount64(q[w] & load_word(c + 8 * w));
-        out[i] = s;
-      }
-      return;
-    }
-    for (std::size_t i = 0; i < n; ++i) {
-      const std::uint8_t* c = codes + i * stride;
-      std::uint64_t s = 0;
-      for (std::size_t l = 0; l < bits; ++l) {
-        const std::uint8_t* cl = c + 8 * l * words;
-        for (std::size_t k = 0; k < bits; ++k) {
-          const std::uint64_t* qk = q + k * words;
-          std::uint64_t pc = 0;
-          for (std::size_t w = 0; w < words; ++w) pc += popcount64(qk[w] & load_word(cl + 8 * w));
-          s += pc << ((bits - 1 - k) + (bits - 1 - l));
+    for (std::size_t i = 0; i < n; ++i) out[i] = sdc_dot_one(q, codes + i * stride, bits, words);
+  }
+};
+
+// The integer dot products of a batch of codes, then sdc_finish's double arithmetic on whole
+// batches (its operations, in its order: the results are identical). T-terms are integers below
+// 2^53, so they are exact in double as they are in sdc_finish's int64.
+struct sdc_scan_k {
+  template <class Arch>
+  void operator()(Arch, const std::uint64_t* q, const SdcTerms& t, const std::uint8_t* planes,
+                  std::size_t stride, std::size_t bits, std::size_t words, const float* scale,
+                  const float* offset, const std::uint32_t* digit_sum,
+                  const std::uint32_t* self_dot, std::size_t n, double* out) const noexcept {
+    using B = xsimd::batch<double, Arch>;
+    constexpr std::size_t L = B::size;
+    alignas(64) double dot[L], sc[L], oc[L], nc[L], sd[L], res[L];
+    const B c(t.c), m(t.m), s2(t.s2), two(2.0), four(4.0), one(1.0), zero(0.0);
+    const B sq(t.scale), oq(t.offset), nq(t.digit_sum), na(t.norm2);
+    const B two_c = two * c, mcc = (m * c) * c;
+    for (std::size_t i = 0; i < n; i += L) {
+      const std::size_t lanes = n - i < L ? n - i : L;
+      for (std::size_t j = 0; j < L; ++j) {
+        if (j < lanes) {
+          const std::size_t x = i + j;
+          dot[j] = static_cast<double>(sdc_dot_one(q, planes + x * stride, bits, words));
+          sc[j] = scale[x];
+          oc[j] = offset[x];
+          nc[j] = digit_sum[x];
+          sd[j] = self_dot[x];
+        } else {
+          dot[j] = sc[j] = oc[j] = nc[j] = sd[j] = 0;
         }
       }
-      out[i] = s;
+      const B vs = B::load_aligned(sc), vo = B::load_aligned(oc), vn = B::load_aligned(nc);
+      const B tab = (four * B::load_aligned(dot) - two_c * (nq + vn)) + mcc;
+      const B ip = (((sq * vs) * tab) / s2 + oq) + vo;
+      B d;
+      if (t.metric == 1) {
+        d = -ip;
+      } else {
+        const B tbb = (four * B::load_aligned(sd) - two_c * (vn + vn)) + mcc;
+        const B nb = ((vs * vs) * tbb) / s2 + two * vo;
+        if (t.metric == 2) {
+          d = xsimd::sqrt(xsimd::max((na + nb) - two * ip, zero));  // max(x, 0): 0 for x = -0, as std::max(0.0, x)
+        } else {
+          const auto ok = (na > zero) & (nb > zero);
+          d = xsimd::select(ok, one - ip / xsimd::sqrt(na * nb), one);
+        }
+      }
+      d.store_aligned(res);
+      for (std::size_t j = 0; j < lanes; ++j) out[i + j] = res[j];
+    }
+  }
+};
+
+struct sdc_filter_k {
+  template <class Arch>
+  void operator()(Arch, const std::uint64_t* q, std::size_t bits, std::size_t words,
+                  const std::uint8_t* planes, std::size_t stride, std::size_t n, const SdcKeys& k,
+                  float A, float Q2, float oq, float limit, std::uint64_t* mask) const noexcept {
+    using B = xsimd::batch<float, Arch>;
+    constexpr std::size_t L = B::size;  // divides 64
+    alignas(64) float dot[L], keep[L];
+    for (std::size_t w = 0; w < (n + 63) / 64; ++w) mask[w] = 0;
+    const B a(A), q2(Q2), vq(oq), four(4.f), lim(limit), one(1.f), zero(0.f);
+#if defined(__AVX2__)
+    alignas(32) __m256i qv[31];
+    const bool wide = std::is_same_v<Arch, xsimd::avx2> && bits == 1 && words % 4 == 0 && words / 4 <= 31 && L % 2 == 0;
+    if (wide)
+      for (std::size_t k = 0; k < words / 4; ++k) qv[k] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 4 * k));
+#endif
+    // One-bit codes of the common widths get an unrolled popcount.
+    const auto fill = [&](std::size_t i) {
+      const std::uint8_t* c = planes + i * stride;
+#if defined(__AVX2__)
+      if (wide) {
+        std::uint64_t two[2];
+        for (std::size_t j = 0; j < L; j += 2) {
+          and_popcount2_avx2(qv, c + j * stride, c + (j + 1) * stride, words / 4, two);
+          dot[j] = static_cast<float>(two[0]);
+          dot[j + 1] = static_cast<float>(two[1]);
+        }
+        return;
+      }
+#endif
+#define BEBR_FIXED(W)                                                                        \
+  case W:                                                                                    \
+    for (std::size_t j = 0; j < L; ++j) dot[j] = static_cast<float>(and_popcount_fixed<W>(q, c + j * stride)); \
+    return;
+      if (bits == 1) switch (words) {
+          BEBR_FIXED(2) BEBR_FIXED(4) BEBR_FIXED(6) BEBR_FIXED(8) BEBR_FIXED(12) BEBR_FIXED(16) BEBR_FIXED(24)
+          BEBR_FIXED(32) default: break;
+        }
+#undef BEBR_FIXED
+      for (std::size_t j = 0; j < L; ++j) dot[j] = static_cast<float>(sdc_dot_one(q, c + j * stride, bits, words));
+    };
+    for (std::size_t i = 0; i < n; i += L) {
+      fill(i);
+      B key = a * (B::load_unaligned(k.P + i) * (four * B::load_aligned(dot) + q2) + B::load_unaligned(k.R + i));
+      if (k.S) key = key + B::load_unaligned(k.S + i);
+      if (k.T) key = key + vq * B::load_unaligned(k.T + i);
+      key = -key;
+      if (k.U) key = key + B::load_unaligned(k.U + i);
+      xsimd::select(key <= lim, one, zero).store_aligned(keep);
+      std::uint64_t bitsw = 0;
+      for (std::size_t j = 0; j < L; ++j) bitsw |= static_cast<std::uint64_t>(keep[j] != 0.f) << j;
+      mask[i / 64] |= bitsw << (i % 64);
     }
   }
 };
@@ -138,6 +286,17 @@ Kernels make_kernels(const char* name) noexcept {
                       std::size_t bits, std::size_t words, std::size_t n,
                       std::uint64_t* out) noexcept {
     sdc_dot_many_k{}(Arch{}, q, c, stride, bits, words, n, out);
+  };
+  k.sdc_scan = [](const std::uint64_t* q, const SdcTerms& t, const std::uint8_t* planes,
+                  std::size_t stride, std::size_t bits, std::size_t words, const float* scale,
+                  const float* offset, const std::uint32_t* digit_sum, const std::uint32_t* self_dot,
+                  std::size_t n, double* out) noexcept {
+    sdc_scan_k{}(Arch{}, q, t, planes, stride, bits, words, scale, offset, digit_sum, self_dot, n, out);
+  };
+  k.sdc_filter = [](const std::uint64_t* q, std::size_t bits, std::size_t words,
+                    const std::uint8_t* planes, std::size_t stride, std::size_t n, const SdcKeys& keys,
+                    float A, float Q2, float oq, float limit, std::uint64_t* mask) noexcept {
+    sdc_filter_k{}(Arch{}, q, bits, words, planes, stride, n, keys, A, Q2, oq, limit, mask);
   };
   k.dot_f32 = [](const float* a, const float* b, std::size_t dim) noexcept {
     return dot_f32_k{}(Arch{}, a, b, dim);

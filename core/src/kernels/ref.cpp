@@ -46,6 +46,47 @@ void sdc_dot_many(const std::uint64_t* q, const std::uint8_t* codes, std::size_t
   }
 }
 
+// One code at a time, sdc_finish's arithmetic written out with the digit-by-digit dot.
+void sdc_scan(const std::uint64_t* q, const SdcTerms& t, const std::uint8_t* planes, std::size_t stride,
+              std::size_t bits, std::size_t words, const float* scale, const float* offset,
+              const std::uint32_t* digit_sum, const std::uint32_t* self_dot, std::size_t n,
+              double* out) noexcept {
+  for (std::size_t i = 0; i < n; ++i) {
+    std::uint64_t dot = 0;
+    sdc_dot_many(q, planes + i * stride, 0, bits, words, 1, &dot);
+    const double tab = (4.0 * static_cast<double>(dot) - 2.0 * t.c * (t.digit_sum + digit_sum[i])) + t.m * t.c * t.c;
+    const double ip = t.scale * double{scale[i]} * tab / t.s2 + t.offset + double{offset[i]};
+    if (t.metric == 1) {
+      out[i] = -ip;
+      continue;
+    }
+    const double tbb = (4.0 * self_dot[i] - 2.0 * t.c * (double(digit_sum[i]) + digit_sum[i])) + t.m * t.c * t.c;
+    const double nb = double{scale[i]} * double{scale[i]} * tbb / t.s2 + 2.0 * double{offset[i]};
+    if (t.metric == 2) {
+      const double x = t.norm2 + nb - 2.0 * ip;
+      out[i] = __builtin_sqrt(x > 0 ? x : 0.0);
+    } else {
+      out[i] = (!(t.norm2 > 0) || !(nb > 0)) ? 1.0 : 1.0 - ip / __builtin_sqrt(t.norm2 * nb);
+    }
+  }
+}
+
+void sdc_filter(const std::uint64_t* q, std::size_t bits, std::size_t words, const std::uint8_t* planes,
+                std::size_t stride, std::size_t n, const SdcKeys& k, float A, float Q2, float oq, float limit,
+                std::uint64_t* mask) noexcept {
+  for (std::size_t w = 0; w < (n + 63) / 64; ++w) mask[w] = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    std::uint64_t dot = 0;
+    sdc_dot_many(q, planes + i * stride, 0, bits, words, 1, &dot);
+    float key = A * (k.P[i] * (4.f * static_cast<float>(dot) + Q2) + k.R[i]);
+    if (k.S) key = key + k.S[i];
+    if (k.T) key = key + oq * k.T[i];
+    key = -key;
+    if (k.U) key = key + k.U[i];
+    if (key <= limit) mask[i / 64] |= std::uint64_t{1} << (i % 64);
+  }
+}
+
 float dot_f32(const float* a, const float* b, std::size_t dim) noexcept {
   double s = 0;
   for (std::size_t i = 0; i < dim; ++i) s += double{a[i]} * double{b[i]};
@@ -72,7 +113,7 @@ void l2sq_f32_many(const float* q, const float* x, std::size_t dim, std::size_t 
 }  // namespace
 
 const Kernels& kernels() noexcept {
-  static const Kernels table{"ref", &hamming_many, &sdc_dot_many, &dot_f32, &l2sq_f32,
+  static const Kernels table{"ref", &hamming_many, &sdc_dot_many, &sdc_scan, &sdc_filter, &dot_f32, &l2sq_f32,
                              &dot_f32_many, &l2sq_f32_many};
   return table;
 }
