@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages bebr needs to build, test and run its demo. Idempotent: does
 # nothing when they are all present. Uses sudo when not root.
+#   bash scripts/deps.sh                  # build, tests, demo
+#   bash scripts/deps.sh pkg...           # those as well (bench/run.sh adds its peers)
 set -euo pipefail
-packages=(cmake g++ make libsqlite3-dev sqlite3 libxsimd-dev catch2 python3)
+packages=(cmake g++ make libsqlite3-dev sqlite3 libxsimd-dev catch2 python3 "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -43,6 +43,10 @@ SdcQuery::SdcQuery(const CodeView& query, Metric metric)
   terms_.m = query.shape.dim;
   terms_.s2 = static_cast<double>(std::int64_t{1} << (2 * (K - 1)));
   terms_.metric = static_cast<int>(metric);
+  const std::size_t words = plane_words(query.shape.dim);
+  ones_.assign(planes_.size(), 0);
+  std::fill(ones_.end() - static_cast<std::ptrdiff_t>(words), ones_.end(), ~std::uint64_t{0});
+  code_.resize(planes_.size());
 }
 
 void SdcQuery::distances(const std::uint8_t* bodies, std::size_t stride, std::size_t n, double* out) const {
@@ -73,11 +77,22 @@ void SdcQuery::distances(const CodeBlock& b, double* out) const {
 double SdcQuery::distance(const CodeBlock& b, std::size_t i) const {
   std::uint32_t sum, self;
   const std::uint8_t* p = b.planes + i * b.stride;
+  const std::size_t words = plane_words(query_.shape.dim);
   if (b.digit_sum && b.self_dot) {
     sum = b.digit_sum[i];
     self = b.self_dot[i];
-  } else {
-    block_stats(query_.shape, p, b.stride, 1, &sum, &self);
+  } else {  // block_stats without its allocations: this runs once per candidate
+    const Kernels& k = kernels();
+    std::uint64_t d = 0;
+    k.sdc_dot_many(ones_.data(), p, 0, query_.shape.bits, words, 1, &d);
+    sum = static_cast<std::uint32_t>(d);
+    if (query_.shape.bits == 1) {
+      self = sum;
+    } else {
+      for (std::size_t w = 0; w < code_.size(); ++w) code_[w] = load_u64(p + 8 * w);
+      k.sdc_dot_many(code_.data(), p, 0, query_.shape.bits, words, 1, &d);
+      self = static_cast<std::uint32_t>(d);
+    }
   }
   double d;
   kernels().sdc_scan(planes_.data(), terms_, p, b.stride, query_.shape.bits, plane_words(query_.shape.dim),
@@ -133,9 +148,10 @@ void key_coefficients(const CodeShape& shape, Metric metric, const std::uint8_t*
                       const float* scale, const float* offset, std::size_t n, float* P, float* R, float* S,
                       float* T, float* U, KeyBounds& bounds) {
   const double c = static_cast<double>((std::int64_t{1} << shape.bits) - 1);
+  std::vector<std::uint32_t> sums(n), selfs(n);
+  block_stats(shape, planes, stride, n, sums.data(), selfs.data());
   for (std::size_t i = 0; i < n; ++i) {
-    std::uint32_t sum, self;
-    block_stats(shape, planes + i * stride, stride, 1, &sum, &self);
+    const std::uint32_t sum = sums[i], self = selfs[i];
     CodeView v;
     v.shape = shape;
     v.scale = scale[i];

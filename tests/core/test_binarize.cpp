@@ -328,3 +328,36 @@ TEST_CASE("the filtered scan keeps exactly the brute-force top k", "[kernels]") 
     }
   }
 }
+
+TEST_CASE("one-bit codes are the signs of the residual with scale mean |r|", "[binarize]") {
+  std::mt19937_64 rng(5150);
+  for (const std::uint32_t dim : {1u, 63u, 64u, 65u, 200u, 768u}) {
+    for (const bool centred : {false, true}) {
+      const auto mean = bebr::testing::random_vector(rng, dim, 0.3f);
+      const Binarizer bin = centred ? Binarizer::center(mean, 1) : Binarizer::raw(dim, 1);
+      for (int t = 0; t < 5; ++t) {
+        auto x = bebr::testing::random_vector(rng, dim);
+        if (t == 0) x = centred ? mean : std::vector<float>(dim, 0.f);  // zero residual
+        const auto blob = bin.encode_blob(x);
+        const CodeView c = parse_code(blob, "code");
+        double part[4] = {0, 0, 0, 0}, offset = 0;  // the documented summation order
+        std::vector<bool> plus(dim);
+        for (std::uint32_t j = 0; j < dim; ++j) {
+          const double r = double{x[j]} - (centred ? double{mean[j]} : 0.0);
+          plus[j] = r >= 0;
+          part[j % 4] += plus[j] ? r : -r;
+          CHECK(digit(c.planes, c.shape, j) == (plus[j] ? 1u : 0u));
+        }
+        const float scale = static_cast<float>(((part[0] + part[1]) + (part[2] + part[3])) / dim);
+        INFO("dim " << dim << " centred " << centred << " t " << t);
+        CHECK(c.scale == scale);
+        if (centred) {
+          double half = 0;
+          for (float m : mean) half += double{m} * double{m};
+          for (std::uint32_t j = 0; j < dim; ++j) offset += double{scale} * (plus[j] ? 1.0 : -1.0) * mean[j];
+          CHECK(c.offset == static_cast<float>(offset + half / 2));
+        }
+      }
+    }
+  }
+}

@@ -40,6 +40,7 @@ class Binarizer {
   static Binarizer parse(std::span<const std::uint8_t> blob);
 
  private:
+  void encode_one_bit(std::span<const float> x, std::uint8_t* body) const;
   Binarizer(CodeShape shape, std::vector<float> mean);
   CodeShape shape_;
   std::vector<float> mean_;      // empty for raw

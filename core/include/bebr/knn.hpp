@@ -151,6 +151,8 @@ class SdcQuery {
   std::vector<std::uint64_t> planes_;
   mutable std::vector<std::uint64_t> dots_, mask_;  // scratch, reused across calls
   mutable std::vector<std::uint32_t> sums_, self_;
+  std::vector<std::uint64_t> ones_;          // a query whose digits are all 1: dot = digit sum
+  mutable std::vector<std::uint64_t> code_;  // one code's planes as words
   mutable std::vector<double> exact_;
 };
 

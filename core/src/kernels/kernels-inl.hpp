@@ -86,14 +86,47 @@ inline void and_popcount2_avx2(const __m256i* q, const std::uint8_t* c0, const s
 }
 #endif
 
+// The same for K bits known at compile time: the K sums stay in registers.
+template <std::size_t K>
+inline std::uint64_t sdc_dot_fixed(const std::uint64_t* q, const std::uint8_t* c, std::size_t words) noexcept {
+  std::uint64_t s = 0;
+  for (std::size_t l = 0; l < K; ++l) {
+    const std::uint8_t* cl = c + 8 * l * words;
+    std::uint64_t acc[K] = {};
+    for (std::size_t w = 0; w < words; ++w) {
+      const std::uint64_t x = load_word(cl + 8 * w);
+      for (std::size_t k = 0; k < K; ++k) acc[k] += popcount64(q[k * words + w] & x);
+    }
+    std::uint64_t dl = 0;
+    for (std::size_t k = 0; k < K; ++k) dl += acc[k] << (K - 1 - k);
+    s += dl << (K - 1 - l);
+  }
+  return s;
+}
+
 // sum_k sum_l 2^((bits-1-k) + (bits-1-l)) popcount(Q_k AND C_l) for one code c.
 inline std::uint64_t sdc_dot_one(const std::uint64_t* q, const std::uint8_t* c, std::size_t bits,
                                  std::size_t words) noexcept {
-  if (bits == 1) return and_popcount(q, c, words);
+  switch (bits) {
+    case 1: return and_popcount(q, c, words);
+    case 2: return sdc_dot_fixed<2>(q, c, words);
+    case 3: return sdc_dot_fixed<3>(q, c, words);
+    case 4: return sdc_dot_fixed<4>(q, c, words);
+    default: break;
+  }
+  // Per code plane l: each word loaded once, one popcount per query plane into its own sum.
   std::uint64_t s = 0;
-  for (std::size_t l = 0; l < bits; ++l)
-    for (std::size_t k = 0; k < bits; ++k)
-      s += and_popcount(q + k * words, c + 8 * l * words, words) << ((bits - 1 - k) + (bits - 1 - l));
+  for (std::size_t l = 0; l < bits; ++l) {
+    const std::uint8_t* cl = c + 8 * l * words;
+    std::uint64_t acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    for (std::size_t w = 0; w < words; ++w) {
+      const std::uint64_t x = load_word(cl + 8 * w);
+      for (std::size_t k = 0; k < bits; ++k) acc[k] += popcount64(q[k * words + w] & x);
+    }
+    std::uint64_t dl = 0;
+    for (std::size_t k = 0; k < bits; ++k) dl += acc[k] << (bits - 1 - k);
+    s += dl << (bits - 1 - l);
+  }
   return s;
 }
 

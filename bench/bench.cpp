@@ -1,0 +1,531 @@
+// The bebr benchmark suite: exact binary kNN through SQL against sqlite-vec (the npm package's
+// prebuilt vec0.so, a bit[d] table, the same SQLite) and FAISS IndexBinaryFlat (Debian's
+// libfaiss, one thread), with the memory-bandwidth floor measured in the same run; insert
+// speed, database bytes per vector, first-query and resident memory; recall@10 on the real
+// datasets. Every figure is the median of --runs runs (min-max beside it), and every ratio is
+// between figures of this run. bench/run.sh installs the peers, builds and runs it.
+//
+//   bebr_bench --ext build-bench/bebr --vec0 bench/.peers/.../vec0.so --dir /tmp/bebr-bench
+//              [--sizes 100000,1000000] [--dims 768,1024] [--runs 5] [--queries 10] [--data DIR]
+#include <faiss/IndexBinaryFlat.h>
+#include <omp.h>
+#include <spawn.h>
+#include <sqlite3.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "testing.hpp"
+
+extern char** environ;
+
+namespace {
+
+double now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+struct Stat {
+  double median = 0, min = 0, max = 0;
+};
+
+// Runs f `runs` times; f returns one figure per run.
+Stat measure(int runs, const std::function<double()>& f) {
+  std::vector<double> v;
+  for (int r = 0; r < runs; ++r) v.push_back(f());
+  std::sort(v.begin(), v.end());
+  return {v[v.size() / 2], v.front(), v.back()};
+}
+
+std::string fmt(const Stat& s, int digits = 2) {
+  char b[96];
+  std::snprintf(b, sizeof b, "%.*f (%.*f-%.*f)", digits, s.median, digits, s.min, digits, s.max);
+  return b;
+}
+
+// Seeded uniform floats in [-1, 1): row i of a dataset is a pure function of (seed, i).
+void row(std::uint64_t seed, std::uint64_t i, std::size_t dim, float* out) {
+  std::uint64_t s = seed * 0x9e3779b97f4a7c15ull + i * 0xd1b54a32d192ed03ull;
+  for (std::size_t j = 0; j < dim; ++j) {
+    std::uint64_t z = (s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    z ^= z >> 31;
+    out[j] = static_cast<float>(static_cast<double>(z >> 11) * (2.0 / 9007199254740992.0) - 1.0);
+  }
+}
+
+// Sign bits, least significant bit first (sqlite-vec's and FAISS's order): bit j = x_j > 0.
+void sign_bits(const float* x, std::size_t dim, std::uint8_t* out) {
+  std::memset(out, 0, dim / 8);
+  for (std::size_t j = 0; j < dim; ++j)
+    if (x[j] > 0) out[j / 8] |= static_cast<std::uint8_t>(1u << (j % 8));
+}
+
+class Db {
+ public:
+  Db(const std::string& path, const std::vector<std::string>& extensions) {
+    if (sqlite3_open(path.c_str(), &db_) != SQLITE_OK) throw std::runtime_error("cannot open " + path);
+    sqlite3_enable_load_extension(db_, 1);
+    for (const auto& e : extensions) {
+      char* err = nullptr;
+      if (sqlite3_load_extension(db_, e.c_str(), nullptr, &err) != SQLITE_OK) {
+        const std::string msg = err ? err : "?";
+        sqlite3_free(err);
+        throw std::runtime_error("cannot load " + e + ": " + msg);
+      }
+    }
+  }
+  ~Db() { sqlite3_close(db_); }
+  sqlite3* get() const { return db_; }
+  void exec(const std::string& sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+      const std::string msg = err ? err : "?";
+      sqlite3_free(err);
+      throw std::runtime_error(sql + ": " + msg);
+    }
+  }
+  sqlite3_stmt* prepare(const std::string& sql) {
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr) != SQLITE_OK)
+      throw std::runtime_error(sql + ": " + sqlite3_errmsg(db_));
+    return s;
+  }
+  std::string text(const std::string& sql) {
+    sqlite3_stmt* s = prepare(sql);
+    std::string out = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0)
+                          ? reinterpret_cast<const char*>(sqlite3_column_text(s, 0))
+                          : "";
+    sqlite3_finalize(s);
+    return out;
+  }
+  // Steps a bound query to the end; returns the rows.
+  int run(sqlite3_stmt* s) {
+    int n = 0, rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) ++n;
+    if (rc != SQLITE_DONE) throw std::runtime_error(sqlite3_errmsg(db_));
+    sqlite3_reset(s);
+    return n;
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+double file_bytes(const std::string& path) {
+  struct stat st {};
+  return stat(path.c_str(), &st) == 0 ? static_cast<double>(st.st_size) : 0.0;
+}
+
+struct Options {
+  std::string ext, vec0, dir = "/tmp/bebr-bench", data;
+  std::vector<std::size_t> sizes{100000, 1000000}, dims{768, 1024};
+  int runs = 5, queries = 10;
+};
+
+std::vector<std::size_t> list(const std::string& s) {
+  std::vector<std::size_t> out;
+  std::size_t at = 0;
+  while (at < s.size()) {
+    const auto comma = s.find(',', at);
+    out.push_back(std::stoul(s.substr(at, comma - at)));
+    at = comma == std::string::npos ? s.size() : comma + 1;
+  }
+  return out;
+}
+
+// Sequential read of a buffer far larger than the caches: the floor of any scan.
+double bandwidth_gbs(int runs) {
+  const std::size_t n = std::size_t{1} << 30;
+  std::vector<std::uint64_t> buf(n / 8, 1);
+  const Stat s = measure(runs, [&] {
+    const double t0 = now();
+    std::uint64_t a = 0, b = 0, c = 0, d = 0;
+    for (std::size_t i = 0; i < buf.size(); i += 4) {
+      a += buf[i];
+      b += buf[i + 1];
+      c += buf[i + 2];
+      d += buf[i + 3];
+    }
+    const double t = now() - t0;
+    if (a + b + c + d == 42) std::puts("");  // keep the sums
+    return static_cast<double>(n) / t / 1e9;
+  });
+  return s.median;
+}
+
+// The mode run in a fresh process for --rss: open, query, report the peak resident set.
+int rss_probe(const std::string& ext, const std::string& path, std::size_t dim, int queries) {
+  Db db(path, {ext});
+  sqlite3_stmt* q = db.prepare("SELECT rowid, distance FROM t WHERE e MATCH ?1 AND k = 10");
+  std::vector<float> x(dim);
+  for (int i = 0; i < queries; ++i) {
+    row(777, static_cast<std::uint64_t>(i), dim, x.data());
+    sqlite3_bind_blob(q, 1, x.data(), static_cast<int>(dim * 4), SQLITE_STATIC);
+    db.run(q);
+  }
+  sqlite3_finalize(q);
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  std::printf("%ld\n", u.ru_maxrss);  // KiB
+  return 0;
+}
+
+double spawn_rss_mib(const std::string& ext, const std::string& path, std::size_t dim) {
+  char self[4096];
+  const ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (len <= 0) return 0;
+  self[len] = 0;
+  const std::string out = path + ".rss";
+  const std::string cmd = std::string(self) + " --rss " + ext + " " + path + " " + std::to_string(dim) + " > " + out;
+  const char* argv[] = {"/bin/sh", "-c", cmd.c_str(), nullptr};
+  pid_t pid;
+  if (posix_spawn(&pid, "/bin/sh", nullptr, nullptr, const_cast<char**>(argv), environ) != 0) return 0;
+  int status = 0;
+  waitpid(pid, &status, 0);
+  std::ifstream f(out);
+  double kib = 0;
+  f >> kib;
+  std::remove(out.c_str());
+  return kib / 1024.0;
+}
+
+struct Row {
+  std::string what;
+  Stat ms;
+  std::string note;
+};
+
+void print_table(const std::string& title, const std::vector<Row>& rows, const std::string& unit) {
+  std::printf("\n%s\n\n| measure | %s, median (min-max) | ratio / note |\n| --- | ---: | --- |\n", title.c_str(), unit.c_str());
+  for (const Row& r : rows) std::printf("| %s | %s | %s |\n", r.what.c_str(), fmt(r.ms).c_str(), r.note.c_str());
+  std::fflush(stdout);
+}
+
+std::string ratio(double a, double b, const char* what) {
+  char s[96];
+  std::snprintf(s, sizeof s, "%.2fx %s", a / b, what);
+  return s;
+}
+
+// A bebr table of n random vectors; returns insert rows/s (one transaction, prepared statement).
+double build_bebr(const Options& o, const std::string& path, std::size_t n, std::size_t dim, const std::string& options) {
+  std::remove(path.c_str());
+  Db db(path, {o.ext});
+  db.exec("CREATE VIRTUAL TABLE t USING bebr(e float[" + std::to_string(dim) + "], " + options + ")");
+  sqlite3_stmt* ins = db.prepare("INSERT INTO t(rowid, e) VALUES (?1, ?2)");
+  std::vector<float> x(dim);
+  const double t0 = now();
+  db.exec("BEGIN");
+  for (std::size_t i = 0; i < n; ++i) {
+    row(1, i, dim, x.data());
+    sqlite3_bind_int64(ins, 1, static_cast<sqlite3_int64>(i + 1));
+    sqlite3_bind_blob(ins, 2, x.data(), static_cast<int>(dim * 4), SQLITE_STATIC);
+    if (sqlite3_step(ins) != SQLITE_DONE) throw std::runtime_error(sqlite3_errmsg(db.get()));
+    sqlite3_reset(ins);
+  }
+  db.exec("COMMIT");
+  const double secs = now() - t0;
+  sqlite3_finalize(ins);
+  return static_cast<double>(n) / secs;
+}
+
+// ms per query of `sql` (?1 the query, ?2 k) over o.queries queries per run.
+Stat query_ms(const Options& o, Db& db, const std::string& sql, std::size_t dim, long long k, bool bits,
+              int queries) {
+  sqlite3_stmt* q = db.prepare(sql);
+  std::vector<float> x(dim);
+  std::vector<std::uint8_t> b(dim / 8);
+  std::uint64_t next = 0;
+  const Stat s = measure(o.runs, [&] {
+    double total = 0;
+    for (int i = 0; i < queries; ++i) {
+      row(2, next++, dim, x.data());
+      if (bits) {
+        sign_bits(x.data(), dim, b.data());
+        sqlite3_bind_blob(q, 1, b.data(), static_cast<int>(b.size()), SQLITE_STATIC);
+      } else {
+        sqlite3_bind_blob(q, 1, x.data(), static_cast<int>(dim * 4), SQLITE_STATIC);
+      }
+      sqlite3_bind_int64(q, 2, k);
+      const double t0 = now();
+      db.run(q);
+      total += now() - t0;
+    }
+    return total / queries * 1e3;
+  });
+  sqlite3_finalize(q);
+  return s;
+}
+
+void speed(const Options& o, std::size_t dim, std::size_t n, double gbs, std::map<std::string, double>& plot) {
+  const std::string tag = std::to_string(dim) + "_" + std::to_string(n);
+  const std::string bpath = o.dir + "/bebr_" + tag + ".db", vpath = o.dir + "/vec_" + tag + ".db";
+  const double code_bytes = static_cast<double>(n) * dim / 8;
+  const double floor_ms = code_bytes / (gbs * 1e9) * 1e3;
+  std::vector<Row> rows, build;
+  char note[160];
+
+  // bebr, 1 bit per dimension (raw binarizer, cosine SDC), no stored floats.
+  const double bebr_ins = build_bebr(o, bpath, n, dim, "bits=1");
+  const double bebr_size = file_bytes(bpath);
+  // The first query of a fresh connection builds the resident cache.
+  const Stat first = measure(3, [&] {
+    Db db(bpath, {o.ext});
+    sqlite3_stmt* q = db.prepare("SELECT rowid, distance FROM t WHERE e MATCH ?1 AND k = 10");
+    std::vector<float> x(dim);
+    row(3, 0, dim, x.data());
+    sqlite3_bind_blob(q, 1, x.data(), static_cast<int>(dim * 4), SQLITE_STATIC);
+    const double t0 = now();
+    db.run(q);
+    const double ms = (now() - t0) * 1e3;
+    sqlite3_finalize(q);
+    return ms;
+  });
+  std::map<long long, Stat> bebr_k, vec_k, faiss_k;
+  {
+    Db db(bpath, {o.ext});
+    for (long long k : {10LL, 100LL, 1000LL, 10000LL})
+      bebr_k[k] = query_ms(o, db, "SELECT rowid, distance FROM t WHERE e MATCH ?1 AND k = ?2", dim, k, false, o.queries);
+  }
+
+  // sqlite-vec: bit[d] table, Hamming distance, default pragmas.
+  double vec_ins = 0, vec_size = 0;
+  {
+    std::remove(vpath.c_str());
+    Db db(vpath, {o.vec0});
+    db.exec("CREATE VIRTUAL TABLE t USING vec0(e bit[" + std::to_string(dim) + "])");
+    sqlite3_stmt* ins = db.prepare("INSERT INTO t(rowid, e) VALUES (?1, vec_bit(?2))");
+    std::vector<float> x(dim);
+    std::vector<std::uint8_t> b(dim / 8);
+    const double t0 = now();
+    db.exec("BEGIN");
+    for (std::size_t i = 0; i < n; ++i) {
+      row(1, i, dim, x.data());
+      sign_bits(x.data(), dim, b.data());
+      sqlite3_bind_int64(ins, 1, static_cast<sqlite3_int64>(i + 1));
+      sqlite3_bind_blob(ins, 2, b.data(), static_cast<int>(b.size()), SQLITE_STATIC);
+      if (sqlite3_step(ins) != SQLITE_DONE) throw std::runtime_error(sqlite3_errmsg(db.get()));
+      sqlite3_reset(ins);
+    }
+    db.exec("COMMIT");
+    vec_ins = static_cast<double>(n) / (now() - t0);
+    sqlite3_finalize(ins);
+  }
+  vec_size = file_bytes(vpath);
+  {
+    Db db(vpath, {o.vec0});
+    for (long long k : {10LL, 100LL, 1000LL})  // sqlite-vec caps k at 4096
+      vec_k[k] = query_ms(o, db, "SELECT rowid, distance FROM t WHERE e MATCH vec_bit(?1) AND k = ?2", dim, k, true,
+                          k >= 1000 ? 1 : o.queries);
+  }
+
+  // FAISS IndexBinaryFlat, one thread.
+  {
+    faiss::IndexBinaryFlat index(static_cast<int>(dim));
+    std::vector<float> x(dim);
+    std::vector<std::uint8_t> codes(static_cast<std::size_t>(code_bytes));
+    for (std::size_t i = 0; i < n; ++i) {
+      row(1, i, dim, x.data());
+      sign_bits(x.data(), dim, codes.data() + i * dim / 8);
+    }
+    index.add(static_cast<faiss::IndexBinary::idx_t>(n), codes.data());
+    std::vector<std::uint8_t> q(dim / 8);
+    for (long long k : {10LL, 100LL, 1000LL, 10000LL}) {
+      std::vector<std::int32_t> dist(static_cast<std::size_t>(k));
+      std::vector<faiss::IndexBinary::idx_t> labels(static_cast<std::size_t>(k));
+      std::uint64_t next = 0;
+      faiss_k[k] = measure(o.runs, [&] {
+        double total = 0;
+        for (int i = 0; i < o.queries; ++i) {
+          row(2, next++, dim, x.data());
+          sign_bits(x.data(), dim, q.data());
+          const double t0 = now();
+          index.search(1, q.data(), k, dist.data(), labels.data());
+          total += now() - t0;
+        }
+        return total / o.queries * 1e3;
+      });
+    }
+  }
+
+  std::snprintf(note, sizeof note, "%.1f MB of codes at %.1f GB/s", code_bytes / 1e6, gbs);
+  rows.push_back({"memory-bandwidth floor", {floor_ms, floor_ms, floor_ms}, note});
+  for (long long k : {10LL, 100LL, 1000LL, 10000LL}) {
+    const std::string ks = "k=" + std::to_string(k);
+    std::string r = ratio(bebr_k[k].median, floor_ms, "the floor");
+    if (vec_k.count(k)) r += "; sqlite-vec " + ratio(vec_k[k].median, bebr_k[k].median, "slower");
+    r += "; FAISS " + ratio(faiss_k[k].median, bebr_k[k].median, "slower");
+    rows.push_back({"bebr bits=1, " + ks, bebr_k[k], r});
+    if (vec_k.count(k)) rows.push_back({"sqlite-vec bit[" + std::to_string(dim) + "], " + ks, vec_k[k], ""});
+    else rows.push_back({"sqlite-vec bit[" + std::to_string(dim) + "], " + ks, {0, 0, 0}, "not supported (k <= 4096)"});
+    rows.push_back({"FAISS IndexBinaryFlat, " + ks, faiss_k[k], ""});
+  }
+  rows.push_back({"bebr first query after open (builds the cache)", first,
+                  ratio(first.median, vec_k[10].median, "one sqlite-vec query")});
+  rows.push_back({"bebr k=1000 / k=10", {bebr_k[1000].median / bebr_k[10].median, 0, 0}, "ratio of medians"});
+  print_table("### kNN, " + std::to_string(n) + " x " + std::to_string(dim) + "-d, one thread, through SQL", rows, "ms/query");
+
+  std::snprintf(note, sizeof note, "database %.1f bytes/vector = %.3fx the %zu code bytes", bebr_size / n,
+                bebr_size / code_bytes, dim / 8);
+  build.push_back({"bebr insert, bits=1", {bebr_ins / 1e3, bebr_ins / 1e3, bebr_ins / 1e3}, note});
+  std::snprintf(note, sizeof note, "database %.1f bytes/vector = %.3fx the code bytes", vec_size / n, vec_size / code_bytes);
+  build.push_back({"sqlite-vec insert, bit[d]", {vec_ins / 1e3, vec_ins / 1e3, vec_ins / 1e3}, note});
+  print_table("### Insert, " + std::to_string(n) + " x " + std::to_string(dim) + "-d (one transaction, prepared statement)",
+              build, "thousand rows/s");
+
+  if (dim == 768) {
+    plot["bebr_" + std::to_string(n)] = bebr_k[10].median;
+    plot["vec_" + std::to_string(n)] = vec_k[10].median;
+    plot["faiss_" + std::to_string(n)] = faiss_k[10].median;
+    plot["floor_" + std::to_string(n)] = floor_ms;
+  }
+  if (dim == 768 && n == o.sizes.back()) {
+    // Bits 2 and 4, rescoring over stored vectors, and the resident memory of a query process.
+    std::vector<Row> more;
+    const double rss = spawn_rss_mib(o.ext, bpath, dim);
+    std::snprintf(note, sizeof note, "= %.2fx code MB + %.0f MB", (rss - 30) / (code_bytes / 1048576.0), 30.0);
+    more.push_back({"peak RSS of a query process, bits=1 (MiB)", {rss, rss, rss}, note});
+    for (int bits : {2, 4}) {
+      const std::string p = o.dir + "/bebr_b" + std::to_string(bits) + "_" + tag + ".db";
+      build_bebr(o, p, n, dim, "bits=" + std::to_string(bits));
+      Db db(p, {o.ext});
+      const Stat s = query_ms(o, db, "SELECT rowid, distance FROM t WHERE e MATCH ?1 AND k = ?2", dim, 10, false, o.queries);
+      more.push_back({"bebr bits=" + std::to_string(bits) + ", k=10", s,
+                      ratio(s.median, bits * bebr_k[10].median, "K x the bits=1 figure")});
+      std::remove(p.c_str());
+    }
+    {
+      const std::string p = o.dir + "/bebr_sv_" + tag + ".db";
+      build_bebr(o, p, n, dim, "bits=1, store_vectors=1");
+      Db db(p, {o.ext});
+      const Stat plain = query_ms(o, db, "SELECT rowid, distance FROM t WHERE e MATCH ?1 AND k = ?2", dim, 10, false, o.queries);
+      const Stat re = query_ms(o, db, "SELECT rowid, distance FROM t WHERE e MATCH ?1 AND k = ?2 AND rescore = 40", dim, 10,
+                               false, o.queries);
+      more.push_back({"bebr bits=1, k=10, floats stored", plain, ""});
+      more.push_back({"bebr bits=1, k=10, rescore=40", re, ratio(re.median, plain.median, "the same without rescore")});
+      std::remove(p.c_str());
+    }
+    print_table("### More, " + std::to_string(n) + " x 768-d", more, "ms/query");
+  }
+  std::remove(bpath.c_str());
+  std::remove(vpath.c_str());
+}
+
+// Recall@10 against exact cosine ground truth: bebr (center, SDC) at 1, 2 and 4 bits against
+// Hamming on sign bits (what sqlite-vec's bit[] and FAISS's binary indexes compute).
+void recall(const Options& o) {
+  const std::pair<const char*, std::size_t> sets[] = {
+      {"bible-web-bge-large-1024", 1024}, {"sap-fiori-docs-minilm-384", 384}, {"fashion-mnist-784", 784}};
+  std::printf("\n### Recall@10 against exact float search (held-out queries, no rescore)\n\n");
+  std::printf("| dataset | bebr center 1 bit | 2 bits | 4 bits | sqlite-vec bit[] (Hamming, sign bits) |\n");
+  std::printf("| --- | ---: | ---: | ---: | ---: |\n");
+  for (const auto& [name, dim] : sets) {
+    const auto d = bebr::testing::load_dataset(name, dim);
+    if (!d) {
+      std::printf("| %s | skipped: not under %s | | | |\n", name, bebr::testing::data_dir().c_str());
+      continue;
+    }
+    const std::size_t nq = std::min<std::size_t>(d->q, 1000);
+    Db db(":memory:", {o.ext, o.vec0});
+    db.exec("CREATE TABLE base(id INTEGER PRIMARY KEY, v BLOB)");
+    sqlite3_stmt* load = db.prepare("INSERT INTO base SELECT i, vector FROM bebr_vectors(?1, " + std::to_string(dim) + ")");
+    sqlite3_bind_blob64(load, 1, d->base.data(), d->base.size() * 4, SQLITE_STATIC);
+    db.run(load);
+    sqlite3_finalize(load);
+    const auto score = [&](const std::string& sql) {
+      sqlite3_stmt* q = db.prepare(sql);
+      double hits = 0;
+      for (std::size_t i = 0; i < nq; ++i) {
+        sqlite3_bind_blob(q, 1, d->queries.data() + i * dim, static_cast<int>(dim * 4), SQLITE_STATIC);
+        std::set<long long> truth(d->gt.begin() + static_cast<std::ptrdiff_t>(i * 100),
+                                  d->gt.begin() + static_cast<std::ptrdiff_t>(i * 100 + 10));
+        int rc;
+        while ((rc = sqlite3_step(q)) == SQLITE_ROW) hits += truth.count(sqlite3_column_int64(q, 0));
+        sqlite3_reset(q);
+      }
+      sqlite3_finalize(q);
+      return hits / (10.0 * nq);
+    };
+    double r[3];
+    for (int b = 0; b < 3; ++b) {
+      const std::string bits = std::to_string(1 << b), m = "c" + bits;
+      db.exec("SELECT bebr_train('" + m + "', 'SELECT v FROM base', '{\"kind\":\"center\",\"bits\":" + bits + "}')");
+      db.exec("DROP TABLE IF EXISTS t; CREATE VIRTUAL TABLE t USING bebr(e float[" + std::to_string(dim) + "], model='" +
+              m + "'); INSERT INTO t(rowid, e) SELECT id, v FROM base");
+      r[b] = score("SELECT rowid FROM t WHERE e MATCH ?1 AND k = 10");
+    }
+    db.exec("CREATE VIRTUAL TABLE h USING vec0(e bit[" + std::to_string(dim) + "]);"
+            "INSERT INTO h(rowid, e) SELECT id, vec_quantize_binary(v) FROM base");
+    const double h = score("SELECT rowid FROM h WHERE e MATCH vec_quantize_binary(?1) AND k = 10");
+    std::printf("| %s (%zu x %zu, %zu queries) | %.3f | %.3f | %.3f | %.3f |\n", name, d->n, dim, nq, r[0], r[1], r[2], h);
+    std::fflush(stdout);
+  }
+}
+
+std::string cpu_model() {
+  std::ifstream f("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
+  return "?";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    if (argc >= 5 && std::string(argv[1]) == "--rss") return rss_probe(argv[2], argv[3], std::stoul(argv[4]), 20);
+    Options o;
+    for (int i = 1; i + 1 < argc; i += 2) {
+      const std::string k = argv[i], v = argv[i + 1];
+      if (k == "--ext") o.ext = v;
+      else if (k == "--vec0") o.vec0 = v;
+      else if (k == "--dir") o.dir = v;
+      else if (k == "--sizes") o.sizes = list(v);
+      else if (k == "--dims") o.dims = list(v);
+      else if (k == "--runs") o.runs = std::stoi(v);
+      else if (k == "--queries") o.queries = std::stoi(v);
+      else if (k == "--data") setenv("BEBR_DATA_DIR", v.c_str(), 1);
+      else throw std::runtime_error("unknown option " + k);
+    }
+    if (o.ext.empty() || o.vec0.empty()) throw std::runtime_error("usage: bebr_bench --ext PATH --vec0 PATH [options]");
+    mkdir(o.dir.c_str(), 0755);
+    omp_set_num_threads(1);
+    Db info(":memory:", {o.ext, o.vec0});
+    const double gbs = bandwidth_gbs(o.runs);
+    std::printf("## bebr benchmark\n\n- machine: %s, %ld cores; SQLite %s\n- bebr %s; %s\n- sqlite-vec %s (npm sqlite-vec-linux-x64); FAISS %d.%d.%d (Debian libfaiss-dev), 1 thread\n"
+                "- memory read bandwidth, one thread: %.1f GB/s (1 GiB sequential read, median of %d)\n"
+                "- %d runs of %d queries per figure (1 query per run for sqlite-vec at k >= 1000); SQLite default pragmas (mmap_size 0, cache_size -2000)\n",
+                cpu_model().c_str(), sysconf(_SC_NPROCESSORS_ONLN), sqlite3_libversion(), info.text("SELECT bebr_version()").c_str(),
+                info.text("SELECT bebr_debug()").c_str(), info.text("SELECT vec_version()").c_str(), FAISS_VERSION_MAJOR,
+                FAISS_VERSION_MINOR, FAISS_VERSION_PATCH, gbs, o.runs, o.runs, o.queries);
+    std::map<std::string, double> plot;
+    for (std::size_t dim : o.dims)
+      for (std::size_t n : o.sizes) speed(o, dim, n, gbs, plot);
+    recall(o);
+    std::ofstream dat(o.dir + "/plot.dat");
+    dat << "# N bebr sqlite-vec faiss floor (ms/query, k=10, 768-d)\n";
+    for (std::size_t n : o.sizes)
+      dat << n << " " << plot["bebr_" + std::to_string(n)] << " " << plot["vec_" + std::to_string(n)] << " "
+          << plot["faiss_" + std::to_string(n)] << " " << plot["floor_" + std::to_string(n)] << "\n";
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bebr_bench: %s\n", e.what());
+    return 1;
+  }
+}
