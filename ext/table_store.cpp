@@ -190,8 +190,8 @@ std::string Store::shadow(const char* suffix) const {
   return out;
 }
 
-sqlite3_stmt* Store::cached(int which, const std::string& sql) {
-  if (!stmts_[which]) stmts_[which] = prepare(db_, sql);
+sqlite3_stmt* Store::cached(int which, const std::function<std::string()>& sql) {
+  if (!stmts_[which]) stmts_[which] = prepare(db_, sql());  // SQL text built only the first time
   return stmts_[which].get();
 }
 
@@ -292,7 +292,7 @@ TableConfig Store::read_config(sqlite3* db, const std::string& schema, const std
 }
 
 void Store::drop() {
-  forget();
+  rollback();
   stmts_.clear();
   stmts_.resize(kStmtCount);
   for (const char* const* s = kShadowSuffixes; *s; ++s) exec(db_, "DROP TABLE IF EXISTS " + shadow(*s));
@@ -319,7 +319,6 @@ void Store::rename(const std::string& new_name) {
 }
 
 void Store::forget() noexcept {
-  pending_.clear();
   loaded_ = codes_ = metadata_ = false;
   chunks_.clear();
   open_.clear();
@@ -328,12 +327,99 @@ void Store::forget() noexcept {
   bounds_ = KeyBounds{};
 }
 
+constexpr std::size_t kFlushEdits = 16384;  // waiting edits that trigger a flush when allowed
+
+void Store::log_edit(Edit e) {
+  if (e.set) {
+    pending_[e.chunk].slots[e.slot] = {e.rowid, e.body};
+  } else {
+    pending_[e.chunk].slots.erase(e.slot);  // the bitmap (in the directory) is written at the flush
+  }
+  log_.push_back(std::move(e));
+}
+
+void Store::rebuild_pending() {
+  pending_.clear();
+  for (const Edit& e : log_) {
+    if (e.set) pending_[e.chunk].slots[e.slot] = {e.rowid, e.body};
+    else pending_[e.chunk].slots.erase(e.slot);
+  }
+}
+
+// The directory just read from disk, plus the waiting edits.
+void Store::replay_directory() {
+  std::set<std::int64_t> touched;
+  for (const Edit& e : log_) {
+    auto it = chunks_.find(e.chunk);
+    if (it == chunks_.end()) continue;  // deleted since (a chunk is deleted when it empties)
+    auto& word = it->second.valid[e.slot / 64];
+    const std::uint64_t bit = std::uint64_t{1} << (e.slot % 64);
+    word = e.set ? word | bit : word & ~bit;
+    touched.insert(e.chunk);
+  }
+  for (std::int64_t id : touched) {
+    Chunk& c = chunks_.at(id);
+    rows_ -= c.count;
+    c.count = popcount(c.valid);
+    rows_ += c.count;
+    if (c.count < cfg_.chunk_size) open_.insert(id);
+    else open_.erase(id);
+  }
+  for (auto it = pending_.begin(); it != pending_.end();)
+    it = chunks_.count(it->first) ? std::next(it) : pending_.erase(it);
+}
+
+void Store::maybe_flush() {
+  if (marks_.empty() && log_.size() >= kFlushEdits) flush();
+}
+
+void Store::savepoint(int level) {
+  maybe_flush();  // before the savepoint exists: what is written belongs to the enclosing level
+  marks_.emplace_back(level, log_.size());
+}
+
+void Store::release(int level) noexcept {
+  while (!marks_.empty() && marks_.back().first >= level) marks_.pop_back();
+}
+
+void Store::rollback_to(int level) noexcept {
+  // The edits since the oldest open savepoint at this level or deeper are undone.
+  std::size_t keep = 0;
+  for (const auto& [l, at] : marks_)
+    if (l >= level) {
+      keep = at;
+      break;
+    }
+  while (!marks_.empty() && marks_.back().first > level) marks_.pop_back();
+  if (keep < log_.size()) log_.resize(keep);
+  try {
+    rebuild_pending();
+  } catch (...) {  // out of memory: drop everything; the transaction cannot go on consistently
+    log_.clear();
+    pending_.clear();
+  }
+  forget();
+}
+
+void Store::rollback() noexcept {
+  log_.clear();
+  marks_.clear();
+  pending_.clear();
+  forget();
+}
+
 void Store::flush() {
-  if (pending_.empty()) return;
+  if (pending_.empty()) {
+    log_.clear();
+    return;
+  }
+  if (!loaded_) sync();  // the bitmaps to write are the directory's: disk + the edits
   ChunkBlob blob(db_, schema_, name_, true);
   std::vector<std::uint8_t> buf;
   for (auto& [id, patch] : pending_) {
-    const Chunk& c = chunks_.at(id);
+    const auto found = chunks_.find(id);
+    if (found == chunks_.end()) continue;  // deleted since
+    const Chunk& c = found->second;
     blob.seek(id);
     buf.resize(validity_bytes_);
     for (std::size_t w = 0; w < c.valid.size(); ++w) store_u64(buf.data() + 8 * w, c.valid[w]);
@@ -358,13 +444,18 @@ void Store::flush() {
     }
   }
   pending_.clear();
+  log_.clear();
 }
 
 void Store::sync() {
-  char* sql = sqlite3_mprintf("PRAGMA \"%w\".data_version", schema_.c_str());
-  const std::string q(sql);
-  sqlite3_free(sql);
-  sqlite3_stmt* s = cached(kDataVersion, q);
+  // With edits waiting this connection holds the write lock: nobody else can have committed.
+  if (loaded_ && !log_.empty()) return;
+  sqlite3_stmt* s = cached(kDataVersion, [&] {
+    char* sql = sqlite3_mprintf("PRAGMA \"%w\".data_version", schema_.c_str());
+    const std::string q(sql);
+    sqlite3_free(sql);
+    return q;
+  });
   Reset r{s};
   if (sqlite3_step(s) != SQLITE_ROW) fail(sqlite3_errmsg(db_));
   const std::int64_t v = sqlite3_column_int64(s, 0);
@@ -395,6 +486,7 @@ void Store::load_directory() {
     chunks_.emplace(c.id, std::move(c));
   }
   if (rc != SQLITE_DONE) fail(sqlite3_errmsg(db_));
+  replay_directory();
   loaded_ = true;
 }
 
@@ -408,7 +500,6 @@ const std::uint8_t* chunk_data(sqlite3_stmt* s, std::size_t bytes, const std::st
 }  // namespace
 
 void Store::load_codes() {
-  flush();
   const std::size_t C = cfg_.chunk_size;
   Stmt s = prepare(db_, "SELECT chunk_id, data FROM " + shadow("chunks") + " ORDER BY chunk_id");
   int rc;
@@ -427,6 +518,14 @@ void Store::load_codes() {
       c.scale[i] = load_f32(p + scalars_offset_ + 8 * i);
       c.offset[i] = load_f32(p + scalars_offset_ + 8 * i + 4);
     }
+    // The waiting edits of this chunk, over what the disk holds.
+    if (auto p = pending_.find(c.id); p != pending_.end())
+      for (const auto& [slot, edit] : p->second.slots) {
+        c.rowids[slot] = edit.first;
+        std::memcpy(c.planes.data() + slot * planes_bytes_, edit.second.data() + kScalarBytes, planes_bytes_);
+        c.scale[slot] = load_f32(edit.second.data());
+        c.offset[slot] = load_f32(edit.second.data() + 4);
+      }
     const bool used[5] = {true, true, layout_.S, layout_.T, layout_.U};
     for (int j = 0; j < 5; ++j)
       if (used[j]) c.key[j].assign(C, 0.f);
@@ -480,7 +579,7 @@ std::size_t Store::rows() {
 }
 
 std::optional<Location> Store::find(std::int64_t rowid) {
-  sqlite3_stmt* s = cached(kFind, "SELECT chunk_id, slot FROM " + shadow("rowids") + " WHERE rowid = ?1");
+  sqlite3_stmt* s = cached(kFind, [&] { return std::string("SELECT chunk_id, slot FROM " + shadow("rowids") + " WHERE rowid = ?1"); });
   Reset r{s};
   sqlite3_bind_int64(s, 1, rowid);
   const int rc = sqlite3_step(s);
@@ -492,7 +591,12 @@ std::optional<Location> Store::find(std::int64_t rowid) {
 }
 
 void Store::read_slot(std::int64_t chunk, std::uint32_t slot, std::int64_t* rowid, std::uint8_t* body) {
-  flush();
+  if (auto p = pending_.find(chunk); p != pending_.end())
+    if (auto e = p->second.slots.find(slot); e != p->second.slots.end()) {
+      *rowid = e->second.first;
+      std::memcpy(body, e->second.second.data(), e->second.second.size());
+      return;
+    }
   ChunkBlob blob(db_, schema_, name_, false);
   blob.seek(chunk);
   if (blob.bytes() != data_bytes_) corrupt(name_ + "_chunks", "chunk " + std::to_string(chunk) + " has the wrong size");
@@ -511,11 +615,11 @@ RowData Store::read_row(std::int64_t rowid, const Location& at) {
   if (stored != rowid) corrupt(name_ + "_chunks", "slot " + std::to_string(at.slot) + " of chunk " +
                                                       std::to_string(at.chunk) + " does not hold row " + std::to_string(rowid));
   const std::size_t nm = cfg_.metadata.size(), na = cfg_.auxiliary.size();
-  std::string sql = "SELECT NULL" + column_list("r.m", nm) + column_list("x.a", na) + " FROM " +
-                    shadow("rowids") + " r";
-  if (na) sql += " LEFT JOIN " + shadow("auxiliary") + " x ON x.rowid = r.rowid";
-  sql += " WHERE r.rowid = ?1";
-  sqlite3_stmt* s = cached(kReadRow, sql);
+  sqlite3_stmt* s = cached(kReadRow, [&] {
+    std::string sql = "SELECT NULL" + column_list("r.m", nm) + column_list("x.a", na) + " FROM " + shadow("rowids") + " r";
+    if (na) sql += " LEFT JOIN " + shadow("auxiliary") + " x ON x.rowid = r.rowid";
+    return sql + " WHERE r.rowid = ?1";
+  });
   {
     Reset r{s};
     sqlite3_bind_int64(s, 1, rowid);
@@ -524,7 +628,7 @@ RowData Store::read_row(std::int64_t rowid, const Location& at) {
     for (std::size_t j = 0; j < na; ++j) row.aux.push_back(Value::copy_column(s, static_cast<int>(1 + nm + j)));
   }
   if (cfg_.store_vectors) {
-    sqlite3_stmt* v = cached(kReadVector, "SELECT vector FROM " + shadow("vectors") + " WHERE rowid = ?1");
+    sqlite3_stmt* v = cached(kReadVector, [&] { return std::string("SELECT vector FROM " + shadow("vectors") + " WHERE rowid = ?1"); });
     Reset r{v};
     sqlite3_bind_int64(v, 1, rowid);
     if (sqlite3_step(v) != SQLITE_ROW) corrupt(name_ + "_vectors", "the vector of row " + std::to_string(rowid) + " is missing");
@@ -544,7 +648,6 @@ void Store::scan(bool metadata, const std::function<void(const ChunkView&)>& vis
     return;
   }
   // No cache: read each chunk, one row per chunk, into scratch buffers.
-  flush();
   std::vector<std::int64_t> rowids(C);
   AlignedBytes planes(C * planes_bytes_);
   std::vector<float> scale(C), offset(C);
@@ -560,6 +663,13 @@ void Store::scan(bool metadata, const std::function<void(const ChunkView&)>& vis
       scale[i] = load_f32(p + scalars_offset_ + 8 * i);
       offset[i] = load_f32(p + scalars_offset_ + 8 * i + 4);
     }
+    if (auto pe = pending_.find(it->first); pe != pending_.end())  // waiting edits over the disk
+      for (const auto& [slot, edit] : pe->second.slots) {
+        rowids[slot] = edit.first;
+        std::memcpy(planes.data() + slot * planes_bytes_, edit.second.data() + kScalarBytes, planes_bytes_);
+        scale[slot] = load_f32(edit.second.data());
+        offset[slot] = load_f32(edit.second.data() + 4);
+      }
     CodeBlock b;  // no keys: every code gets its exact distance
     b.planes = planes.data();
     b.stride = planes_bytes_;
@@ -618,8 +728,8 @@ std::int64_t Store::insert(std::optional<std::int64_t> rowid, const RowData& row
   try {
     const Location at = allocate();
     const std::size_t nm = cfg_.metadata.size(), na = cfg_.auxiliary.size();
-    sqlite3_stmt* s = cached(kInsertRowid, "INSERT INTO " + shadow("rowids") + "(rowid, chunk_id, slot" +
-                                               column_list("m", nm) + ") VALUES (?1, ?2, ?3" + placeholders(4, nm) + ")");
+    sqlite3_stmt* s = cached(kInsertRowid, [&] { return std::string("INSERT INTO " + shadow("rowids") + "(rowid, chunk_id, slot" +
+                                               column_list("m", nm) + ") VALUES (?1, ?2, ?3" + placeholders(4, nm) + ")"); });
     {
       Reset r{s};
       if (rowid) sqlite3_bind_int64(s, 1, *rowid);
@@ -630,29 +740,30 @@ std::int64_t Store::insert(std::optional<std::int64_t> rowid, const RowData& row
     }
     const std::int64_t id = sqlite3_last_insert_rowid(db_);
     if (cfg_.store_vectors) {
-      sqlite3_stmt* v = cached(kInsertVector, "INSERT INTO " + shadow("vectors") + "(rowid, vector) VALUES (?1, ?2)");
+      sqlite3_stmt* v = cached(kInsertVector, [&] { return std::string("INSERT INTO " + shadow("vectors") + "(rowid, vector) VALUES (?1, ?2)"); });
       Reset r{v};
       sqlite3_bind_int64(v, 1, id);
       sqlite3_bind_blob64(v, 2, row.vector.data(), row.vector.size(), SQLITE_STATIC);
       step_done(db_, v);
     }
     if (na) {
-      sqlite3_stmt* a = cached(kInsertAux, "INSERT INTO " + shadow("auxiliary") + "(rowid" + column_list("a", na) +
-                                               ") VALUES (?1" + placeholders(2, na) + ")");
+      sqlite3_stmt* a = cached(kInsertAux, [&] { return std::string("INSERT INTO " + shadow("auxiliary") + "(rowid" + column_list("a", na) +
+                                               ") VALUES (?1" + placeholders(2, na) + ")"); });
       Reset r{a};
       sqlite3_bind_int64(a, 1, id);
       for (std::size_t j = 0; j < na; ++j) row.aux[j].bind(a, static_cast<int>(2 + j));
       step_done(db_, a);
     }
     Chunk& c = chunks_.at(at.chunk);
-    pending_[at.chunk].slots[at.slot] = {id, row.body};
+    log_edit(Edit{at.chunk, at.slot, true, id, row.body});
     c.valid[at.slot / 64] |= std::uint64_t{1} << (at.slot % 64);
     if (++c.count == cfg_.chunk_size) open_.erase(c.id);
     ++rows_;
     set_resident(c, at.slot, id, row);
+    maybe_flush();
     return id;
   } catch (...) {
-    forget();  // the statement is rolled back; so is what we knew
+    forget();  // SQLite undoes the statement; memory reloads as disk + the logged edits
     throw;
   }
 }
@@ -668,7 +779,7 @@ void Store::remove(std::int64_t rowid, const Location& at) {
       const char* table = which == kDeleteRowid ? "rowids" : which == kDeleteVector ? "vectors" : "auxiliary";
       if (which == kDeleteVector && !cfg_.store_vectors) continue;
       if (which == kDeleteAux && cfg_.auxiliary.empty()) continue;
-      sqlite3_stmt* d = cached(which, std::string("DELETE FROM ") + shadow(table) + " WHERE rowid = ?1");
+      sqlite3_stmt* d = cached(which, [&] { return std::string("DELETE FROM ") + shadow(table) + " WHERE rowid = ?1"; });
       Reset r{d};
       sqlite3_bind_int64(d, 1, rowid);
       step_done(db_, d);
@@ -676,13 +787,13 @@ void Store::remove(std::int64_t rowid, const Location& at) {
     c.valid[at.slot / 64] &= ~(std::uint64_t{1} << (at.slot % 64));
     --c.count;
     --rows_;
+    log_edit(Edit{at.chunk, at.slot, false, 0, {}});
     if (c.count == 0) {
       free_chunk(c.id);
       return;
     }
-    Patch& p = pending_[at.chunk];  // the validity bitmap is written at the flush
-    p.slots.erase(at.slot);
     open_.insert(c.id);
+    maybe_flush();
   } catch (...) {
     forget();
     throw;
@@ -702,9 +813,8 @@ std::size_t Store::optimize() {
   sync();
   std::size_t moved = 0;
   try {
-    flush();
     std::vector<std::uint8_t> body(kScalarBytes + planes_bytes_);
-    sqlite3_stmt* m = cached(kMove, "UPDATE " + shadow("rowids") + " SET chunk_id = ?2, slot = ?3 WHERE rowid = ?1");
+    sqlite3_stmt* m = cached(kMove, [&] { return std::string("UPDATE " + shadow("rowids") + " SET chunk_id = ?2, slot = ?3 WHERE rowid = ?1"); });
     // Fill the lowest holes with the highest rows until they meet.
     while (!chunks_.empty()) {
       Chunk& last = chunks_.rbegin()->second;
@@ -717,9 +827,9 @@ std::size_t Store::optimize() {
           break;
         }
       std::int64_t rowid = 0;
-      read_slot(last.id, from, &rowid, body.data());  // flushes: the source is current on disk
+      read_slot(last.id, from, &rowid, body.data());
       Chunk& dst = chunks_.at(to.chunk);
-      pending_[to.chunk].slots[to.slot] = {rowid, body};
+      log_edit(Edit{to.chunk, to.slot, true, rowid, body});
       dst.valid[to.slot / 64] |= std::uint64_t{1} << (to.slot % 64);
       if (++dst.count == cfg_.chunk_size) open_.erase(dst.id);
       {
@@ -730,20 +840,16 @@ std::size_t Store::optimize() {
         step_done(db_, m);
       }
       last.valid[from / 64] &= ~(std::uint64_t{1} << (from % 64));
+      log_edit(Edit{last.id, from, false, 0, {}});
       ++moved;
-      if (--last.count == 0) {
-        free_chunk(last.id);
-      } else {
-        pending_[last.id];
-        open_.insert(last.id);
-      }
+      if (--last.count == 0) free_chunk(last.id);
+      else open_.insert(last.id);
     }
-    flush();
   } catch (...) {
     forget();
     throw;
   }
-  forget();  // resident codes moved: reload them on the next query
+  forget();  // resident codes moved: reload them (disk + edits) on the next query
   return moved;
 }
 

@@ -7,11 +7,12 @@
 //   rowids    C little-endian int64
 //   planes    the planes of every slot (C x planes_bytes): the scan-friendly layout
 //   scalars   per slot the scale and offset float32 (C x 8)
-// Chunk edits are kept in memory and written in place with incremental BLOB I/O at the next
-// flush: before the transaction commits, when a savepoint (or a statement inside a transaction)
-// begins, and before anything reads chunks from disk. So a bulk INSERT ... SELECT writes each
-// chunk once, and a rollback (to a savepoint) drops exactly the unflushed edits, which all
-// postdate it.
+// Chunk edits are kept in memory, in order, and written in place with incremental BLOB I/O at
+// the next flush: when the transaction commits, or when no savepoint is open and many edits
+// are waiting. Reads of chunks overlay the waiting edits. Each savepoint (SQLite opens one per
+// statement inside a transaction) remembers how many edits there were; ROLLBACK TO drops the
+// later ones, and memory is rebuilt as disk + the remaining edits. So a bulk load writes each
+// chunk a few times, not once per row.
 // <name>_rowids(rowid, chunk_id, slot, metadata...) maps rows to slots and holds metadata;
 // <name>_vectors(rowid, vector) the float32 vectors (store_vectors=1); <name>_auxiliary(rowid,
 // auxiliary columns...) the auxiliary columns.
@@ -138,9 +139,14 @@ class Store {
   void drop();
   void rename(const std::string& new_name);
 
-  // Transaction hooks: flush writes the pending chunk edits (xSync, xSavepoint); forget drops
-  // them and all resident state (xRollback, xRollbackTo) so the next use reloads from disk.
+  // Transaction hooks. flush writes the waiting chunk edits (xSync); savepoint, release and
+  // rollback_to follow SQLite's savepoint levels; rollback drops every waiting edit (xRollback).
+  // forget drops the resident state so that the next use reloads it (disk + waiting edits).
   void flush();
+  void savepoint(int level);
+  void release(int level) noexcept;
+  void rollback_to(int level) noexcept;
+  void rollback() noexcept;
   void forget() noexcept;
 
   // Reads.
@@ -169,7 +175,7 @@ class Store {
   void set_resident(Chunk& c, std::uint32_t slot, std::int64_t rowid, const RowData& row);
   void compute_keys(Chunk& c, std::size_t first, std::size_t n);
   CodeBlock block(const Chunk& c) const;
-  sqlite3_stmt* cached(int which, const std::string& sql);
+  sqlite3_stmt* cached(int which, const std::function<std::string()>& sql);
 
   sqlite3* db_;
   std::string schema_, name_;
@@ -185,11 +191,26 @@ class Store {
   std::set<std::int64_t> open_;  // chunks with a free slot
   std::size_t rows_ = 0;
 
-  // Unflushed chunk edits: the validity bitmap is the directory's; slots written since.
+  // Unflushed chunk edits, in order: a slot set to (rowid, body), or cleared.
+  struct Edit {
+    std::int64_t chunk = 0;
+    std::uint32_t slot = 0;
+    bool set = false;
+    std::int64_t rowid = 0;
+    std::vector<std::uint8_t> body;
+  };
+  std::vector<Edit> log_;
+  std::vector<std::pair<int, std::size_t>> marks_;  // open savepoints: level, log size then
+  // The latest state of the edited slots of each chunk (what a flush writes; the validity bitmap
+  // is the directory's).
   struct Patch {
     std::map<std::uint32_t, std::pair<std::int64_t, std::vector<std::uint8_t>>> slots;  // rowid, body
   };
   std::map<std::int64_t, Patch> pending_;
+  void log_edit(Edit e);
+  void rebuild_pending();
+  void replay_directory();
+  void maybe_flush();
   std::size_t validity_bytes_, rowids_offset_, planes_offset_, scalars_offset_, data_bytes_;
   std::vector<Stmt> stmts_;
 };

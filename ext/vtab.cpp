@@ -842,23 +842,30 @@ int x_sync(sqlite3_vtab* v) noexcept {
     return SQLITE_OK;
   });
 }
-int x_commit(sqlite3_vtab*) noexcept { return SQLITE_OK; }
-int x_rollback(sqlite3_vtab* v) noexcept {
-  static_cast<Table*>(v)->store->forget();
+int x_commit(sqlite3_vtab* v) noexcept {
+  static_cast<Table*>(v)->store->release(0);  // every savepoint ends with the transaction
   return SQLITE_OK;
 }
-// Called before SQLite opens the savepoint (or statement journal): edits flushed here belong to
-// the enclosing level, and every edit still pending at a ROLLBACK TO postdates the savepoint.
-int x_savepoint(sqlite3_vtab* v, int) noexcept {
+int x_rollback(sqlite3_vtab* v) noexcept {
+  static_cast<Table*>(v)->store->rollback();
+  return SQLITE_OK;
+}
+// SQLite calls these for user savepoints and for the statement journal of each statement inside
+// a transaction. xSavepoint comes before the savepoint exists, so a flush there belongs to the
+// enclosing level.
+int x_savepoint(sqlite3_vtab* v, int level) noexcept {
   auto* t = static_cast<Table*>(v);
   return guard_vtab(v, kModule, [&] {
-    t->store->flush();
+    t->store->savepoint(level);
     return SQLITE_OK;
   });
 }
-int x_release(sqlite3_vtab*, int) noexcept { return SQLITE_OK; }
-int x_rollback_to(sqlite3_vtab* v, int) noexcept {
-  static_cast<Table*>(v)->store->forget();
+int x_release(sqlite3_vtab* v, int level) noexcept {
+  static_cast<Table*>(v)->store->release(level);
+  return SQLITE_OK;
+}
+int x_rollback_to(sqlite3_vtab* v, int level) noexcept {
+  static_cast<Table*>(v)->store->rollback_to(level);
   return SQLITE_OK;
 }
 

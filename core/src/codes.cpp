@@ -36,6 +36,11 @@ void store_u64(std::uint8_t* p, std::uint64_t v) noexcept {
   }
 }
 std::uint32_t load_u32(const std::uint8_t* p) noexcept {
+  if constexpr (std::endian::native == std::endian::little) {
+    std::uint32_t v;
+    std::memcpy(&v, p, 4);
+    return v;
+  }
   return std::uint32_t{p[0]} | std::uint32_t{p[1]} << 8 | std::uint32_t{p[2]} << 16 |
          std::uint32_t{p[3]} << 24;
 }

@@ -1,6 +1,8 @@
 // Float vectors from SQL values: JSON text and float32 BLOBs.
 #include "bebr/vector.hpp"
 
+#include <bit>
+
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -67,6 +69,10 @@ std::vector<float> parse_json_vector(std::string_view text) {
 
 std::vector<float> floats_from_blob(std::span<const std::uint8_t> bytes) {
   std::vector<float> out(bytes.size() / 4);
+  if constexpr (std::endian::native == std::endian::little) {
+    if (!out.empty()) std::memcpy(out.data(), bytes.data(), 4 * out.size());
+    return out;
+  }
   for (std::size_t i = 0; i < out.size(); ++i) {
     const std::uint8_t* p = bytes.data() + 4 * i;
     const std::uint32_t u = std::uint32_t{p[0]} | std::uint32_t{p[1]} << 8 |
@@ -77,6 +83,15 @@ std::vector<float> floats_from_blob(std::span<const std::uint8_t> bytes) {
 }
 
 long first_non_finite(std::span<const float> x) noexcept {
+  // A float is NaN or infinite when its exponent bits are all ones. One branch-free pass (it
+  // vectorises), then the index only when there is something to report.
+  std::uint32_t any = 0;
+  for (float f : x) {
+    std::uint32_t u;
+    std::memcpy(&u, &f, 4);
+    any |= static_cast<std::uint32_t>((u & 0x7f800000u) == 0x7f800000u);
+  }
+  if (!any) return -1;
   for (std::size_t i = 0; i < x.size(); ++i)
     if (!std::isfinite(x[i])) return static_cast<long>(i);
   return -1;
