@@ -1,6 +1,8 @@
 // Shadow tables, chunk directory and resident cache of a bebr virtual table.
 #include "table_store.hpp"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -158,6 +160,32 @@ const char* column_type_name(ColumnType t) noexcept {
   return "?";
 }
 
+static_assert(std::endian::native == std::endian::little,
+              "the resident cache uses the little-endian chunk image as it is");
+
+std::uint8_t* Arena::alloc(std::size_t bytes, std::size_t hint) {
+  bytes = (bytes + 63) / 64 * 64;
+  if (slabs_.empty() || slabs_.back().size - slabs_.back().used < bytes) {
+    constexpr std::size_t kHuge = std::size_t{2} << 20;
+    const std::size_t size = (std::max({bytes, hint, kHuge}) + kHuge - 1) / kHuge * kHuge;
+    void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+#ifdef MADV_HUGEPAGE
+    madvise(p, size, MADV_HUGEPAGE);  // a hint: ignored where unsupported
+#endif
+    slabs_.push_back({static_cast<std::uint8_t*>(p), size, 0});
+  }
+  Slab& s = slabs_.back();
+  std::uint8_t* out = s.base + s.used;
+  s.used += bytes;
+  return out;
+}
+
+void Arena::clear() noexcept {
+  for (const Slab& s : slabs_) munmap(s.base, s.size);
+  slabs_.clear();
+}
+
 AlignedBytes::AlignedBytes(std::size_t n) {
   const std::size_t size = (std::max<std::size_t>(n, 1) + 63) / 64 * 64;
   auto* p = static_cast<std::uint8_t*>(std::aligned_alloc(64, size));
@@ -178,8 +206,11 @@ Store::Store(sqlite3* db, std::string schema, std::string name, TableConfig cfg,
   validity_bytes_ = C / 8;
   rowids_offset_ = validity_bytes_;
   planes_offset_ = rowids_offset_ + 8 * C;
-  scalars_offset_ = planes_offset_ + C * planes_bytes_;
-  data_bytes_ = scalars_offset_ + C * kScalarBytes;
+  scales_offset_ = planes_offset_ + C * planes_bytes_;
+  offsets_offset_ = scales_offset_ + 4 * C;
+  data_bytes_ = offsets_offset_ + 4 * C;
+  const int keys = 2 + layout_.S + layout_.T + layout_.U;
+  resident_bytes_ = (data_bytes_ + 63) / 64 * 64 + keys * ((4 * C + 63) / 64 * 64);
   stmts_.resize(kStmtCount);
 }
 
@@ -320,6 +351,7 @@ void Store::rename(const std::string& new_name) {
 
 void Store::forget() noexcept {
   loaded_ = codes_ = metadata_ = false;
+  arena_.clear();
   chunks_.clear();
   open_.clear();
   rows_ = 0;
@@ -430,17 +462,19 @@ void Store::flush() {
       auto end = it;
       std::uint32_t n = 0;
       while (end != patch.slots.end() && end->first == first + n) ++end, ++n;
-      std::vector<std::uint8_t> rowids(8 * n), planes(n * planes_bytes_), scalars(n * kScalarBytes);
+      std::vector<std::uint8_t> rowids(8 * n), planes(n * planes_bytes_), scales(4 * n), offsets(4 * n);
       std::uint32_t i = 0;
       for (; it != end; ++it, ++i) {
         store_u64(rowids.data() + 8 * i, static_cast<std::uint64_t>(it->second.first));
         const std::uint8_t* body = it->second.second.data();
-        std::memcpy(scalars.data() + i * kScalarBytes, body, kScalarBytes);
+        std::memcpy(scales.data() + 4 * i, body, 4);
+        std::memcpy(offsets.data() + 4 * i, body + 4, 4);
         std::memcpy(planes.data() + i * planes_bytes_, body + kScalarBytes, planes_bytes_);
       }
       blob.write(rowids.data(), rowids.size(), rowids_offset_ + 8 * first);
       blob.write(planes.data(), planes.size(), planes_offset_ + first * planes_bytes_);
-      blob.write(scalars.data(), scalars.size(), scalars_offset_ + first * kScalarBytes);
+      blob.write(scales.data(), scales.size(), scales_offset_ + 4 * first);
+      blob.write(offsets.data(), offsets.size(), offsets_offset_ + 4 * first);
     }
   }
   pending_.clear();
@@ -490,67 +524,59 @@ void Store::load_directory() {
   loaded_ = true;
 }
 
-namespace {
-// The data BLOB of the current row of `s` (column 1), checked for size.
-const std::uint8_t* chunk_data(sqlite3_stmt* s, std::size_t bytes, const std::string& table) {
-  if (static_cast<std::size_t>(sqlite3_column_bytes(s, 1)) != bytes)
-    corrupt(table, "chunk " + std::to_string(sqlite3_column_int64(s, 0)) + " has the wrong size");
-  return static_cast<const std::uint8_t*>(sqlite3_column_blob(s, 1));
+
+void Store::make_resident(Chunk& c, std::size_t expected_total) {
+  c.image = arena_.alloc(resident_bytes_, expected_total);
+  std::uint8_t* k = c.image + (data_bytes_ + 63) / 64 * 64;
+  const bool used[5] = {true, true, layout_.S, layout_.T, layout_.U};
+  for (int j = 0; j < 5; ++j) {
+    c.key[j] = nullptr;
+    if (!used[j]) continue;
+    c.key[j] = reinterpret_cast<float*>(k);
+    k += (4 * cfg_.chunk_size + 63) / 64 * 64;
+  }
 }
-}  // namespace
 
 void Store::load_codes() {
   const std::size_t C = cfg_.chunk_size;
-  Stmt s = prepare(db_, "SELECT chunk_id, data FROM " + shadow("chunks") + " ORDER BY chunk_id");
-  int rc;
-  while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
-    auto it = chunks_.find(sqlite3_column_int64(s.get(), 0));
-    if (it == chunks_.end()) corrupt(name_ + "_chunks", "a chunk appeared during a read");
-    Chunk& c = it->second;
-    const std::uint8_t* p = chunk_data(s.get(), data_bytes_, name_ + "_chunks");
-    c.rowids.resize(C);
-    for (std::size_t i = 0; i < C; ++i) c.rowids[i] = static_cast<std::int64_t>(load_u64(p + rowids_offset_ + 8 * i));
-    c.planes = AlignedBytes(C * planes_bytes_);
-    std::memcpy(c.planes.data(), p + planes_offset_, C * planes_bytes_);
-    c.scale.resize(C);
-    c.offset.resize(C);
-    for (std::size_t i = 0; i < C; ++i) {
-      c.scale[i] = load_f32(p + scalars_offset_ + 8 * i);
-      c.offset[i] = load_f32(p + scalars_offset_ + 8 * i + 4);
-    }
+  // Each chunk's BLOB goes straight into its resident image: one incremental read per chunk.
+  ChunkBlob blob(db_, schema_, name_, false);
+  const std::size_t total = chunks_.size() * resident_bytes_;
+  for (auto& [id, c] : chunks_) {
+    blob.seek(id);
+    if (blob.bytes() != data_bytes_) corrupt(name_ + "_chunks", "chunk " + std::to_string(id) + " has the wrong size");
+    make_resident(c, total);
+    blob.read(c.image, data_bytes_, 0);
     // The waiting edits of this chunk, over what the disk holds.
     if (auto p = pending_.find(c.id); p != pending_.end())
-      for (const auto& [slot, edit] : p->second.slots) {
-        c.rowids[slot] = edit.first;
-        std::memcpy(c.planes.data() + slot * planes_bytes_, edit.second.data() + kScalarBytes, planes_bytes_);
-        c.scale[slot] = load_f32(edit.second.data());
-        c.offset[slot] = load_f32(edit.second.data() + 4);
-      }
-    const bool used[5] = {true, true, layout_.S, layout_.T, layout_.U};
-    for (int j = 0; j < 5; ++j)
-      if (used[j]) c.key[j].assign(C, 0.f);
+      for (const auto& [slot, edit] : p->second.slots) write_slot(c, slot, edit.first, edit.second.data());
     compute_keys(c, 0, C);
-    c.resident = true;
   }
-  if (rc != SQLITE_DONE) fail(sqlite3_errmsg(db_));
   codes_ = true;
 }
 
+// A slot of a resident image: rowid, planes, scale, offset (body: scale, offset, planes).
+void Store::write_slot(Chunk& c, std::uint32_t slot, std::int64_t rowid, const std::uint8_t* body) {
+  rowids_of(c)[slot] = rowid;
+  std::memcpy(c.image + planes_offset_ + slot * planes_bytes_, body + kScalarBytes, planes_bytes_);
+  std::memcpy(scales_of(c) + slot, body, 4);
+  std::memcpy(offsets_of(c) + slot, body + 4, 4);
+}
+
 void Store::compute_keys(Chunk& c, std::size_t first, std::size_t n) {
-  const auto at = [&](int j) { return c.key[j].empty() ? nullptr : c.key[j].data() + first; };
-  key_coefficients(binarizer_->shape(), cfg_.metric, c.planes.data() + first * planes_bytes_, planes_bytes_,
-                   c.scale.data() + first, c.offset.data() + first, n, at(0), at(1), at(2), at(3), at(4), bounds_);
+  const auto at = [&](int j) { return c.key[j] ? c.key[j] + first : nullptr; };
+  key_coefficients(binarizer_->shape(), cfg_.metric, c.image + planes_offset_ + first * planes_bytes_, planes_bytes_,
+                   scales_of(c) + first, offsets_of(c) + first, n, at(0), at(1), at(2), at(3), at(4), bounds_);
 }
 
 CodeBlock Store::block(const Chunk& c) const {
   CodeBlock b;
-  b.planes = c.planes.data();
+  b.planes = c.image + planes_offset_;
   b.stride = planes_bytes_;
-  b.scale = c.scale.data();
-  b.offset = c.offset.data();
+  b.scale = scales_of(c);
+  b.offset = offsets_of(c);
   b.n = cfg_.chunk_size;
-  const auto at = [&](int j) { return c.key[j].empty() ? nullptr : c.key[j].data(); };
-  b.keys = SdcKeys{at(0), at(1), at(2), at(3), at(4)};
+  b.keys = SdcKeys{c.key[0], c.key[1], c.key[2], c.key[3], c.key[4]};
   return b;
 }
 
@@ -603,7 +629,8 @@ void Store::read_slot(std::int64_t chunk, std::uint32_t slot, std::int64_t* rowi
   std::uint8_t r[8];
   blob.read(r, 8, rowids_offset_ + 8 * slot);
   *rowid = static_cast<std::int64_t>(load_u64(r));
-  blob.read(body, kScalarBytes, scalars_offset_ + slot * kScalarBytes);
+  blob.read(body, 4, scales_offset_ + 4 * slot);
+  blob.read(body + 4, 4, offsets_offset_ + 4 * slot);
   blob.read(body + kScalarBytes, planes_bytes_, planes_offset_ + slot * planes_bytes_);
 }
 
@@ -641,44 +668,26 @@ RowData Store::read_row(std::int64_t rowid, const Location& at) {
 void Store::scan(bool metadata, const std::function<void(const ChunkView&)>& visit) {
   sync();
   if (metadata && !metadata_) load_metadata();
-  const std::size_t C = cfg_.chunk_size;
   if (cfg_.cache) {
     if (!codes_) load_codes();
-    for (const auto& [id, c] : chunks_) visit(ChunkView{c, c.rowids.data(), block(c)});
+    for (const auto& [id, c] : chunks_) visit(ChunkView{c, rowids_of(c), block(c)});
     return;
   }
-  // No cache: read each chunk, one row per chunk, into scratch buffers.
-  std::vector<std::int64_t> rowids(C);
-  AlignedBytes planes(C * planes_bytes_);
-  std::vector<float> scale(C), offset(C);
-  Stmt s = prepare(db_, "SELECT chunk_id, data FROM " + shadow("chunks") + " ORDER BY chunk_id");
-  int rc;
-  while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
-    const auto it = chunks_.find(sqlite3_column_int64(s.get(), 0));
-    if (it == chunks_.end()) corrupt(name_ + "_chunks", "a chunk appeared during a read");
-    const std::uint8_t* p = chunk_data(s.get(), data_bytes_, name_ + "_chunks");
-    for (std::size_t i = 0; i < C; ++i) rowids[i] = static_cast<std::int64_t>(load_u64(p + rowids_offset_ + 8 * i));
-    std::memcpy(planes.data(), p + planes_offset_, C * planes_bytes_);
-    for (std::size_t i = 0; i < C; ++i) {
-      scale[i] = load_f32(p + scalars_offset_ + 8 * i);
-      offset[i] = load_f32(p + scalars_offset_ + 8 * i + 4);
-    }
-    if (auto pe = pending_.find(it->first); pe != pending_.end())  // waiting edits over the disk
-      for (const auto& [slot, edit] : pe->second.slots) {
-        rowids[slot] = edit.first;
-        std::memcpy(planes.data() + slot * planes_bytes_, edit.second.data() + kScalarBytes, planes_bytes_);
-        scale[slot] = load_f32(edit.second.data());
-        offset[slot] = load_f32(edit.second.data() + 4);
-      }
-    CodeBlock b;  // no keys: every code gets its exact distance
-    b.planes = planes.data();
-    b.stride = planes_bytes_;
-    b.scale = scale.data();
-    b.offset = offset.data();
-    b.n = C;
-    visit(ChunkView{it->second, rowids.data(), b});
+  // No cache: each chunk's BLOB into one scratch image, one incremental read per chunk.
+  Chunk scratch;
+  AlignedBytes image(resident_bytes_);
+  scratch.image = image.data();
+  ChunkBlob blob(db_, schema_, name_, false);
+  for (const auto& [id, c] : chunks_) {
+    blob.seek(id);
+    if (blob.bytes() != data_bytes_) corrupt(name_ + "_chunks", "chunk " + std::to_string(id) + " has the wrong size");
+    blob.read(scratch.image, data_bytes_, 0);
+    if (auto pe = pending_.find(id); pe != pending_.end())  // waiting edits over the disk
+      for (const auto& [slot, edit] : pe->second.slots) write_slot(scratch, slot, edit.first, edit.second.data());
+    CodeBlock b = block(scratch);  // no keys: every code gets its exact distance
+    b.keys = SdcKeys{};
+    visit(ChunkView{c, rowids_of(scratch), b});
   }
-  if (rc != SQLITE_DONE) fail(sqlite3_errmsg(db_));
 }
 
 Location Store::allocate() {
@@ -690,17 +699,7 @@ Location Store::allocate() {
     Chunk c;
     c.id = sqlite3_last_insert_rowid(db_);
     c.valid.assign(C / 64, 0);
-    if (codes_) {
-      c.resident = true;
-      c.rowids.assign(C, 0);
-      c.planes = AlignedBytes(C * planes_bytes_);
-      std::memset(c.planes.data(), 0, C * planes_bytes_);
-      c.scale.assign(C, 0);
-      c.offset.assign(C, 0);
-      const bool used[5] = {true, true, layout_.S, layout_.T, layout_.U};
-      for (int j = 0; j < 5; ++j)
-        if (used[j]) c.key[j].assign(C, 0.f);
-    }
+    if (codes_) make_resident(c, 64 * resident_bytes_);  // zeroed, as the new BLOB
     if (metadata_) c.meta.assign(cfg_.metadata.size(), std::vector<Value>(C));
     open_.insert(c.id);
     chunks_.emplace(c.id, std::move(c));
@@ -712,11 +711,8 @@ Location Store::allocate() {
 }
 
 void Store::set_resident(Chunk& c, std::uint32_t slot, std::int64_t rowid, const RowData& row) {
-  if (c.resident) {
-    c.rowids[slot] = rowid;
-    std::memcpy(c.planes.data() + slot * planes_bytes_, row.body.data() + kScalarBytes, planes_bytes_);
-    c.scale[slot] = load_f32(row.body.data());
-    c.offset[slot] = load_f32(row.body.data() + 4);
+  if (c.image) {
+    write_slot(c, slot, rowid, row.body.data());
     compute_keys(c, slot, 1);
   }
   if (!c.meta.empty())

@@ -6,7 +6,9 @@
 //   validity  C / 8 bytes, bit s set when slot s holds a row
 //   rowids    C little-endian int64
 //   planes    the planes of every slot (C x planes_bytes): the scan-friendly layout
-//   scalars   per slot the scale and offset float32 (C x 8)
+//   scales    C float32, then offsets C float32
+// The resident cache holds this same image in memory (read with one incremental BLOB read per
+// chunk), followed by the chunk's key coefficients.
 // Chunk edits are kept in memory, in order, and written in place with incremental BLOB I/O at
 // the next flush: when the transaction commits, or when no savepoint is open and many edits
 // are waiting. Reads of chunks overlay the waiting edits. Each savepoint (SQLite opens one per
@@ -24,6 +26,7 @@
 // PRAGMA data_version says another connection has committed.
 #pragma once
 
+#include <bit>
 #include <functional>
 #include <map>
 #include <optional>
@@ -69,6 +72,27 @@ struct TableConfig {
   std::vector<ColumnDef> metadata, auxiliary;
 };
 
+// Memory for the resident cache: 64-byte aligned blocks carved from large anonymous mappings
+// that ask for transparent huge pages (a 100 MB cache then costs tens of page faults, not tens
+// of thousands). Blocks are zeroed and live until clear().
+class Arena {
+ public:
+  Arena() = default;
+  ~Arena() { clear(); }
+  Arena(const Arena&) = delete;
+  Arena& operator=(const Arena&) = delete;
+  // A block of `bytes`; the next slab is at least `hint` bytes (pass the expected total).
+  std::uint8_t* alloc(std::size_t bytes, std::size_t hint = 0);
+  void clear() noexcept;
+
+ private:
+  struct Slab {
+    std::uint8_t* base;
+    std::size_t size, used;
+  };
+  std::vector<Slab> slabs_;
+};
+
 // A 64-byte aligned byte buffer.
 class AlignedBytes {
  public:
@@ -88,12 +112,11 @@ struct Chunk {
   std::int64_t id = 0;
   std::uint32_t count = 0;            // rows held
   std::vector<std::uint64_t> valid;   // chunk_size bits
-  // Resident codes (cache=1, after the first kNN query).
-  bool resident = false;
-  std::vector<std::int64_t> rowids;
-  AlignedBytes planes;
-  std::vector<float> scale, offset;
-  std::vector<float> key[5];  // P, R, S, T, U of the key filter (only those the table's layout needs)
+  // Resident codes (cache=1, after the first kNN query): the chunk BLOB's image (validity as
+  // on disk at load; the directory's `valid` is current), then the key coefficients P, R, S, T,
+  // U of the filter (only those the table's layout needs), all in the arena.
+  std::uint8_t* image = nullptr;
+  float* key[5] = {nullptr, nullptr, nullptr, nullptr, nullptr};
   // Metadata values by column then slot (after the first filtered query).
   std::vector<std::vector<Value>> meta;
 };
@@ -174,6 +197,7 @@ class Store {
   void read_slot(std::int64_t chunk, std::uint32_t slot, std::int64_t* rowid, std::uint8_t* body);
   void set_resident(Chunk& c, std::uint32_t slot, std::int64_t rowid, const RowData& row);
   void compute_keys(Chunk& c, std::size_t first, std::size_t n);
+  void write_slot(Chunk& c, std::uint32_t slot, std::int64_t rowid, const std::uint8_t* body);
   CodeBlock block(const Chunk& c) const;
   sqlite3_stmt* cached(int which, const std::function<std::string()>& sql);
 
@@ -211,7 +235,15 @@ class Store {
   void rebuild_pending();
   void replay_directory();
   void maybe_flush();
-  std::size_t validity_bytes_, rowids_offset_, planes_offset_, scalars_offset_, data_bytes_;
+  std::size_t validity_bytes_, rowids_offset_, planes_offset_, scales_offset_, offsets_offset_, data_bytes_;
+  std::size_t resident_bytes_;  // image + keys, rounded to 64
+  Arena arena_;
+  void make_resident(Chunk& c, std::size_t expected_total);
+  std::int64_t* rowids_of(const Chunk& c) const noexcept {
+    return reinterpret_cast<std::int64_t*>(c.image + rowids_offset_);
+  }
+  float* scales_of(const Chunk& c) const noexcept { return reinterpret_cast<float*>(c.image + scales_offset_); }
+  float* offsets_of(const Chunk& c) const noexcept { return reinterpret_cast<float*>(c.image + offsets_offset_); }
   std::vector<Stmt> stmts_;
 };
 

@@ -100,18 +100,19 @@ double SdcQuery::distance(const CodeBlock& b, std::size_t i) const {
   return d;
 }
 
-bool SdcQuery::select(const CodeBlock& b, const KeyBounds& bounds, double threshold, std::uint64_t* mask) const {
-  if (!b.keys.P || !b.keys.R || !std::isfinite(threshold) || b.n % 64) return false;
+float SdcQuery::key_limit(const KeyBounds& bounds, double threshold) const noexcept {
+  constexpr float kNone = std::numeric_limits<float>::infinity();
+  if (!std::isfinite(threshold)) return kNone;
   const SdcTerms& t = terms_;
   double limit;
   switch (metric_) {
     case Metric::ip: limit = threshold + t.offset; break;
     case Metric::cosine:
-      if (!(t.norm2 > 0)) return false;  // every distance is 1
+      if (!(t.norm2 > 0)) return kNone;  // every distance is 1
       limit = (threshold - 1.0) * std::sqrt(t.norm2);
       break;
     case Metric::l2: limit = threshold * threshold - t.norm2 + 2.0 * t.offset; break;
-    default: return false;
+    default: return kNone;
   }
   const double A = t.scale / t.s2, Q2 = t.m * t.c * t.c - 2.0 * t.c * t.digit_sum;
   // Float rounding: a few operations of 2^-24 relative error each on terms no larger than these,
@@ -120,10 +121,20 @@ bool SdcQuery::select(const CodeBlock& b, const KeyBounds& bounds, double thresh
   const double scale = std::abs(A) * (bounds.P * (4.0 * dot_max + std::abs(Q2)) + bounds.R) + bounds.S +
                        std::abs(t.offset) * bounds.T + bounds.U + std::abs(limit);
   const double widened = limit + 1e-5 * scale;
-  if (!std::isfinite(widened) || std::abs(widened) > 1e30) return false;
-  const float flimit = std::nextafter(static_cast<float>(widened), std::numeric_limits<float>::infinity());
+  if (!std::isfinite(widened) || std::abs(widened) > 1e30) return kNone;
+  return std::nextafter(static_cast<float>(widened), kNone);
+}
+
+bool SdcQuery::select(const CodeBlock& b, const KeyBounds& bounds, double threshold, std::uint64_t* mask) const {
+  if (!b.keys.P || !b.keys.R || b.n % 64) return false;
+  const float limit = key_limit(bounds, threshold);
+  if (std::isinf(limit)) return false;
+  const SdcTerms& t = terms_;
+  const double A = t.scale / t.s2, Q2 = t.m * t.c * t.c - 2.0 * t.c * t.digit_sum;
+  keys_.resize(b.n);
   kernels().sdc_filter(planes_.data(), query_.shape.bits, plane_words(query_.shape.dim), b.planes, b.stride, b.n, b.keys,
-                       static_cast<float>(A), static_cast<float>(Q2), static_cast<float>(t.offset), flimit, mask);
+                       static_cast<float>(A), static_cast<float>(Q2), static_cast<float>(t.offset), limit, mask,
+                       keys_.data());
   return true;
 }
 

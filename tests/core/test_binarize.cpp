@@ -267,13 +267,15 @@ TEST_CASE("the key filter kernel gives the same mask on every level", "[kernels]
       const CodeBlock cb = b.block(true);
       for (const float limit : {-1e9f, -3.f, 0.f, 2.5f, 1e9f}) {
         std::vector<std::uint64_t> want(2), got(2);
+        std::vector<float> want_keys(128), got_keys(128);
         ref::kernels().sdc_filter(q.data(), bits, plane_words(dim), cb.planes, cb.stride, cb.n, cb.keys, 0.37f, -12.5f,
-                                  0.8f, limit, want.data());
+                                  0.8f, limit, want.data(), want_keys.data());
         for (const std::string& level : available_levels()) {
           INFO("dim " << dim << " bits " << bits << " level " << level << " limit " << limit);
           kernels_for(level)->sdc_filter(q.data(), bits, plane_words(dim), cb.planes, cb.stride, cb.n, cb.keys, 0.37f,
-                                         -12.5f, 0.8f, limit, got.data());
+                                         -12.5f, 0.8f, limit, got.data(), got_keys.data());
           CHECK(got == want);
+          CHECK(got_keys == want_keys);
         }
       }
     }

@@ -130,12 +130,22 @@ class SdcQuery {
         }
       return;
     }
+    // The chunk was filtered with the threshold it started with; the heap tightens as it goes,
+    // so each candidate's key is checked again against the current one first.
+    double threshold = top.threshold();
+    float limit = key_limit(bounds, threshold);
     for (std::size_t w = 0; w < words; ++w)
       for (std::uint64_t b = mask_[w] & valid[w]; b; b &= b - 1) {
         const std::size_t i = 64 * w + static_cast<std::size_t>(__builtin_ctzll(b));
-        if (!accept(i)) continue;
+        if (keys_[i] > limit || !accept(i)) continue;
         const double d = distance(block, i);
-        if (d <= top.threshold()) top.push(d, rowids[i]);
+        if (d <= threshold) {
+          top.push(d, rowids[i]);
+          if (top.threshold() != threshold) {
+            threshold = top.threshold();
+            limit = key_limit(bounds, threshold);
+          }
+        }
       }
   }
 
@@ -143,6 +153,9 @@ class SdcQuery {
   // Marks the codes whose key may be within `threshold`; false when the filter does not apply
   // (no keys, no threshold yet, or a query whose key is undefined) and every code is a candidate.
   bool select(const CodeBlock& block, const KeyBounds& bounds, double threshold, std::uint64_t* mask) const;
+  // The float key limit for a distance threshold, widened by the rounding bound; +inf when the
+  // key cannot decide (no finite threshold, an undefined key).
+  float key_limit(const KeyBounds& bounds, double threshold) const noexcept;
 
   CodeView query_;
   CodeStats stats_;
@@ -150,6 +163,7 @@ class SdcQuery {
   SdcTerms terms_;
   std::vector<std::uint64_t> planes_;
   mutable std::vector<std::uint64_t> dots_, mask_;  // scratch, reused across calls
+  mutable std::vector<float> keys_;
   mutable std::vector<std::uint32_t> sums_, self_;
   std::vector<std::uint64_t> ones_;          // a query whose digits are all 1: dot = digit sum
   mutable std::vector<std::uint64_t> code_;  // one code's planes as words

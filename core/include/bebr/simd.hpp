@@ -68,12 +68,12 @@ struct Kernels {
                    const std::uint32_t* self_dot, std::size_t n, double* out) noexcept;
 
   // Sets bit i of mask (ceil(n/64) words, cleared first) when key_i <= limit, with the query
-  // constants A, Q2, oq of the key above. n must be a multiple of 64. Float arithmetic: the
-  // caller widens `limit` by a bound on the rounding error.
+  // constants A, Q2, oq of the key above, and stores key_i in keys_out[i]. n must be a multiple
+  // of 64. Float arithmetic: the caller widens `limit` by a bound on the rounding error.
   void (*sdc_filter)(const std::uint64_t* q, std::size_t bits, std::size_t words,
                      const std::uint8_t* planes, std::size_t stride, std::size_t n,
                      const SdcKeys& keys, float A, float Q2, float oq, float limit,
-                     std::uint64_t* mask) noexcept;
+                     std::uint64_t* mask, float* keys_out) noexcept;
 
   // Float kernels over `dim` floats; x is row-major n x dim.
   float (*dot_f32)(const float* a, const float* b, std::size_t dim) noexcept;

@@ -194,7 +194,8 @@ struct sdc_filter_k {
   template <class Arch>
   void operator()(Arch, const std::uint64_t* q, std::size_t bits, std::size_t words,
                   const std::uint8_t* planes, std::size_t stride, std::size_t n, const SdcKeys& k,
-                  float A, float Q2, float oq, float limit, std::uint64_t* mask) const noexcept {
+                  float A, float Q2, float oq, float limit, std::uint64_t* mask,
+                  float* keys_out) const noexcept {
     using B = xsimd::batch<float, Arch>;
     constexpr std::size_t L = B::size;  // divides 64
     alignas(64) float dot[L], keep[L];
@@ -238,6 +239,7 @@ struct sdc_filter_k {
       if (k.T) key = key + vq * B::load_unaligned(k.T + i);
       key = -key;
       if (k.U) key = key + B::load_unaligned(k.U + i);
+      key.store_unaligned(keys_out + i);
       xsimd::select(key <= lim, one, zero).store_aligned(keep);
       std::uint64_t bitsw = 0;
       for (std::size_t j = 0; j < L; ++j) bitsw |= static_cast<std::uint64_t>(keep[j] != 0.f) << j;
@@ -328,8 +330,8 @@ Kernels make_kernels(const char* name) noexcept {
   };
   k.sdc_filter = [](const std::uint64_t* q, std::size_t bits, std::size_t words,
                     const std::uint8_t* planes, std::size_t stride, std::size_t n, const SdcKeys& keys,
-                    float A, float Q2, float oq, float limit, std::uint64_t* mask) noexcept {
-    sdc_filter_k{}(Arch{}, q, bits, words, planes, stride, n, keys, A, Q2, oq, limit, mask);
+                    float A, float Q2, float oq, float limit, std::uint64_t* mask, float* keys_out) noexcept {
+    sdc_filter_k{}(Arch{}, q, bits, words, planes, stride, n, keys, A, Q2, oq, limit, mask, keys_out);
   };
   k.dot_f32 = [](const float* a, const float* b, std::size_t dim) noexcept {
     return dot_f32_k{}(Arch{}, a, b, dim);

@@ -73,7 +73,7 @@ void sdc_scan(const std::uint64_t* q, const SdcTerms& t, const std::uint8_t* pla
 
 void sdc_filter(const std::uint64_t* q, std::size_t bits, std::size_t words, const std::uint8_t* planes,
                 std::size_t stride, std::size_t n, const SdcKeys& k, float A, float Q2, float oq, float limit,
-                std::uint64_t* mask) noexcept {
+                std::uint64_t* mask, float* keys_out) noexcept {
   for (std::size_t w = 0; w < (n + 63) / 64; ++w) mask[w] = 0;
   for (std::size_t i = 0; i < n; ++i) {
     std::uint64_t dot = 0;
@@ -83,6 +83,7 @@ void sdc_filter(const std::uint64_t* q, std::size_t bits, std::size_t words, con
     if (k.T) key = key + oq * k.T[i];
     key = -key;
     if (k.U) key = key + k.U[i];
+    keys_out[i] = key;
     if (key <= limit) mask[i / 64] |= std::uint64_t{1} << (i % 64);
   }
 }
