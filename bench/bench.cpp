@@ -208,11 +208,21 @@ struct Row {
   std::string what;
   Stat ms;
   std::string note;
+  bool single = false;  // one figure (a ratio, a size, one measurement): no min-max
+  bool absent = false;  // not measurable (the note says why)
 };
+
+Row single(const std::string& what, double value, const std::string& note) {
+  return Row{what, {value, value, value}, note, true, false};
+}
 
 void print_table(const std::string& title, const std::vector<Row>& rows, const std::string& unit) {
   std::printf("\n%s\n\n| measure | %s, median (min-max) | ratio / note |\n| --- | ---: | --- |\n", title.c_str(), unit.c_str());
-  for (const Row& r : rows) std::printf("| %s | %s | %s |\n", r.what.c_str(), fmt(r.ms).c_str(), r.note.c_str());
+  for (const Row& r : rows) {
+    char v[64];
+    std::snprintf(v, sizeof v, "%.2f", r.ms.median);
+    std::printf("| %s | %s | %s |\n", r.what.c_str(), r.absent ? "n/a" : r.single ? v : fmt(r.ms).c_str(), r.note.c_str());
+  }
   std::fflush(stdout);
 }
 
@@ -384,7 +394,7 @@ void speed(const Options& o, std::size_t dim, std::size_t n, double gbs, std::ma
   }
 
   std::snprintf(note, sizeof note, "%.1f MB of codes at %.1f GB/s", code_bytes / 1e6, gbs);
-  rows.push_back({"memory-bandwidth floor", {floor_ms, floor_ms, floor_ms}, note});
+  rows.push_back(single("memory-bandwidth floor", floor_ms, note));
   for (long long k : {10LL, 100LL, 1000LL, 10000LL}) {
     const std::string ks = "k=" + std::to_string(k);
     std::string r = ratio(bebr_k[k].median, floor_ms, "the floor");
@@ -392,19 +402,19 @@ void speed(const Options& o, std::size_t dim, std::size_t n, double gbs, std::ma
     r += "; FAISS " + ratio(faiss_k[k].median, bebr_k[k].median, "slower");
     rows.push_back({"bebr bits=1, " + ks, bebr_k[k], r});
     if (vec_k.count(k)) rows.push_back({"sqlite-vec bit[" + std::to_string(dim) + "], " + ks, vec_k[k], ""});
-    else rows.push_back({"sqlite-vec bit[" + std::to_string(dim) + "], " + ks, {0, 0, 0}, "not supported (k <= 4096)"});
+    else rows.push_back(Row{"sqlite-vec bit[" + std::to_string(dim) + "], " + ks, {}, "not supported (k <= 4096)", false, true});
     rows.push_back({"FAISS IndexBinaryFlat, " + ks, faiss_k[k], ""});
   }
   rows.push_back({"bebr first query after open (builds the cache)", first,
                   ratio(first.median, vec_k[10].median, "one sqlite-vec query")});
-  rows.push_back({"bebr k=1000 / k=10", {bebr_k[1000].median / bebr_k[10].median, 0, 0}, "ratio of medians"});
+  rows.push_back(single("bebr k=1000 / k=10", bebr_k[1000].median / bebr_k[10].median, "ratio of the medians"));
   print_table("### kNN, " + std::to_string(n) + " x " + std::to_string(dim) + "-d, one thread, through SQL", rows, "ms/query");
 
   std::snprintf(note, sizeof note, "database %.1f bytes/vector = %.3fx the %zu code bytes", bebr_size / n,
                 bebr_size / code_bytes, dim / 8);
-  build.push_back({"bebr insert, bits=1", {bebr_ins / 1e3, bebr_ins / 1e3, bebr_ins / 1e3}, note});
+  build.push_back(single("bebr insert, bits=1", bebr_ins / 1e3, note));
   std::snprintf(note, sizeof note, "database %.1f bytes/vector = %.3fx the code bytes", vec_size / n, vec_size / code_bytes);
-  build.push_back({"sqlite-vec insert, bit[d]", {vec_ins / 1e3, vec_ins / 1e3, vec_ins / 1e3}, note});
+  build.push_back(single("sqlite-vec insert, bit[d]", vec_ins / 1e3, note));
   print_table("### Insert, " + std::to_string(n) + " x " + std::to_string(dim) + "-d (one transaction, prepared statement)",
               build, "thousand rows/s");
 
@@ -418,8 +428,8 @@ void speed(const Options& o, std::size_t dim, std::size_t n, double gbs, std::ma
     // Bits 2 and 4, rescoring over stored vectors, and the resident memory of a query process.
     std::vector<Row> more;
     const double rss = spawn_rss_mib(o.ext, bpath, dim);
-    std::snprintf(note, sizeof note, "= %.2fx code MB + %.0f MB", (rss - 30) / (code_bytes / 1048576.0), 30.0);
-    more.push_back({"peak RSS of a query process, bits=1 (MiB)", {rss, rss, rss}, note});
+    std::snprintf(note, sizeof note, "= %.2fx the code MiB + 30 MiB", (rss - 30) / (code_bytes / 1048576.0));
+    more.push_back(single("peak RSS of a query process, bits=1 (MiB)", rss, note));
     for (int bits : {2, 4}) {
       const std::string p = o.dir + "/bebr_b" + std::to_string(bits) + "_" + tag + ".db";
       build_bebr(o, p, n, dim, "bits=" + std::to_string(bits));
@@ -528,11 +538,13 @@ int main(int argc, char** argv) {
     omp_set_num_threads(1);
     Db info(":memory:", {o.ext, o.vec0});
     const double gbs = bandwidth_gbs(o.runs);
-    std::printf("## bebr benchmark\n\n- machine: %s, %ld cores; SQLite %s\n- bebr %s; %s\n- sqlite-vec %s (npm sqlite-vec-linux-x64); FAISS %d.%d.%d (Debian libfaiss-dev), 1 thread\n"
+    std::string simd = info.text("SELECT bebr_debug()");
+    if (const auto at = simd.find("simd active: "); at != std::string::npos) simd = simd.substr(at, simd.find('\n', at) - at);
+    std::printf("## bebr benchmark\n\n- machine: %s, %ld cores; SQLite %s\n- bebr %s, %s\n- sqlite-vec %s (npm sqlite-vec-linux-x64); FAISS %d.%d.%d (Debian libfaiss-dev), 1 thread\n"
                 "- memory read bandwidth, one thread: %.1f GB/s (1 GiB sequential read, median of %d)\n"
                 "- %d runs of %d queries per figure (1 query per run for sqlite-vec at k >= 1000); SQLite default pragmas (mmap_size 0, cache_size -2000)\n",
                 cpu_model().c_str(), sysconf(_SC_NPROCESSORS_ONLN), sqlite3_libversion(), info.text("SELECT bebr_version()").c_str(),
-                info.text("SELECT bebr_debug()").c_str(), info.text("SELECT vec_version()").c_str(), FAISS_VERSION_MAJOR,
+                simd.c_str(), info.text("SELECT vec_version()").c_str(), FAISS_VERSION_MAJOR,
                 FAISS_VERSION_MINOR, FAISS_VERSION_PATCH, gbs, o.runs, o.runs, o.queries);
     std::map<std::string, double> plot;
     for (std::size_t dim : o.dims)

@@ -84,6 +84,55 @@ inline void and_popcount2_avx2(const __m256i* q, const std::uint8_t* c0, const s
   out[0] = static_cast<std::uint64_t>(_mm_cvtsi128_si64(r));
   out[1] = static_cast<std::uint64_t>(_mm_extract_epi64(r, 1));
 }
+
+// The key filter for one-bit codes of `blocks` 32-byte blocks, eight codes at a time and in
+// registers throughout: byte-wise popcounts, per-code sums gathered into eight int32 lanes, the
+// float key, the comparison as a bit mask. The same float operations in the same order as the
+// generic path (dot below 2^24 converts exactly), so the keys and masks are identical.
+inline void filter_one_bit_avx2(const __m256i* q, std::size_t blocks, const std::uint8_t* planes,
+                                std::size_t stride, std::size_t n, const SdcKeys& k, float A, float Q2,
+                                float oq, float limit, std::uint64_t* mask, float* keys_out) noexcept {
+  const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1, 2, 2, 3, 1,
+                                       2, 2, 3, 2, 3, 3, 4);
+  const __m256i low = _mm256_set1_epi8(0x0f), zero = _mm256_setzero_si256();
+  const __m256i order = _mm256_setr_epi32(0, 2, 1, 3, 4, 6, 5, 7);
+  const __m256 a = _mm256_set1_ps(A), q2 = _mm256_set1_ps(Q2), vq = _mm256_set1_ps(oq), four = _mm256_set1_ps(4.f),
+               lim = _mm256_set1_ps(limit);
+  const auto sums = [&](const std::uint8_t* c) {  // four u64 partial sums of one code
+    __m256i acc = zero;
+    for (std::size_t b = 0; b < blocks; ++b) {
+      const __m256i v = _mm256_and_si256(q[b], _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + 32 * b)));
+      acc = _mm256_add_epi8(acc, _mm256_add_epi8(_mm256_shuffle_epi8(lut, _mm256_and_si256(v, low)),
+                                                 _mm256_shuffle_epi8(lut, _mm256_and_si256(_mm256_srli_epi16(v, 4), low))));
+    }
+    return _mm256_sad_epu8(acc, zero);
+  };
+  const auto pair = [&](const std::uint8_t* c0, const std::uint8_t* c1) {  // [c0 lo, c1 lo, c0 hi, c1 hi]
+    const __m256i s0 = sums(c0), s1 = sums(c1);
+    return _mm256_add_epi64(_mm256_unpacklo_epi64(s0, s1), _mm256_unpackhi_epi64(s0, s1));
+  };
+  for (std::size_t w = 0; w < (n + 63) / 64; ++w) mask[w] = 0;
+  for (std::size_t i = 0; i < n; i += 8) {
+    const std::uint8_t* c = planes + i * stride;
+    const __m256i p01 = pair(c, c + stride), p23 = pair(c + 2 * stride, c + 3 * stride);
+    const __m256i p45 = pair(c + 4 * stride, c + 5 * stride), p67 = pair(c + 6 * stride, c + 7 * stride);
+    // Sums are below 2^32: two u64 lanes become a pair of u32 lanes; then the halves add up.
+    const __m256i t0 = _mm256_or_si256(p01, _mm256_slli_epi64(p23, 32));  // codes 0 2 1 3 | 0 2 1 3
+    const __m256i t1 = _mm256_or_si256(p45, _mm256_slli_epi64(p67, 32));  // codes 4 6 5 7 | 4 6 5 7
+    const __m256i u = _mm256_add_epi32(_mm256_permute2x128_si256(t0, t1, 0x20), _mm256_permute2x128_si256(t0, t1, 0x31));
+    const __m256 dot = _mm256_cvtepi32_ps(_mm256_permutevar8x32_epi32(u, order));
+    __m256 key = _mm256_mul_ps(
+        a, _mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(k.P + i), _mm256_add_ps(_mm256_mul_ps(four, dot), q2)),
+                         _mm256_loadu_ps(k.R + i)));
+    if (k.S) key = _mm256_add_ps(key, _mm256_loadu_ps(k.S + i));
+    if (k.T) key = _mm256_add_ps(key, _mm256_mul_ps(vq, _mm256_loadu_ps(k.T + i)));
+    key = _mm256_xor_ps(key, _mm256_set1_ps(-0.f));  // negation, as -key
+    if (k.U) key = _mm256_add_ps(key, _mm256_loadu_ps(k.U + i));
+    _mm256_storeu_ps(keys_out + i, key);
+    const unsigned bits = static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(key, lim, _CMP_LE_OQ)));
+    mask[i / 64] |= static_cast<std::uint64_t>(bits) << (i % 64);
+  }
+}
 #endif
 
 // The same for K bits known at compile time: the K sums stay in registers.
@@ -199,14 +248,17 @@ struct sdc_filter_k {
     using B = xsimd::batch<float, Arch>;
     constexpr std::size_t L = B::size;  // divides 64
     alignas(64) float dot[L], keep[L];
-    for (std::size_t w = 0; w < (n + 63) / 64; ++w) mask[w] = 0;
-    const B a(A), q2(Q2), vq(oq), four(4.f), lim(limit), one(1.f), zero(0.f);
 #if defined(__AVX2__)
     alignas(32) __m256i qv[31];
     const bool wide = std::is_same_v<Arch, xsimd::avx2> && bits == 1 && words % 4 == 0 && words / 4 <= 31 && L % 2 == 0;
-    if (wide)
-      for (std::size_t k = 0; k < words / 4; ++k) qv[k] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 4 * k));
+    if (wide) {
+      for (std::size_t b = 0; b < words / 4; ++b) qv[b] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 4 * b));
+      filter_one_bit_avx2(qv, words / 4, planes, stride, n, k, A, Q2, oq, limit, mask, keys_out);
+      return;
+    }
 #endif
+    for (std::size_t w = 0; w < (n + 63) / 64; ++w) mask[w] = 0;
+    const B a(A), q2(Q2), vq(oq), four(4.f), lim(limit), one(1.f), zero(0.f);
     // One-bit codes of the common widths get an unrolled popcount.
     const auto fill = [&](std::size_t i) {
       const std::uint8_t* c = planes + i * stride;
