@@ -89,23 +89,44 @@ inline void and_popcount2_avx2(const __m256i* q, const std::uint8_t* c0, const s
 // registers throughout: byte-wise popcounts, per-code sums gathered into eight int32 lanes, the
 // float key, the comparison as a bit mask. The same float operations in the same order as the
 // generic path (dot below 2^24 converts exactly), so the keys and masks are identical.
-inline void filter_one_bit_avx2(const __m256i* q, std::size_t blocks, const std::uint8_t* planes,
-                                std::size_t stride, std::size_t n, const SdcKeys& k, float A, float Q2,
-                                float oq, float limit, std::uint64_t* mask, float* keys_out) noexcept {
+template <std::size_t K>
+inline void filter_avx2(const __m256i* q, std::size_t blocks, const std::uint8_t* planes,
+                        std::size_t stride, std::size_t n, const SdcKeys& k, float A, float Q2,
+                        float oq, float limit, std::uint64_t* mask, float* keys_out) noexcept {
   const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1, 2, 2, 3, 1,
                                        2, 2, 3, 2, 3, 3, 4);
   const __m256i low = _mm256_set1_epi8(0x0f), zero = _mm256_setzero_si256();
   const __m256i order = _mm256_setr_epi32(0, 2, 1, 3, 4, 6, 5, 7);
   const __m256 a = _mm256_set1_ps(A), q2 = _mm256_set1_ps(Q2), vq = _mm256_set1_ps(oq), four = _mm256_set1_ps(4.f),
                lim = _mm256_set1_ps(limit);
-  const auto sums = [&](const std::uint8_t* c) {  // four u64 partial sums of one code
-    __m256i acc = zero;
-    for (std::size_t b = 0; b < blocks; ++b) {
-      const __m256i v = _mm256_and_si256(q[b], _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + 32 * b)));
-      acc = _mm256_add_epi8(acc, _mm256_add_epi8(_mm256_shuffle_epi8(lut, _mm256_and_si256(v, low)),
-                                                 _mm256_shuffle_epi8(lut, _mm256_and_si256(_mm256_srli_epi16(v, 4), low))));
+  const auto count = [&](__m256i v) {  // per-byte popcount
+    return _mm256_add_epi8(_mm256_shuffle_epi8(lut, _mm256_and_si256(v, low)),
+                           _mm256_shuffle_epi8(lut, _mm256_and_si256(_mm256_srli_epi16(v, 4), low)));
+  };
+  // Four u64 partial sums of one code's dot: for each code plane l and block, the query planes
+  // combine per byte as t = 2 t + popcount(Q_k & C_l) (at most 8 (2^K - 1) <= 120: a byte), summed
+  // by vpsadbw; planes fold as acc = 2 acc + sum_l. For K = 1 this is the plain popcount.
+  const auto sums = [&](const std::uint8_t* c) {
+    if constexpr (K == 1) {
+      __m256i acc = zero;
+      for (std::size_t b = 0; b < blocks; ++b)
+        acc = _mm256_add_epi8(acc, count(_mm256_and_si256(q[b], _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + 32 * b)))));
+      return _mm256_sad_epu8(acc, zero);
+    } else {
+      __m256i acc = zero;
+      for (std::size_t l = 0; l < K; ++l) {
+        const std::uint8_t* cl = c + 32 * blocks * l;
+        __m256i plane = zero;
+        for (std::size_t b = 0; b < blocks; ++b) {
+          const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(cl + 32 * b));
+          __m256i t = count(_mm256_and_si256(q[b], x));
+          for (std::size_t kq = 1; kq < K; ++kq) t = _mm256_add_epi8(_mm256_add_epi8(t, t), count(_mm256_and_si256(q[kq * blocks + b], x)));
+          plane = _mm256_add_epi64(plane, _mm256_sad_epu8(t, zero));
+        }
+        acc = _mm256_add_epi64(_mm256_add_epi64(acc, acc), plane);
+      }
+      return acc;
     }
-    return _mm256_sad_epu8(acc, zero);
   };
   const auto pair = [&](const std::uint8_t* c0, const std::uint8_t* c1) {  // [c0 lo, c1 lo, c0 hi, c1 hi]
     const __m256i s0 = sums(c0), s1 = sums(c1);
@@ -114,6 +135,7 @@ inline void filter_one_bit_avx2(const __m256i* q, std::size_t blocks, const std:
   for (std::size_t w = 0; w < (n + 63) / 64; ++w) mask[w] = 0;
   for (std::size_t i = 0; i < n; i += 8) {
     const std::uint8_t* c = planes + i * stride;
+    if constexpr (K > 1) _mm_prefetch(reinterpret_cast<const char*>(c + 8 * stride), _MM_HINT_T0);
     const __m256i p01 = pair(c, c + stride), p23 = pair(c + 2 * stride, c + 3 * stride);
     const __m256i p45 = pair(c + 4 * stride, c + 5 * stride), p67 = pair(c + 6 * stride, c + 7 * stride);
     // Sums are below 2^32: two u64 lanes become a pair of u32 lanes; then the halves add up.
@@ -249,12 +271,21 @@ struct sdc_filter_k {
     constexpr std::size_t L = B::size;  // divides 64
     alignas(64) float dot[L], keep[L];
 #if defined(__AVX2__)
-    alignas(32) __m256i qv[31];
-    const bool wide = std::is_same_v<Arch, xsimd::avx2> && bits == 1 && words % 4 == 0 && words / 4 <= 31 && L % 2 == 0;
+    // AVX2, planes of whole 32-byte blocks, up to 4 bits (byte-wise weighted counts) and 31
+    // blocks (byte counters): everything in registers.
+    alignas(32) __m256i qv[4 * 31];
+    const std::size_t blocks = words / 4;
+    const bool wide = std::is_same_v<Arch, xsimd::avx2> && bits <= 4 && words % 4 == 0 && blocks <= 31;
     if (wide) {
-      for (std::size_t b = 0; b < words / 4; ++b) qv[b] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 4 * b));
-      filter_one_bit_avx2(qv, words / 4, planes, stride, n, k, A, Q2, oq, limit, mask, keys_out);
-      return;
+      for (std::size_t kq = 0; kq < bits; ++kq)
+        for (std::size_t b = 0; b < blocks; ++b)
+          qv[kq * blocks + b] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + kq * words + 4 * b));
+      switch (bits) {
+        case 1: filter_avx2<1>(qv, blocks, planes, stride, n, k, A, Q2, oq, limit, mask, keys_out); return;
+        case 2: filter_avx2<2>(qv, blocks, planes, stride, n, k, A, Q2, oq, limit, mask, keys_out); return;
+        case 3: filter_avx2<3>(qv, blocks, planes, stride, n, k, A, Q2, oq, limit, mask, keys_out); return;
+        default: filter_avx2<4>(qv, blocks, planes, stride, n, k, A, Q2, oq, limit, mask, keys_out); return;
+      }
     }
 #endif
     for (std::size_t w = 0; w < (n + 63) / 64; ++w) mask[w] = 0;
