@@ -361,21 +361,40 @@ void Store::forget() noexcept {
 
 constexpr std::size_t kFlushEdits = 16384;  // waiting edits that trigger a flush when allowed
 
-void Store::log_edit(Edit e) {
-  if (e.set) {
-    pending_[e.chunk].slots[e.slot] = {e.rowid, e.body};
-  } else {
-    pending_[e.chunk].slots.erase(e.slot);  // the bitmap (in the directory) is written at the flush
-  }
-  log_.push_back(std::move(e));
+// Records an edit: body null clears the slot, otherwise sets it to (rowid, body).
+void Store::log_edit(std::int64_t chunk, std::uint32_t slot, std::int64_t rowid, const std::uint8_t* body) {
+  Edit e;
+  e.chunk = chunk;
+  e.slot = slot;
+  e.set = body != nullptr;
+  e.rowid = rowid;
+  e.body = bodies_.size();
+  if (body) bodies_.insert(bodies_.end(), body, body + kScalarBytes + planes_bytes_);
+  log_.push_back(e);
+  note_edit(log_.size() - 1);
+}
+
+void Store::note_edit(std::size_t index) {
+  const Edit& e = log_[index];
+  Patch& p = pending_[e.chunk];
+  if (p.edit.empty()) p.edit.assign(cfg_.chunk_size, -1);
+  p.edit[e.slot] = e.set ? static_cast<std::int32_t>(index) : -1;
+}
+
+const Store::Edit* Store::waiting(std::int64_t chunk, std::uint32_t slot) const {
+  const auto p = pending_.find(chunk);
+  if (p == pending_.end() || p->second.edit[slot] < 0) return nullptr;
+  return &log_[static_cast<std::size_t>(p->second.edit[slot])];
 }
 
 void Store::rebuild_pending() {
   pending_.clear();
-  for (const Edit& e : log_) {
-    if (e.set) pending_[e.chunk].slots[e.slot] = {e.rowid, e.body};
-    else pending_[e.chunk].slots.erase(e.slot);
+  std::size_t end = 0;
+  for (std::size_t i = 0; i < log_.size(); ++i) {
+    note_edit(i);
+    if (log_[i].set) end = log_[i].body + kScalarBytes + planes_bytes_;
   }
+  bodies_.resize(end);
 }
 
 // The directory just read from disk, plus the waiting edits.
@@ -428,6 +447,7 @@ void Store::rollback_to(int level) noexcept {
     rebuild_pending();
   } catch (...) {  // out of memory: drop everything; the transaction cannot go on consistently
     log_.clear();
+    bodies_.clear();
     pending_.clear();
   }
   forget();
@@ -435,6 +455,7 @@ void Store::rollback_to(int level) noexcept {
 
 void Store::rollback() noexcept {
   log_.clear();
+  bodies_.clear();
   marks_.clear();
   pending_.clear();
   forget();
@@ -443,11 +464,13 @@ void Store::rollback() noexcept {
 void Store::flush() {
   if (pending_.empty()) {
     log_.clear();
+    bodies_.clear();
     return;
   }
   if (!loaded_) sync();  // the bitmaps to write are the directory's: disk + the edits
   ChunkBlob blob(db_, schema_, name_, true);
   std::vector<std::uint8_t> buf;
+  std::vector<std::uint8_t> rowids, planes, scales, offsets;
   for (auto& [id, patch] : pending_) {
     const auto found = chunks_.find(id);
     if (found == chunks_.end()) continue;  // deleted since
@@ -456,17 +479,23 @@ void Store::flush() {
     buf.resize(validity_bytes_);
     for (std::size_t w = 0; w < c.valid.size(); ++w) store_u64(buf.data() + 8 * w, c.valid[w]);
     blob.write(buf.data(), validity_bytes_, 0);
-    // Runs of consecutive slots go out as three writes each (rowids, planes, scalars).
-    for (auto it = patch.slots.begin(); it != patch.slots.end();) {
-      const std::uint32_t first = it->first;
-      auto end = it;
+    // Runs of consecutive set slots go out as four writes each (rowids, planes, scales, offsets).
+    const std::uint32_t C = cfg_.chunk_size;
+    for (std::uint32_t first = 0; first < C;) {
+      if (patch.edit[first] < 0) {
+        ++first;
+        continue;
+      }
       std::uint32_t n = 0;
-      while (end != patch.slots.end() && end->first == first + n) ++end, ++n;
-      std::vector<std::uint8_t> rowids(8 * n), planes(n * planes_bytes_), scales(4 * n), offsets(4 * n);
-      std::uint32_t i = 0;
-      for (; it != end; ++it, ++i) {
-        store_u64(rowids.data() + 8 * i, static_cast<std::uint64_t>(it->second.first));
-        const std::uint8_t* body = it->second.second.data();
+      while (first + n < C && patch.edit[first + n] >= 0) ++n;
+      rowids.resize(8 * n);
+      planes.resize(n * planes_bytes_);
+      scales.resize(4 * n);
+      offsets.resize(4 * n);
+      for (std::uint32_t i = 0; i < n; ++i) {
+        const Edit& e = log_[static_cast<std::size_t>(patch.edit[first + i])];
+        const std::uint8_t* body = body_of(e);
+        store_u64(rowids.data() + 8 * i, static_cast<std::uint64_t>(e.rowid));
         std::memcpy(scales.data() + 4 * i, body, 4);
         std::memcpy(offsets.data() + 4 * i, body + 4, 4);
         std::memcpy(planes.data() + i * planes_bytes_, body + kScalarBytes, planes_bytes_);
@@ -475,10 +504,12 @@ void Store::flush() {
       blob.write(planes.data(), planes.size(), planes_offset_ + first * planes_bytes_);
       blob.write(scales.data(), scales.size(), scales_offset_ + 4 * first);
       blob.write(offsets.data(), offsets.size(), offsets_offset_ + 4 * first);
+      first += n;
     }
   }
   pending_.clear();
   log_.clear();
+  bodies_.clear();
 }
 
 void Store::sync() {
@@ -549,7 +580,11 @@ void Store::load_codes() {
     blob.read(c.image, data_bytes_, 0);
     // The waiting edits of this chunk, over what the disk holds.
     if (auto p = pending_.find(c.id); p != pending_.end())
-      for (const auto& [slot, edit] : p->second.slots) write_slot(c, slot, edit.first, edit.second.data());
+      for (std::uint32_t slot = 0; slot < C; ++slot)
+        if (p->second.edit[slot] >= 0) {
+          const Edit& e = log_[static_cast<std::size_t>(p->second.edit[slot])];
+          write_slot(c, slot, e.rowid, body_of(e));
+        }
     compute_keys(c, 0, C);
   }
   codes_ = true;
@@ -617,12 +652,11 @@ std::optional<Location> Store::find(std::int64_t rowid) {
 }
 
 void Store::read_slot(std::int64_t chunk, std::uint32_t slot, std::int64_t* rowid, std::uint8_t* body) {
-  if (auto p = pending_.find(chunk); p != pending_.end())
-    if (auto e = p->second.slots.find(slot); e != p->second.slots.end()) {
-      *rowid = e->second.first;
-      std::memcpy(body, e->second.second.data(), e->second.second.size());
-      return;
-    }
+  if (const Edit* e = waiting(chunk, slot)) {
+    *rowid = e->rowid;
+    std::memcpy(body, body_of(*e), kScalarBytes + planes_bytes_);
+    return;
+  }
   ChunkBlob blob(db_, schema_, name_, false);
   blob.seek(chunk);
   if (blob.bytes() != data_bytes_) corrupt(name_ + "_chunks", "chunk " + std::to_string(chunk) + " has the wrong size");
@@ -683,7 +717,11 @@ void Store::scan(bool metadata, const std::function<void(const ChunkView&)>& vis
     if (blob.bytes() != data_bytes_) corrupt(name_ + "_chunks", "chunk " + std::to_string(id) + " has the wrong size");
     blob.read(scratch.image, data_bytes_, 0);
     if (auto pe = pending_.find(id); pe != pending_.end())  // waiting edits over the disk
-      for (const auto& [slot, edit] : pe->second.slots) write_slot(scratch, slot, edit.first, edit.second.data());
+      for (std::uint32_t slot = 0; slot < cfg_.chunk_size; ++slot)
+        if (pe->second.edit[slot] >= 0) {
+          const Edit& e = log_[static_cast<std::size_t>(pe->second.edit[slot])];
+          write_slot(scratch, slot, e.rowid, body_of(e));
+        }
     CodeBlock b = block(scratch);  // no keys: every code gets its exact distance
     b.keys = SdcKeys{};
     visit(ChunkView{c, rowids_of(scratch), b});
@@ -751,7 +789,7 @@ std::int64_t Store::insert(std::optional<std::int64_t> rowid, const RowData& row
       step_done(db_, a);
     }
     Chunk& c = chunks_.at(at.chunk);
-    log_edit(Edit{at.chunk, at.slot, true, id, row.body});
+    log_edit(at.chunk, at.slot, id, row.body.data());
     c.valid[at.slot / 64] |= std::uint64_t{1} << (at.slot % 64);
     if (++c.count == cfg_.chunk_size) open_.erase(c.id);
     ++rows_;
@@ -783,7 +821,7 @@ void Store::remove(std::int64_t rowid, const Location& at) {
     c.valid[at.slot / 64] &= ~(std::uint64_t{1} << (at.slot % 64));
     --c.count;
     --rows_;
-    log_edit(Edit{at.chunk, at.slot, false, 0, {}});
+    log_edit(at.chunk, at.slot, 0, nullptr);
     if (c.count == 0) {
       free_chunk(c.id);
       return;
@@ -825,7 +863,7 @@ std::size_t Store::optimize() {
       std::int64_t rowid = 0;
       read_slot(last.id, from, &rowid, body.data());
       Chunk& dst = chunks_.at(to.chunk);
-      log_edit(Edit{to.chunk, to.slot, true, rowid, body});
+      log_edit(to.chunk, to.slot, rowid, body.data());
       dst.valid[to.slot / 64] |= std::uint64_t{1} << (to.slot % 64);
       if (++dst.count == cfg_.chunk_size) open_.erase(dst.id);
       {
@@ -836,7 +874,7 @@ std::size_t Store::optimize() {
         step_done(db_, m);
       }
       last.valid[from / 64] &= ~(std::uint64_t{1} << (from % 64));
-      log_edit(Edit{last.id, from, false, 0, {}});
+      log_edit(last.id, from, 0, nullptr);
       ++moved;
       if (--last.count == 0) free_chunk(last.id);
       else open_.insert(last.id);

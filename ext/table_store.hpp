@@ -215,23 +215,28 @@ class Store {
   std::set<std::int64_t> open_;  // chunks with a free slot
   std::size_t rows_ = 0;
 
-  // Unflushed chunk edits, in order: a slot set to (rowid, body), or cleared.
+  // Unflushed chunk edits, in order: a slot set to (rowid, body), or cleared. Bodies (scale,
+  // offset, planes) sit back to back in bodies_, which keeps its capacity across flushes.
   struct Edit {
     std::int64_t chunk = 0;
     std::uint32_t slot = 0;
     bool set = false;
     std::int64_t rowid = 0;
-    std::vector<std::uint8_t> body;
+    std::size_t body = 0;  // offset in bodies_
   };
   std::vector<Edit> log_;
+  std::vector<std::uint8_t> bodies_;
   std::vector<std::pair<int, std::size_t>> marks_;  // open savepoints: level, log size then
-  // The latest state of the edited slots of each chunk (what a flush writes; the validity bitmap
-  // is the directory's).
+  // Per edited chunk, the latest set edit of each slot (index into log_, -1 for none): what a
+  // flush writes (the validity bitmap is the directory's).
   struct Patch {
-    std::map<std::uint32_t, std::pair<std::int64_t, std::vector<std::uint8_t>>> slots;  // rowid, body
+    std::vector<std::int32_t> edit;
   };
   std::map<std::int64_t, Patch> pending_;
-  void log_edit(Edit e);
+  const Edit* waiting(std::int64_t chunk, std::uint32_t slot) const;
+  const std::uint8_t* body_of(const Edit& e) const noexcept { return bodies_.data() + e.body; }
+  void log_edit(std::int64_t chunk, std::uint32_t slot, std::int64_t rowid, const std::uint8_t* body);
+  void note_edit(std::size_t index);
   void rebuild_pending();
   void replay_directory();
   void maybe_flush();

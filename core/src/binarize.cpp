@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "bebr/error.hpp"
+#include "bebr/simd.hpp"
 
 namespace bebr {
 namespace {
@@ -67,14 +68,20 @@ void Binarizer::encode_one_bit(std::span<const float> x, std::uint8_t* body) con
   const float* mean = centred ? mean_.data() : nullptr;
   std::uint8_t* planes = body + kScalarBytes;
   double part[4] = {0, 0, 0, 0};
-  std::uint64_t word = 0;
-  for (std::uint32_t j = 0; j < m; ++j) {
-    const double r = double{x[j]} - (mean ? double{mean[j]} : 0.0);
-    part[j % 4] += std::fabs(r);
-    word |= std::uint64_t{r >= 0} << (j % 64);  // sign(0) := +1
-    if (j % 64 == 63 || j + 1 == m) {
-      store_u64(planes + 8 * (j / 64), word);
-      word = 0;
+  if (const auto simd = kernels().encode_one_bit) {
+    std::uint64_t words[kMaxDim / 64];
+    simd(x.data(), mean, m, words, part);
+    for (std::size_t w = 0; w < plane_words(m); ++w) store_u64(planes + 8 * w, words[w]);
+  } else {
+    std::uint64_t word = 0;
+    for (std::uint32_t j = 0; j < m; ++j) {
+      const double r = double{x[j]} - (mean ? double{mean[j]} : 0.0);
+      part[j % 4] += std::fabs(r);
+      word |= std::uint64_t{r >= 0} << (j % 64);  // sign(0) := +1
+      if (j % 64 == 63 || j + 1 == m) {
+        store_u64(planes + 8 * (j / 64), word);
+        word = 0;
+      }
     }
   }
   double alpha = ((part[0] + part[1]) + (part[2] + part[3])) / m;

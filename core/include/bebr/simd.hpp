@@ -75,6 +75,12 @@ struct Kernels {
                      const SdcKeys& keys, float A, float Q2, float oq, float limit,
                      std::uint64_t* mask, float* keys_out) noexcept;
 
+  // One-bit encoding of x (minus mean, when not null) over m floats: the sign bits (r >= 0) into
+  // ceil(m/64) little-endian words, and the four partial sums of |r| (part[i] over j = i mod 4,
+  // in order of j), in double. Null on levels without it: the caller's scalar loop does the same.
+  void (*encode_one_bit)(const float* x, const float* mean, std::size_t m, std::uint64_t* words,
+                         double* part) noexcept;
+
   // Float kernels over `dim` floats; x is row-major n x dim.
   float (*dot_f32)(const float* a, const float* b, std::size_t dim) noexcept;
   float (*l2sq_f32)(const float* a, const float* b, std::size_t dim) noexcept;

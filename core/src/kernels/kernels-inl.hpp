@@ -331,6 +331,38 @@ struct sdc_filter_k {
   }
 };
 
+#if defined(__AVX2__)
+// Four floats at a time in double lanes: lane i accumulates |r_j| for j = i mod 4 in order of j,
+// exactly the scalar partial sums; the comparison mask gives four sign bits.
+inline void encode_one_bit_avx2(const float* x, const float* mean, std::size_t m, std::uint64_t* words,
+                                double* part) noexcept {
+  const __m256d zero = _mm256_setzero_pd(), sign = _mm256_set1_pd(-0.0);
+  __m256d acc = zero;
+  std::uint64_t word = 0;
+  std::size_t j = 0;
+  for (; j + 4 <= m; j += 4) {
+    __m256d r = _mm256_cvtps_pd(_mm_loadu_ps(x + j));
+    if (mean) r = _mm256_sub_pd(r, _mm256_cvtps_pd(_mm_loadu_ps(mean + j)));
+    acc = _mm256_add_pd(acc, _mm256_andnot_pd(sign, r));
+    const auto bits = static_cast<std::uint64_t>(_mm256_movemask_pd(_mm256_cmp_pd(r, zero, _CMP_GE_OQ)));
+    word |= bits << (j % 64);
+    if (j % 64 == 60) {
+      words[j / 64] = word;
+      word = 0;
+    }
+  }
+  alignas(32) double lanes[4];
+  _mm256_store_pd(lanes, acc);
+  for (; j < m; ++j) {
+    const double r = double{x[j]} - (mean ? double{mean[j]} : 0.0);
+    lanes[j % 4] += r < 0 ? -r : r;
+    word |= std::uint64_t{r >= 0} << (j % 64);
+  }
+  if (m % 64) words[m / 64] = word;
+  for (int i = 0; i < 4; ++i) part[i] = lanes[i];
+}
+#endif
+
 // Float reductions: four independent batch accumulators hide the add latency.
 struct dot_f32_k {
   template <class Arch>
@@ -416,6 +448,9 @@ Kernels make_kernels(const char* name) noexcept {
                     float A, float Q2, float oq, float limit, std::uint64_t* mask, float* keys_out) noexcept {
     sdc_filter_k{}(Arch{}, q, bits, words, planes, stride, n, keys, A, Q2, oq, limit, mask, keys_out);
   };
+#if defined(__AVX2__)
+  if constexpr (std::is_same_v<Arch, xsimd::avx2>) k.encode_one_bit = &encode_one_bit_avx2;
+#endif
   k.dot_f32 = [](const float* a, const float* b, std::size_t dim) noexcept {
     return dot_f32_k{}(Arch{}, a, b, dim);
   };

@@ -114,7 +114,7 @@ void l2sq_f32_many(const float* q, const float* x, std::size_t dim, std::size_t 
 }  // namespace
 
 const Kernels& kernels() noexcept {
-  static const Kernels table{"ref", &hamming_many, &sdc_dot_many, &sdc_scan, &sdc_filter, &dot_f32, &l2sq_f32,
+  static const Kernels table{"ref", &hamming_many, &sdc_dot_many, &sdc_scan, &sdc_filter, nullptr, &dot_f32, &l2sq_f32,
                              &dot_f32_many, &l2sq_f32_many};
   return table;
 }
