@@ -232,25 +232,23 @@ std::string ratio(double a, double b, const char* what) {
   return s;
 }
 
-// A bebr table of n random vectors; returns insert rows/s (one transaction, prepared statement).
-double build_bebr(const Options& o, const std::string& path, std::size_t n, std::size_t dim, const std::string& options) {
-  std::remove(path.c_str());
-  Db db(path, {o.ext});
-  db.exec("CREATE VIRTUAL TABLE t USING bebr(e float[" + std::to_string(dim) + "], " + options + ")");
-  sqlite3_stmt* ins = db.prepare("INSERT INTO t(rowid, e) VALUES (?1, ?2)");
-  // Vectors are made in batches outside the timed part: only BEGIN, the inserts and COMMIT count.
+// Inserts rows 1..n in one transaction through `ins` (?1 rowid, ?2 a BLOB of `bytes` bytes that
+// make(i, out) writes). Blobs are made in batches outside the timed part: only BEGIN, the
+// inserts and COMMIT count. Returns rows/s.
+double timed_inserts(Db& db, sqlite3_stmt* ins, std::size_t n, std::size_t bytes,
+                     const std::function<void(std::size_t, std::uint8_t*)>& make) {
   constexpr std::size_t kBatch = 4096;
-  std::vector<float> x(kBatch * dim);
+  std::vector<std::uint8_t> blobs(kBatch * bytes);
   double secs = 0, t0 = now();
   db.exec("BEGIN");
   secs += now() - t0;
   for (std::size_t first = 0; first < n; first += kBatch) {
     const std::size_t m = std::min(kBatch, n - first);
-    for (std::size_t i = 0; i < m; ++i) row(1, first + i, dim, x.data() + i * dim);
+    for (std::size_t i = 0; i < m; ++i) make(first + i, blobs.data() + i * bytes);
     t0 = now();
     for (std::size_t i = 0; i < m; ++i) {
       sqlite3_bind_int64(ins, 1, static_cast<sqlite3_int64>(first + i + 1));
-      sqlite3_bind_blob(ins, 2, x.data() + i * dim, static_cast<int>(dim * 4), SQLITE_STATIC);
+      sqlite3_bind_blob(ins, 2, blobs.data() + i * bytes, static_cast<int>(bytes), SQLITE_STATIC);
       if (sqlite3_step(ins) != SQLITE_DONE) throw std::runtime_error(sqlite3_errmsg(db.get()));
       sqlite3_reset(ins);
     }
@@ -259,8 +257,20 @@ double build_bebr(const Options& o, const std::string& path, std::size_t n, std:
   t0 = now();
   db.exec("COMMIT");
   secs += now() - t0;
-  sqlite3_finalize(ins);
   return static_cast<double>(n) / secs;
+}
+
+// A bebr table of n random vectors; returns insert rows/s (one transaction, prepared statement).
+double build_bebr(const Options& o, const std::string& path, std::size_t n, std::size_t dim, const std::string& options) {
+  std::remove(path.c_str());
+  Db db(path, {o.ext});
+  db.exec("CREATE VIRTUAL TABLE t USING bebr(e float[" + std::to_string(dim) + "], " + options + ")");
+  sqlite3_stmt* ins = db.prepare("INSERT INTO t(rowid, e) VALUES (?1, ?2)");
+  const double rate = timed_inserts(db, ins, n, dim * 4, [&](std::size_t i, std::uint8_t* out) {
+    row(1, i, dim, reinterpret_cast<float*>(out));
+  });
+  sqlite3_finalize(ins);
+  return rate;
 }
 
 // ms per query of `sql` (?1 the query, ?2 k) over o.queries queries per run.
@@ -329,31 +339,11 @@ void speed(const Options& o, std::size_t dim, std::size_t n, double gbs, std::ma
     Db db(vpath, {o.vec0});
     db.exec("CREATE VIRTUAL TABLE t USING vec0(e bit[" + std::to_string(dim) + "])");
     sqlite3_stmt* ins = db.prepare("INSERT INTO t(rowid, e) VALUES (?1, vec_bit(?2))");
-    constexpr std::size_t kBatch = 4096;
     std::vector<float> x(dim);
-    std::vector<std::uint8_t> b(kBatch * dim / 8);
-    double secs = 0, t0 = now();
-    db.exec("BEGIN");
-    secs += now() - t0;
-    for (std::size_t first = 0; first < n; first += kBatch) {
-      const std::size_t m = std::min(kBatch, n - first);
-      for (std::size_t i = 0; i < m; ++i) {
-        row(1, first + i, dim, x.data());
-        sign_bits(x.data(), dim, b.data() + i * dim / 8);
-      }
-      t0 = now();
-      for (std::size_t i = 0; i < m; ++i) {
-        sqlite3_bind_int64(ins, 1, static_cast<sqlite3_int64>(first + i + 1));
-        sqlite3_bind_blob(ins, 2, b.data() + i * dim / 8, static_cast<int>(dim / 8), SQLITE_STATIC);
-        if (sqlite3_step(ins) != SQLITE_DONE) throw std::runtime_error(sqlite3_errmsg(db.get()));
-        sqlite3_reset(ins);
-      }
-      secs += now() - t0;
-    }
-    t0 = now();
-    db.exec("COMMIT");
-    secs += now() - t0;
-    vec_ins = static_cast<double>(n) / secs;
+    vec_ins = timed_inserts(db, ins, n, dim / 8, [&](std::size_t i, std::uint8_t* out) {
+      row(1, i, dim, x.data());
+      sign_bits(x.data(), dim, out);
+    });
     sqlite3_finalize(ins);
   }
   vec_size = file_bytes(vpath);
