@@ -158,31 +158,40 @@ void KeyBounds::widen(double p, double r, double s, double t, double u) noexcept
 void key_coefficients(const CodeShape& shape, Metric metric, const std::uint8_t* planes, std::size_t stride,
                       const float* scale, const float* offset, std::size_t n, float* P, float* R, float* S,
                       float* T, float* U, KeyBounds& bounds) {
-  const double c = static_cast<double>((std::int64_t{1} << shape.bits) - 1);
+  const std::int64_t c = (std::int64_t{1} << shape.bits) - 1, m = shape.dim;
+  const double s2 = double(std::int64_t{1} << (2 * (shape.bits - 1)));
   std::vector<std::uint32_t> sums(n), selfs(n);
   block_stats(shape, planes, stride, n, sums.data(), selfs.data());
+  // Plain array loops (sdc_norm2's expression, in its order), then one pass for the bounds.
+  std::vector<double> nb(n), rho(n);
   for (std::size_t i = 0; i < n; ++i) {
-    const std::uint32_t sum = sums[i], self = selfs[i];
-    CodeView v;
-    v.shape = shape;
-    v.scale = scale[i];
-    v.offset = offset[i];
-    const double s = scale[i], o = offset[i], w = -2.0 * c * s * sum;
-    const double nb = sdc_norm2(v, CodeStats{sum, self});
-    double p = s, r = w, so = o, t = 0, u = 0;
+    const std::int64_t t = 4 * static_cast<std::int64_t>(selfs[i]) - 2 * c * static_cast<std::int64_t>(2 * sums[i]) + m * c * c;
+    nb[i] = double{scale[i]} * double{scale[i]} * double(t) / s2 + 2.0 * double{offset[i]};
+  }
+  if (metric == Metric::cosine)
+    for (std::size_t i = 0; i < n; ++i) rho[i] = nb[i] > 0 ? 1.0 / std::sqrt(nb[i]) : 0.0;
+  const double cc = static_cast<double>(c);
+  double mp = bounds.P, mr = bounds.R, ms = bounds.S, mt = bounds.T, mu = bounds.U;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double sc = scale[i], o = offset[i], w = -2.0 * cc * sc * sums[i];
+    double p = sc, r = w, so = o, t = 0, u = 0;
     if (metric == Metric::cosine) {
-      const double rho = nb > 0 ? 1.0 / std::sqrt(nb) : 0.0;
-      p = s * rho, r = w * rho, so = o * rho, t = rho;
+      p = sc * rho[i], r = w * rho[i], so = o * rho[i], t = rho[i];
     } else if (metric == Metric::l2) {
-      p = 2 * s, r = 2 * w, so = 2 * o, u = nb;
+      p = 2 * sc, r = 2 * w, so = 2 * o, u = nb[i];
     }
     P[i] = static_cast<float>(p);
     R[i] = static_cast<float>(r);
     if (S) S[i] = static_cast<float>(so);
     if (T) T[i] = static_cast<float>(t);
     if (U) U[i] = static_cast<float>(u);
-    bounds.widen(p, r, so, t, u);
+    mp = std::max(mp, std::abs(p));
+    mr = std::max(mr, std::abs(r));
+    ms = std::max(ms, std::abs(so));
+    mt = std::max(mt, std::abs(t));
+    mu = std::max(mu, std::abs(u));
   }
+  bounds.widen(mp, mr, ms, mt, mu);
 }
 
 void block_stats(const CodeShape& shape, const std::uint8_t* planes, std::size_t stride, std::size_t n,
