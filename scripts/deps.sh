@@ -4,7 +4,7 @@
 #   bash scripts/deps.sh                  # build, tests, demo
 #   bash scripts/deps.sh pkg...           # those as well (bench/run.sh adds its peers)
 set -euo pipefail
-packages=(cmake g++ make libsqlite3-dev sqlite3 libxsimd-dev catch2 python3 "$@")
+packages=(cmake g++ make libsqlite3-dev sqlite3 libxsimd-dev catch2 libeigen3-dev python3 "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,0 +1,160 @@
+// Building blocks of the learned BEBR binarizer (issue: the residual-MLP model): the layers of
+// the paper's transformation blocks, Linear -> BatchNorm -> ReLU -> Linear, with exact backward
+// passes, and the sign with a straight-through (hard-tanh) gradient. Batches are row-major
+// matrices (one example per row). Templated on the scalar so tests check gradients in double.
+//
+//   bebr::mlp::Block<float> block(in, hidden, out, rng);
+//   Eigen::MatrixXf y = block.forward(x, /*train=*/true);   // caches what backward needs
+//   Eigen::MatrixXf dx = block.backward(dy);                // fills the parameter gradients
+//   bebr::mlp::Folded<float> f = block.fold();              // eval mode, BatchNorm folded in
+#pragma once
+
+#include <Eigen/Dense>
+
+#include <cmath>
+#include <random>
+
+namespace bebr::mlp {
+
+template <class S>
+using Matrix = Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+template <class S>
+using Vector = Eigen::Matrix<S, Eigen::Dynamic, 1>;
+template <class S>
+using Row = Eigen::Matrix<S, 1, Eigen::Dynamic>;
+
+// y = x W^T + b, W: out x in.
+template <class S>
+struct Linear {
+  Matrix<S> W, dW;
+  Row<S> b, db;
+  Matrix<S> x;  // the input of the last forward, for backward
+
+  Linear() = default;
+  // He-style uniform start: U(-a, a) with a = sqrt(6 / in) (scaled for ReLU), zero bias.
+  template <class Rng>
+  Linear(Eigen::Index in, Eigen::Index out, Rng& rng) : W(out, in), dW(out, in), b(Row<S>::Zero(out)), db(out) {
+    std::uniform_real_distribution<double> u(-1.0, 1.0);
+    const double a = std::sqrt(6.0 / static_cast<double>(in));
+    for (Eigen::Index i = 0; i < W.size(); ++i) W.data()[i] = static_cast<S>(a * u(rng));
+  }
+  Matrix<S> forward(const Matrix<S>& in) {
+    x = in;
+    return apply(in);
+  }
+  Matrix<S> apply(const Matrix<S>& in) const { return (in * W.transpose()).rowwise() + b; }
+  // Accumulates nothing: sets dW, db from dy; returns dL/dx.
+  Matrix<S> backward(const Matrix<S>& dy) {
+    dW = dy.transpose() * x;
+    db = dy.colwise().sum();
+    return dy * W;
+  }
+};
+
+// Batch normalisation over the batch (training) or with running statistics (evaluation).
+template <class S>
+struct BatchNorm {
+  Row<S> gamma, beta, dgamma, dbeta, mean, var;  // mean, var: running statistics
+  S eps = S(1e-5), momentum = S(0.1);
+  // Cache of the last training forward.
+  Matrix<S> xhat;
+  Row<S> inv_std;
+
+  BatchNorm() = default;
+  explicit BatchNorm(Eigen::Index n)
+      : gamma(Row<S>::Ones(n)), beta(Row<S>::Zero(n)), dgamma(n), dbeta(n), mean(Row<S>::Zero(n)),
+        var(Row<S>::Ones(n)) {}
+
+  Matrix<S> forward(const Matrix<S>& x, bool train) {
+    if (!train) return apply(x);
+    const auto rows = static_cast<S>(x.rows());
+    const Row<S> mu = x.colwise().mean();
+    const Matrix<S> centred = x.rowwise() - mu;
+    const Row<S> v = centred.array().square().colwise().sum() / rows;  // biased, as in training
+    inv_std = (v.array() + eps).rsqrt();
+    xhat = centred.array().rowwise() * inv_std.array();
+    mean = (S(1) - momentum) * mean + momentum * mu;
+    const S unbiased = x.rows() > 1 ? rows / (rows - S(1)) : S(1);
+    var = (S(1) - momentum) * var + momentum * unbiased * v;
+    return (xhat.array().rowwise() * gamma.array()).rowwise() + beta.array();
+  }
+  Matrix<S> apply(const Matrix<S>& x) const {
+    const Row<S> scale = gamma.array() * (var.array() + eps).rsqrt();
+    return (((x.rowwise() - mean).array().rowwise() * scale.array()).rowwise() + beta.array()).matrix();
+  }
+  // Backward of the training forward.
+  Matrix<S> backward(const Matrix<S>& dy) {
+    const auto rows = static_cast<S>(dy.rows());
+    dgamma = (dy.array() * xhat.array()).colwise().sum();
+    dbeta = dy.colwise().sum();
+    const Matrix<S> dxhat = dy.array().rowwise() * gamma.array();
+    // dx = inv_std / N * (N dxhat - sum(dxhat) - xhat * sum(dxhat * xhat)), per column.
+    const Row<S> sum_d = dxhat.colwise().sum();
+    const Row<S> sum_dx = (dxhat.array() * xhat.array()).colwise().sum();
+    Matrix<S> dx = (rows * dxhat.array()).matrix();
+    dx = dx.rowwise() - sum_d;
+    dx = dx - Matrix<S>(xhat.array().rowwise() * sum_dx.array());
+    return dx.array().rowwise() * (inv_std.array() / rows);
+  }
+};
+
+template <class S>
+Matrix<S> relu(const Matrix<S>& x) {
+  return x.cwiseMax(S(0));
+}
+// dL/dx of relu given its input x.
+template <class S>
+Matrix<S> relu_backward(const Matrix<S>& x, const Matrix<S>& dy) {
+  return (x.array() > S(0)).select(dy, S(0));
+}
+
+// sign with sign(0) = +1; its straight-through gradient passes dy where |x| <= 1 (hard tanh).
+template <class S>
+Matrix<S> sign(const Matrix<S>& x) {
+  return (x.array() >= S(0)).select(Matrix<S>::Constant(x.rows(), x.cols(), S(1)), S(-1));
+}
+template <class S>
+Matrix<S> sign_backward(const Matrix<S>& x, const Matrix<S>& dy) {
+  return (x.array().abs() <= S(1)).select(dy, S(0));
+}
+
+// Evaluation form of a Block: BatchNorm folded into the first Linear.
+template <class S>
+struct Folded {
+  Linear<S> first, second;
+  Matrix<S> apply(const Matrix<S>& x) const { return second.apply(relu<S>(first.apply(x))); }
+};
+
+// Linear -> BatchNorm -> ReLU -> Linear.
+template <class S>
+struct Block {
+  Linear<S> l1, l2;
+  BatchNorm<S> bn;
+  Matrix<S> pre_relu;  // cache
+
+  Block() = default;
+  template <class Rng>
+  Block(Eigen::Index in, Eigen::Index hidden, Eigen::Index out, Rng& rng)
+      : l1(in, hidden, rng), l2(hidden, out, rng), bn(hidden) {}
+
+  Matrix<S> forward(const Matrix<S>& x, bool train) {
+    pre_relu = bn.forward(l1.forward(x), train);
+    return l2.forward(relu<S>(pre_relu));
+  }
+  Matrix<S> backward(const Matrix<S>& dy) {
+    return l1.backward(bn.backward(relu_backward<S>(pre_relu, l2.backward(dy))));
+  }
+  // y = x W^T + b then BN(y) = (y - mean) * s + beta with s = gamma / sqrt(var + eps):
+  // W' = diag(s) W, b' = (b - mean) * s + beta.
+  Folded<S> fold() const {
+    Folded<S> f;
+    const Row<S> s = bn.gamma.array() * (bn.var.array() + bn.eps).rsqrt();
+    f.first.W = s.transpose().asDiagonal() * l1.W;
+    f.first.b = ((l1.b - bn.mean).array() * s.array()).matrix() + bn.beta;
+    f.second.W = l2.W;
+    f.second.b = l2.b;
+    return f;
+  }
+};
+
+}  // namespace bebr::mlp

@@ -1,0 +1,134 @@
+// The layers of the learned binarizer against finite differences (double precision): every
+// analytic gradient of Linear, BatchNorm (training mode), the Linear-BN-ReLU-Linear block and its
+// input, for the loss L = sum(Y .* G) with a fixed random G; folding BatchNorm for evaluation; the
+// straight-through sign.
+#include <catch2/catch.hpp>
+
+#include <functional>
+#include <random>
+
+#include "bebr/mlp.hpp"
+
+using namespace bebr::mlp;
+using M = Matrix<double>;
+
+namespace {
+
+M random_matrix(std::mt19937_64& rng, Eigen::Index r, Eigen::Index c, double scale = 1.0) {
+  std::normal_distribution<double> n(0.0, scale);
+  M m(r, c);
+  for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = n(rng);
+  return m;
+}
+
+// Central differences of loss() with respect to every entry of p, against `analytic`.
+void check_gradient(double* p, Eigen::Index size, const std::function<double()>& loss, const double* analytic,
+                    const char* what) {
+  const double h = 1e-6;
+  for (Eigen::Index i = 0; i < size; ++i) {
+    const double keep = p[i];
+    p[i] = keep + h;
+    const double up = loss();
+    p[i] = keep - h;
+    const double down = loss();
+    p[i] = keep;
+    INFO(what << " entry " << i);
+    CHECK(analytic[i] == Approx((up - down) / (2 * h)).epsilon(1e-5).margin(1e-6));
+  }
+}
+
+double dot(const M& a, const M& b) { return (a.array() * b.array()).sum(); }
+
+}  // namespace
+
+TEST_CASE("Linear gradients match finite differences", "[mlp]") {
+  std::mt19937_64 rng(1);
+  Linear<double> l(4, 3, rng);
+  l.b = random_matrix(rng, 1, 3);
+  M x = random_matrix(rng, 5, 4);
+  const M g = random_matrix(rng, 5, 3);
+  l.forward(x);
+  const M dx = l.backward(g);
+  const M dW = l.dW;
+  const M db = l.db;
+  const auto loss = [&] { return dot(l.apply(x), g); };
+  check_gradient(l.W.data(), l.W.size(), loss, dW.data(), "dW");
+  check_gradient(l.b.data(), l.b.size(), loss, db.data(), "db");
+  check_gradient(x.data(), x.size(), loss, dx.data(), "dx");
+}
+
+TEST_CASE("BatchNorm gradients in training mode match finite differences", "[mlp]") {
+  std::mt19937_64 rng(2);
+  BatchNorm<double> bn(3);
+  bn.gamma = random_matrix(rng, 1, 3);
+  bn.beta = random_matrix(rng, 1, 3);
+  M x = random_matrix(rng, 6, 3, 2.0);
+  const M g = random_matrix(rng, 6, 3);
+  bn.forward(x, true);
+  const M dx = bn.backward(g);
+  const M dgamma = bn.dgamma, dbeta = bn.dbeta;
+  const auto loss = [&] { return dot(bn.forward(x, true), g); };
+  check_gradient(bn.gamma.data(), bn.gamma.size(), loss, dgamma.data(), "dgamma");
+  check_gradient(bn.beta.data(), bn.beta.size(), loss, dbeta.data(), "dbeta");
+  check_gradient(x.data(), x.size(), loss, dx.data(), "dx");
+}
+
+TEST_CASE("the Linear-BN-ReLU-Linear block's gradients match finite differences", "[mlp]") {
+  std::mt19937_64 rng(3);
+  Block<double> block(5, 7, 4, rng);
+  block.bn.gamma = random_matrix(rng, 1, 7);
+  block.bn.beta = random_matrix(rng, 1, 7);
+  M x = random_matrix(rng, 8, 5);
+  const M g = random_matrix(rng, 8, 4);
+  block.forward(x, true);
+  const M dx = block.backward(g);
+  const M dW1 = block.l1.dW, db1 = block.l1.db, dW2 = block.l2.dW, db2 = block.l2.db;
+  const M dgamma = block.bn.dgamma, dbeta = block.bn.dbeta;
+  const auto loss = [&] { return dot(block.forward(x, true), g); };
+  check_gradient(block.l1.W.data(), block.l1.W.size(), loss, dW1.data(), "dW1");
+  check_gradient(block.l1.b.data(), block.l1.b.size(), loss, db1.data(), "db1");
+  check_gradient(block.bn.gamma.data(), block.bn.gamma.size(), loss, dgamma.data(), "dgamma");
+  check_gradient(block.bn.beta.data(), block.bn.beta.size(), loss, dbeta.data(), "dbeta");
+  check_gradient(block.l2.W.data(), block.l2.W.size(), loss, dW2.data(), "dW2");
+  check_gradient(block.l2.b.data(), block.l2.b.size(), loss, db2.data(), "db2");
+  check_gradient(x.data(), x.size(), loss, dx.data(), "dx");
+}
+
+TEST_CASE("folding BatchNorm gives the evaluation-mode block exactly", "[mlp]") {
+  std::mt19937_64 rng(4);
+  Block<double> block(6, 9, 3, rng);
+  block.bn.gamma = random_matrix(rng, 1, 9);
+  block.bn.beta = random_matrix(rng, 1, 9);
+  block.bn.mean = random_matrix(rng, 1, 9);
+  block.bn.var = random_matrix(rng, 1, 9).array().square() + 0.1;
+  const M x = random_matrix(rng, 10, 6);
+  const M want = block.forward(x, false);
+  const M got = block.fold().apply(x);
+  REQUIRE(got.rows() == want.rows());
+  for (Eigen::Index i = 0; i < got.size(); ++i) CHECK(got.data()[i] == Approx(want.data()[i]).margin(1e-12));
+  // And evaluation mode is (x W1^T + b1 - mean) gamma / sqrt(var + eps) + beta, by hand.
+  const M h = ((((x * block.l1.W.transpose()).rowwise() + block.l1.b).rowwise() - block.bn.mean).array().rowwise() *
+               (block.bn.gamma.array() / (block.bn.var.array() + block.bn.eps).sqrt()))
+                  .rowwise() +
+              block.bn.beta.array();
+  const M by_hand = (h.cwiseMax(0.0) * block.l2.W.transpose()).rowwise() + block.l2.b;
+  for (Eigen::Index i = 0; i < got.size(); ++i) CHECK(by_hand.data()[i] == Approx(want.data()[i]).margin(1e-12));
+}
+
+TEST_CASE("the straight-through sign", "[mlp]") {
+  M x(1, 5);
+  x << -2.0, -0.5, 0.0, 0.5, 2.0;
+  const M s = sign<double>(x);
+  CHECK(s(0, 0) == -1.0);
+  CHECK(s(0, 1) == -1.0);
+  CHECK(s(0, 2) == 1.0);  // sign(0) := +1, as every binarizer
+  CHECK(s(0, 3) == 1.0);
+  CHECK(s(0, 4) == 1.0);
+  const M g = M::Constant(1, 5, 3.0);
+  const M d = sign_backward<double>(x, g);
+  CHECK(d(0, 0) == 0.0);  // |x| > 1: no gradient (hard tanh)
+  CHECK(d(0, 1) == 3.0);
+  CHECK(d(0, 2) == 3.0);
+  CHECK(d(0, 3) == 3.0);
+  CHECK(d(0, 4) == 0.0);
+}
