@@ -115,6 +115,24 @@ TEST_CASE("folding BatchNorm gives the evaluation-mode block exactly", "[mlp]") 
   for (Eigen::Index i = 0; i < got.size(); ++i) CHECK(by_hand.data()[i] == Approx(want.data()[i]).margin(1e-12));
 }
 
+TEST_CASE("L2 normalisation's gradient matches finite differences", "[mlp]") {
+  std::mt19937_64 rng(5);
+  M x = random_matrix(rng, 4, 6);
+  x.row(2).setZero();  // a zero row: output and gradient 0
+  const M g = random_matrix(rng, 4, 6);
+  const M y = l2_normalize<double>(x);
+  for (Eigen::Index i : {0, 1, 3}) CHECK(y.row(i).norm() == Approx(1.0).margin(1e-15));
+  CHECK(y.row(2).norm() == 0.0);
+  const M dx = l2_normalize_backward<double>(x, g);
+  const auto loss = [&] { return dot(l2_normalize<double>(x), g); };
+  // The zero row has no derivative at 0; check the others.
+  for (Eigen::Index r : {0, 1, 3}) {
+    const M want = dx.row(r);
+    check_gradient(x.row(r).data(), x.cols(), loss, want.data(), "dx");
+  }
+  CHECK(dx.row(2).norm() == 0.0);
+}
+
 TEST_CASE("the straight-through sign", "[mlp]") {
   M x(1, 5);
   x << -2.0, -0.5, 0.0, 0.5, 2.0;

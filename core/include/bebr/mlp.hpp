@@ -118,6 +118,29 @@ Matrix<S> sign_backward(const Matrix<S>& x, const Matrix<S>& dy) {
   return (x.array().abs() <= S(1)).select(dy, S(0));
 }
 
+// Row-wise L2 normalisation y = x / |x| (the reconstruction blocks' output); a zero row stays 0.
+template <class S>
+Matrix<S> l2_normalize(const Matrix<S>& x) {
+  Matrix<S> y = x;
+  for (Eigen::Index i = 0; i < x.rows(); ++i) {
+    const S n = x.row(i).norm();
+    if (n > S(0)) y.row(i) /= n;
+  }
+  return y;
+}
+// dL/dx given x and dL/dy: (dy - y <y, dy>) / |x| per row.
+template <class S>
+Matrix<S> l2_normalize_backward(const Matrix<S>& x, const Matrix<S>& dy) {
+  Matrix<S> dx = Matrix<S>::Zero(x.rows(), x.cols());
+  for (Eigen::Index i = 0; i < x.rows(); ++i) {
+    const S n = x.row(i).norm();
+    if (!(n > S(0))) continue;
+    const Row<S> y = x.row(i) / n;
+    dx.row(i) = (dy.row(i) - y * y.dot(dy.row(i))) / n;
+  }
+  return dx;
+}
+
 // Evaluation form of a Block: BatchNorm folded into the first Linear.
 template <class S>
 struct Folded {
