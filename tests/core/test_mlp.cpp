@@ -133,6 +133,43 @@ TEST_CASE("L2 normalisation's gradient matches finite differences", "[mlp]") {
   CHECK(dx.row(2).norm() == 0.0);
 }
 
+TEST_CASE("the recurrent model's gradients match finite differences (sign as identity)", "[mlp]") {
+  std::mt19937_64 rng(6);
+  Recurrent<double> model(5, 6, 4, 3, rng);
+  model.straight_through = false;  // a smooth function: the chain rule through every block
+  M x = l2_normalize<double>(random_matrix(rng, 7, 5));
+  const M g = random_matrix(rng, 7, 6);
+  model.forward(x, true);
+  const M dx = model.backward(g);
+  const M dW = model.W.l1.dW, dB1 = model.B[1].l2.dW, dR0 = model.R[0].l1.dW;
+  const M dB0b = model.B[0].l1.db, dR1g = model.R[1].bn.dgamma;
+  const auto loss = [&] { return dot(model.forward(x, true), g); };
+  check_gradient(model.W.l1.W.data(), model.W.l1.W.size(), loss, dW.data(), "W.l1.W");
+  check_gradient(model.B[1].l2.W.data(), model.B[1].l2.W.size(), loss, dB1.data(), "B[1].l2.W");
+  check_gradient(model.R[0].l1.W.data(), model.R[0].l1.W.size(), loss, dR0.data(), "R[0].l1.W");
+  check_gradient(model.B[0].l1.b.data(), model.B[0].l1.b.size(), loss, dB0b.data(), "B[0].l1.b");
+  check_gradient(model.R[1].bn.gamma.data(), model.R[1].bn.gamma.size(), loss, dR1g.data(), "R[1].bn.gamma");
+  check_gradient(x.data(), x.size(), loss, dx.data(), "x");
+}
+
+TEST_CASE("the recurrent model's code is the code format's digits", "[mlp]") {
+  std::mt19937_64 rng(7);
+  for (const int bits : {1, 2, 4}) {
+    Recurrent<double> model(8, 10, 6, bits, rng);
+    const M x = l2_normalize<double>(random_matrix(rng, 9, 8));
+    const M u = model.forward(x, false);
+    // Every value is (2 n - (2^K - 1)) / 2^(K-1) for an integer digit n in [0, 2^K).
+    const double c = (1 << bits) - 1, s = 1 << (bits - 1);
+    for (Eigen::Index i = 0; i < u.size(); ++i) {
+      const double n = (u.data()[i] * s + c) / 2;
+      INFO("bits " << bits << " value " << u.data()[i]);
+      CHECK(n == std::round(n));
+      CHECK(n >= 0);
+      CHECK(n <= c);
+    }
+  }
+}
+
 TEST_CASE("the straight-through sign", "[mlp]") {
   M x(1, 5);
   x << -2.0, -0.5, 0.0, 0.5, 2.0;

@@ -13,6 +13,7 @@
 
 #include <cmath>
 #include <random>
+#include <vector>
 
 namespace bebr::mlp {
 
@@ -178,6 +179,69 @@ struct Block {
     f.second.b = l2.b;
     return f;
   }
+};
+
+// Recurrent binarization with learned transformations (the paper's model): for an input x
+// (one unit-norm embedding per row, d columns) and K planes of m bits,
+//   b_0 = sign(W(x)),                u_0 = b_0
+//   r_i = normalize(B_i(u_{i-1}))    the reconstruction from the code so far (d columns)
+//   b_i = sign(R_i(x - r_i)),        u_i = u_{i-1} + 2^-i b_i,   i = 1 .. K-1
+// W, B_i, R_i are Linear-BN-ReLU-Linear blocks. u = u_{K-1} is the code: its planes are b_k and
+// its values (2 n - (2^K - 1)) / 2^(K-1) with the digits n of the code format (scale 1).
+template <class S>
+struct Recurrent {
+  Block<S> W;
+  std::vector<Block<S>> B, R;  // K - 1 each
+  int planes = 1;
+  bool straight_through = true;  // false: identity in place of sign (gradient checks only)
+
+  Recurrent() = default;
+  template <class Rng>
+  Recurrent(Eigen::Index d, Eigen::Index m, Eigen::Index hidden, int bits, Rng& rng)
+      : W(d, hidden, m, rng), planes(bits) {
+    for (int i = 1; i < bits; ++i) {
+      B.emplace_back(m, hidden, d, rng);
+      R.emplace_back(d, hidden, m, rng);
+    }
+  }
+
+  // The code u (n x m); caches what backward needs when train.
+  Matrix<S> forward(const Matrix<S>& x, bool train) {
+    x_ = x;
+    z_.assign(static_cast<std::size_t>(planes), Matrix<S>());
+    y_.assign(static_cast<std::size_t>(planes), Matrix<S>());
+    z_[0] = W.forward(x, train);
+    Matrix<S> u = binarize(z_[0]);
+    for (int i = 1; i < planes; ++i) {
+      const auto k = static_cast<std::size_t>(i);
+      y_[k] = B[k - 1].forward(u, train);
+      const Matrix<S> residual = x - l2_normalize<S>(y_[k]);
+      z_[k] = R[k - 1].forward(residual, train);
+      u += std::ldexp(S(1), -i) * binarize(z_[k]);
+    }
+    return u;
+  }
+
+  // dL/dx from dL/du; fills every block's parameter gradients.
+  Matrix<S> backward(const Matrix<S>& du_in) {
+    Matrix<S> du = du_in, dx = Matrix<S>::Zero(x_.rows(), x_.cols());
+    for (int i = planes - 1; i >= 1; --i) {
+      const auto k = static_cast<std::size_t>(i);
+      const Matrix<S> dz = binarize_backward(z_[k], std::ldexp(S(1), -i) * du);
+      const Matrix<S> dres = R[k - 1].backward(dz);  // residual = x - normalize(y)
+      dx += dres;
+      du += B[k - 1].backward(l2_normalize_backward<S>(y_[k], -dres));
+    }
+    return dx + W.backward(binarize_backward(z_[0], du));
+  }
+
+ private:
+  Matrix<S> binarize(const Matrix<S>& z) const { return straight_through ? sign<S>(z) : z; }
+  Matrix<S> binarize_backward(const Matrix<S>& z, const Matrix<S>& d) const {
+    return straight_through ? sign_backward<S>(z, d) : d;
+  }
+  Matrix<S> x_;
+  std::vector<Matrix<S>> z_, y_;
 };
 
 }  // namespace bebr::mlp
