@@ -170,6 +170,29 @@ TEST_CASE("the recurrent model's code is the code format's digits", "[mlp]") {
   }
 }
 
+TEST_CASE("the contrastive loss and its gradient", "[mlp]") {
+  std::mt19937_64 rng(8);
+  M a = random_matrix(rng, 6, 5), p = random_matrix(rng, 6, 5);
+  M da, dp;
+  const double tau = 0.5;  // the training default is 0.05; a milder one keeps differences well scaled
+  contrastive_loss<double>(a, p, tau, da, dp);
+  const M want_a = da, want_p = dp;
+  M ga, gp;
+  const auto loss = [&] { return contrastive_loss<double>(a, p, tau, ga, gp); };
+  check_gradient(a.data(), a.size(), loss, want_a.data(), "dA");
+  check_gradient(p.data(), p.size(), loss, want_p.data(), "dP");
+  // By hand, two pairs: identical pairs aligned, the others orthogonal: S = I / tau.
+  M x(2, 2), y(2, 2);
+  x << 1, 0, 0, 1;
+  y << 3, 0, 0, 2;  // norms do not matter
+  const double want = std::log(std::exp(1 / tau) + 1.0) - 1 / tau;  // per row, both directions alike
+  CHECK(contrastive_loss<double>(x, y, tau, ga, gp) == Approx(want).epsilon(1e-12));
+  // Swapping the positives makes the loss larger.
+  M swapped(2, 2);
+  swapped << 0, 2, 3, 0;
+  CHECK(contrastive_loss<double>(x, swapped, tau, ga, gp) > want + 1.0);
+}
+
 TEST_CASE("the straight-through sign", "[mlp]") {
   M x(1, 5);
   x << -2.0, -0.5, 0.0, 0.5, 2.0;

@@ -181,6 +181,40 @@ struct Block {
   }
 };
 
+// The symmetric contrastive loss of the paper on the cosine similarity of two batches of codes:
+// row i of A and row i of P are a positive pair, every other row of the batch a negative (the
+// batch carries the hard negatives). With S = norm(A) norm(P)^T / tau,
+//   loss = (CE(S, diagonal) + CE(S^T, diagonal)) / 2, CE averaged over rows.
+// Returns the loss and sets dA, dP.
+template <class S>
+S contrastive_loss(const Matrix<S>& a, const Matrix<S>& p, S tau, Matrix<S>& da, Matrix<S>& dp) {
+  const Eigen::Index n = a.rows();
+  const Matrix<S> an = l2_normalize<S>(a), pn = l2_normalize<S>(p);
+  const Matrix<S> logits = an * pn.transpose() / tau;
+  // Softmax of the rows of `l` and its cross-entropy against the diagonal.
+  const auto softmax_ce = [&](const Matrix<S>& l, Matrix<S>& probs) {
+    probs.resize(n, n);
+    S loss = 0;
+    for (Eigen::Index i = 0; i < n; ++i) {
+      const S mx = l.row(i).maxCoeff();
+      const Row<S> e = (l.row(i).array() - mx).exp();
+      const S sum = e.sum();
+      probs.row(i) = e / sum;
+      loss += std::log(sum) + mx - l(i, i);
+    }
+    return loss / static_cast<S>(n);
+  };
+  Matrix<S> p_rows, p_cols;
+  const S loss = (softmax_ce(logits, p_rows) + softmax_ce(logits.transpose(), p_cols)) / S(2);
+  // dL/dlogits: (softmax - I) / n for each direction, halved.
+  const Matrix<S> eye = Matrix<S>::Identity(n, n);
+  const Matrix<S> dl = ((p_rows - eye) + (p_cols - eye).transpose()) / (S(2) * static_cast<S>(n));
+  const Matrix<S> dan = dl * pn / tau, dpn = dl.transpose() * an / tau;
+  da = l2_normalize_backward<S>(a, dan);
+  dp = l2_normalize_backward<S>(p, dpn);
+  return loss;
+}
+
 // Recurrent binarization with learned transformations (the paper's model): for an input x
 // (one unit-norm embedding per row, d columns) and K planes of m bits,
 //   b_0 = sign(W(x)),                u_0 = b_0
