@@ -22,6 +22,7 @@
 // where op is one of = ! < { > } (=, !=, <, <=, >, >=) or I (IN, all values at once) and column
 // is a metadata column index or -1 for the rowid.
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <limits>
 
@@ -707,7 +708,9 @@ Value metadata_value(const ColumnDef& c, sqlite3_value* v) {
       if (type == SQLITE_INTEGER) return Value::copy(v);
       if (type == SQLITE_FLOAT) {
         const double d = sqlite3_value_double(v);
-        if (d == static_cast<double>(static_cast<std::int64_t>(d))) {
+        // In range before the cast (casting Inf or 1e300 to int64 is undefined), then integral.
+        if (d >= -9223372036854775808.0 && d < 9223372036854775808.0 &&
+            d == static_cast<double>(static_cast<std::int64_t>(d))) {
           Value out;
           out.kind = Value::integer;
           out.i = static_cast<std::int64_t>(d);
@@ -721,6 +724,7 @@ Value metadata_value(const ColumnDef& c, sqlite3_value* v) {
       Value out;
       out.kind = Value::real;
       out.r = sqlite3_value_double(v);
+      if (!std::isfinite(out.r)) fail(what + " is float; got an infinite value (expected a finite number)");
       return out;
     }
     case ColumnType::text:
