@@ -67,6 +67,15 @@ int guard_vtab(sqlite3_vtab* vtab, const char* module, F&& body) noexcept {
   }
 }
 
+// xOpen of a virtual table whose cursor type C is default-constructible: no exception escapes.
+template <class C>
+int open_cursor(sqlite3_vtab_cursor** out) noexcept {
+  auto* c = new (std::nothrow) C();
+  if (!c) return SQLITE_NOMEM;
+  *out = c;
+  return SQLITE_OK;
+}
+
 // "integer", "real", "text", "blob" or "null": for messages.
 const char* type_name(sqlite3_value* v) noexcept;
 

@@ -71,12 +71,7 @@ int x_best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) noexcept {
   return SQLITE_OK;
 }
 
-int x_open(sqlite3_vtab*, sqlite3_vtab_cursor** out) noexcept {
-  auto* cur = new (std::nothrow) Cursor();
-  if (!cur) return SQLITE_NOMEM;
-  *out = cur;
-  return SQLITE_OK;
-}
+int x_open(sqlite3_vtab*, sqlite3_vtab_cursor** out) noexcept { return open_cursor<Cursor>(out); }
 
 int x_close(sqlite3_vtab_cursor* base) noexcept {
   auto* cur = static_cast<Cursor*>(base);

@@ -454,12 +454,7 @@ std::vector<Condition> parse_filters(const Table& t, const char* idx, sqlite3_va
 
 // ---- Queries ----------------------------------------------------------------------------------
 
-int x_open(sqlite3_vtab*, sqlite3_vtab_cursor** out) noexcept {
-  auto* c = new (std::nothrow) Cursor();
-  if (!c) return SQLITE_NOMEM;
-  *out = c;
-  return SQLITE_OK;
-}
+int x_open(sqlite3_vtab*, sqlite3_vtab_cursor** out) noexcept { return open_cursor<Cursor>(out); }
 
 int x_close(sqlite3_vtab_cursor* c) noexcept {
   delete static_cast<Cursor*>(c);

@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <random>
+#include <vector>
 
 #include "bebr/mlp.hpp"
 
@@ -39,6 +40,18 @@ void check_gradient(double* p, Eigen::Index size, const std::function<double()>&
 
 double dot(const M& a, const M& b) { return (a.array() * b.array()).sum(); }
 
+// A parameter (its storage), the analytic gradient computed for it, and its name.
+struct Param {
+  M& value;
+  M gradient;
+  const char* name;
+};
+
+// check_gradient for each parameter in turn.
+void check_gradients(const std::vector<Param>& params, const std::function<double()>& loss) {
+  for (const Param& p : params) check_gradient(p.value.data(), p.value.size(), loss, p.gradient.data(), p.name);
+}
+
 }  // namespace
 
 TEST_CASE("Linear gradients match finite differences", "[mlp]") {
@@ -66,11 +79,13 @@ TEST_CASE("BatchNorm gradients in training mode match finite differences", "[mlp
   const M g = random_matrix(rng, 6, 3);
   bn.forward(x, true);
   const M dx = bn.backward(g);
-  const M dgamma = bn.dgamma, dbeta = bn.dbeta;
-  const auto loss = [&] { return dot(bn.forward(x, true), g); };
-  check_gradient(bn.gamma.data(), bn.gamma.size(), loss, dgamma.data(), "dgamma");
-  check_gradient(bn.beta.data(), bn.beta.size(), loss, dbeta.data(), "dbeta");
-  check_gradient(x.data(), x.size(), loss, dx.data(), "dx");
+  M gamma = bn.gamma, beta = bn.beta;  // checked through copies written back before each loss
+  const auto loss = [&] {
+    bn.gamma = gamma;
+    bn.beta = beta;
+    return dot(bn.forward(x, true), g);
+  };
+  check_gradients({{gamma, bn.dgamma, "dgamma"}, {beta, bn.dbeta, "dbeta"}, {x, dx, "dx"}}, loss);
 }
 
 TEST_CASE("the Linear-BN-ReLU-Linear block's gradients match finite differences", "[mlp]") {
@@ -82,16 +97,19 @@ TEST_CASE("the Linear-BN-ReLU-Linear block's gradients match finite differences"
   const M g = random_matrix(rng, 8, 4);
   block.forward(x, true);
   const M dx = block.backward(g);
-  const M dW1 = block.l1.dW, db1 = block.l1.db, dW2 = block.l2.dW, db2 = block.l2.db;
-  const M dgamma = block.bn.dgamma, dbeta = block.bn.dbeta;
-  const auto loss = [&] { return dot(block.forward(x, true), g); };
-  check_gradient(block.l1.W.data(), block.l1.W.size(), loss, dW1.data(), "dW1");
-  check_gradient(block.l1.b.data(), block.l1.b.size(), loss, db1.data(), "db1");
-  check_gradient(block.bn.gamma.data(), block.bn.gamma.size(), loss, dgamma.data(), "dgamma");
-  check_gradient(block.bn.beta.data(), block.bn.beta.size(), loss, dbeta.data(), "dbeta");
-  check_gradient(block.l2.W.data(), block.l2.W.size(), loss, dW2.data(), "dW2");
-  check_gradient(block.l2.b.data(), block.l2.b.size(), loss, db2.data(), "db2");
-  check_gradient(x.data(), x.size(), loss, dx.data(), "dx");
+  M W1 = block.l1.W, b1 = block.l1.b, gamma = block.bn.gamma, beta = block.bn.beta, W2 = block.l2.W, b2 = block.l2.b;
+  const auto loss = [&] {
+    block.l1.W = W1, block.l1.b = b1, block.bn.gamma = gamma, block.bn.beta = beta, block.l2.W = W2, block.l2.b = b2;
+    return dot(block.forward(x, true), g);
+  };
+  check_gradients({{W1, block.l1.dW, "dW1"},
+                   {b1, block.l1.db, "db1"},
+                   {gamma, block.bn.dgamma, "dgamma"},
+                   {beta, block.bn.dbeta, "dbeta"},
+                   {W2, block.l2.dW, "dW2"},
+                   {b2, block.l2.db, "db2"},
+                   {x, dx, "dx"}},
+                  loss);
 }
 
 TEST_CASE("folding BatchNorm gives the evaluation-mode block exactly", "[mlp]") {
