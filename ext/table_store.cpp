@@ -634,11 +634,6 @@ void Store::load_metadata() {
   metadata_ = true;
 }
 
-std::size_t Store::rows() {
-  sync();
-  return rows_;
-}
-
 std::optional<Location> Store::find(std::int64_t rowid) {
   sqlite3_stmt* s = cached(kFind, [&] { return std::string("SELECT chunk_id, slot FROM " + shadow("rowids") + " WHERE rowid = ?1"); });
   Reset r{s};

@@ -173,7 +173,6 @@ class Store {
   void forget() noexcept;
 
   // Reads.
-  std::size_t rows();
   std::optional<Location> find(std::int64_t rowid);
   RowData read_row(std::int64_t rowid, const Location& at);
   // Calls visit once per chunk in chunk_id order. Metadata is loaded first when `metadata`.

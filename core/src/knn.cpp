@@ -20,14 +20,6 @@ std::vector<Neighbor> TopK::take() {
   return out;
 }
 
-CodeView body_view(const CodeShape& shape, const std::uint8_t* body) noexcept {
-  CodeView v;
-  v.shape = shape;
-  v.scale = load_f32(body);
-  v.offset = load_f32(body + 4);
-  v.planes = body + kScalarBytes;
-  return v;
-}
 
 SdcQuery::SdcQuery(const CodeView& query, Metric metric)
     : query_(query), stats_(code_stats(query)), metric_(metric) {
@@ -49,16 +41,6 @@ SdcQuery::SdcQuery(const CodeView& query, Metric metric)
   code_.resize(planes_.size());
 }
 
-void SdcQuery::distances(const std::uint8_t* bodies, std::size_t stride, std::size_t n, double* out) const {
-  const Kernels& k = kernels();
-  const std::size_t words = plane_words(query_.shape.dim);
-  std::vector<std::uint64_t> dots(n);
-  k.sdc_dot_many(planes_.data(), bodies + kScalarBytes, stride, query_.shape.bits, words, n, dots.data());
-  for (std::size_t i = 0; i < n; ++i) {
-    const CodeView c = body_view(query_.shape, bodies + i * stride);
-    out[i] = sdc_finish(query_, stats_, c, code_stats(c), dots[i], metric_);
-  }
-}
 
 void SdcQuery::distances(const CodeBlock& b, double* out) const {
   const std::uint32_t* sums = b.digit_sum;

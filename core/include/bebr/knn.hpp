@@ -1,11 +1,11 @@
 // k-nearest-neighbour building blocks shared by the virtual table and the benchmarks: a query
-// bound once to compute SDC distances to many headerless code bodies, and a bounded top-k.
+// bound once to compute SDC distances to blocks of codes in the resident layout, and a bounded top-k.
 //
 //   bebr::SdcQuery q(query_code, bebr::Metric::cosine);
 //   bebr::TopK top(10);
-//   q.distances(bodies, stride, n, dist);          // dist[i] for body i
-//   for (i...) top.push(dist[i], rowid[i]);
-//   std::vector<bebr::Neighbor> best = top.take(); // ascending distance, ties by rowid
+//   q.distances(block, dist);                       // exact distances to a block of codes
+//   q.scan(block, bounds, valid, rowids, top, accept);  // or: only what can enter top
+//   std::vector<bebr::Neighbor> best = top.take();  // ascending distance, ties by rowid
 #pragma once
 
 #include <cstdint>
@@ -104,8 +104,6 @@ void key_coefficients(const CodeShape& shape, Metric metric, const std::uint8_t*
 class SdcQuery {
  public:
   SdcQuery(const CodeView& query, Metric metric);
-  // out[i] = distance to the body at bodies + i * stride, for i < n.
-  void distances(const std::uint8_t* bodies, std::size_t stride, std::size_t n, double* out) const;
   // out[i] = distance to code i of the block, for i < block.n.
   void distances(const CodeBlock& block, double* out) const;
   // The exact distance to code i of the block.
@@ -162,7 +160,7 @@ class SdcQuery {
   Metric metric_;
   SdcTerms terms_;
   std::vector<std::uint64_t> planes_;
-  mutable std::vector<std::uint64_t> dots_, mask_;  // scratch, reused across calls
+  mutable std::vector<std::uint64_t> mask_;  // scratch, reused across calls
   mutable std::vector<float> keys_;
   mutable std::vector<std::uint32_t> sums_, self_;
   std::vector<std::uint64_t> ones_;          // a query whose digits are all 1: dot = digit sum
@@ -170,7 +168,5 @@ class SdcQuery {
   mutable std::vector<double> exact_;
 };
 
-// A CodeView over a headerless body of a known shape.
-CodeView body_view(const CodeShape& shape, const std::uint8_t* body) noexcept;
 
 }  // namespace bebr
