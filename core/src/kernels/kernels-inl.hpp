@@ -178,27 +178,16 @@ inline std::uint64_t sdc_dot_fixed(const std::uint64_t* q, const std::uint8_t* c
 // sum_k sum_l 2^((bits-1-k) + (bits-1-l)) popcount(Q_k AND C_l) for one code c.
 inline std::uint64_t sdc_dot_one(const std::uint64_t* q, const std::uint8_t* c, std::size_t bits,
                                  std::size_t words) noexcept {
-  switch (bits) {
+  switch (bits) {  // 1..kMaxBits, checked wherever a code or table is made
     case 1: return and_popcount(q, c, words);
     case 2: return sdc_dot_fixed<2>(q, c, words);
     case 3: return sdc_dot_fixed<3>(q, c, words);
     case 4: return sdc_dot_fixed<4>(q, c, words);
-    default: break;
+    case 5: return sdc_dot_fixed<5>(q, c, words);
+    case 6: return sdc_dot_fixed<6>(q, c, words);
+    case 7: return sdc_dot_fixed<7>(q, c, words);
+    default: return sdc_dot_fixed<8>(q, c, words);
   }
-  // Per code plane l: each word loaded once, one popcount per query plane into its own sum.
-  std::uint64_t s = 0;
-  for (std::size_t l = 0; l < bits; ++l) {
-    const std::uint8_t* cl = c + 8 * l * words;
-    std::uint64_t acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    for (std::size_t w = 0; w < words; ++w) {
-      const std::uint64_t x = load_word(cl + 8 * w);
-      for (std::size_t k = 0; k < bits; ++k) acc[k] += popcount64(q[k * words + w] & x);
-    }
-    std::uint64_t dl = 0;
-    for (std::size_t k = 0; k < bits; ++k) dl += acc[k] << (bits - 1 - k);
-    s += dl << (bits - 1 - l);
-  }
-  return s;
 }
 
 struct sdc_dot_many_k {
