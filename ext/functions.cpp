@@ -80,9 +80,9 @@ void fn_binarize(sqlite3_context* ctx, int argc, sqlite3_value** argv) noexcept 
         sqlite3_set_auxdata(ctx, 1, new AuxBinarizer{b},
                             [](void* p) { delete static_cast<AuxBinarizer*>(p); });
       }
-      if (b->shape().dim != x.size())
+      if (b->input_dim() != x.size())
         throw Error(Errc::mismatch, "first argument has " + std::to_string(x.size()) +
-                                        " floats; expected " + std::to_string(b->shape().dim) +
+                                        " floats; expected " + std::to_string(b->input_dim()) +
                                         ", the dimension of the model");
     } else {
       fail(std::string("second argument must be bits (an integer 1..8) or a model name (text); got ") +

@@ -5,14 +5,18 @@
 //   SELECT bebr_binarize(embedding, 'bible_c') FROM passages;   -- the latest version
 //
 // main.bebr_models(name, version, kind, dim, bits, model_id, params, options, rows, seconds,
-// created): one row per trained version; params is the model BLOB (docs/format.md) and
+// created, history): one row per trained version; params is the model BLOB (docs/format.md) and
 // model_id its content hash, which every code made by the model carries in its header.
 #include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <map>
+#include <random>
+#include <unistd.h>
 
+#include "bebr/train.hpp"
 #include "bebr/vector.hpp"
 #include "common.hpp"
 
@@ -24,7 +28,7 @@ constexpr const char* kCreateModels =
     "name TEXT NOT NULL, version INTEGER NOT NULL, kind TEXT NOT NULL, dim INTEGER NOT NULL, "
     "bits INTEGER NOT NULL, model_id INTEGER NOT NULL, params BLOB NOT NULL, "
     "options TEXT NOT NULL, rows INTEGER NOT NULL, seconds REAL NOT NULL, "
-    "created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')), "
+    "created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')), history TEXT, "
     "PRIMARY KEY(name, version))";
 
 bool models_table_exists(sqlite3* db) {
@@ -61,12 +65,25 @@ std::string json_string(const std::string& s) {
 struct TrainOptions {
   std::string kind = "center";
   std::uint32_t bits = 1;
-  std::string json;  // normalised, stored with the model
+  MlpOptions mlp;
+  std::uint64_t sample = 50000;  // mlp: rows kept for training (uniform reservoir sample)
+  int progress = -1;             // -1: when stderr is a terminal
+  std::string json;              // normalised, stored with the model
 };
+
+std::string number_text(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.9g", v);
+  return buf;
+}
 
 // Options come as a JSON object; SQLite's own JSON functions parse it.
 TrainOptions parse_options(sqlite3* db, sqlite3_value* options) {
   TrainOptions o;
+  if (!options) {
+    o.json = "{\"kind\":\"center\",\"bits\":1}";
+    return o;
+  }
   if (sqlite3_value_type(options) != SQLITE_TEXT)
     fail(std::string("third argument must be a JSON object of options; got ") + type_name(options));
   Stmt s = prepare(db, "SELECT json_valid(?1) AND json_type(?1) = 'object'");
@@ -74,28 +91,202 @@ TrainOptions parse_options(sqlite3* db, sqlite3_value* options) {
   if (sqlite3_step(s.get()) != SQLITE_ROW || sqlite3_column_int(s.get(), 0) != 1)
     fail("third argument must be a JSON object of options such as '{\"kind\":\"center\",\"bits\":2}'; got '" +
          text_of(options) + "'");
+  std::vector<std::string> mlp_only;
   Stmt each = prepare(db, "SELECT key, type, value FROM json_each(?1)");
   sqlite3_bind_value(each.get(), 1, options);
   while (sqlite3_step(each.get()) == SQLITE_ROW) {
     const std::string key = reinterpret_cast<const char*>(sqlite3_column_text(each.get(), 0));
     const std::string type = reinterpret_cast<const char*>(sqlite3_column_text(each.get(), 1));
+    const char* text = reinterpret_cast<const char*>(sqlite3_column_text(each.get(), 2));
+    const std::string value = text ? text : "null";
+    // An integer option in [lo, hi].
+    const auto integer = [&](sqlite3_int64 lo, sqlite3_int64 hi) {
+      const sqlite3_int64 v = sqlite3_column_int64(each.get(), 2);
+      if (type != "integer" || v < lo || v > hi)
+        fail("option " + key + " must be an integer in " + std::to_string(lo) + ".." + std::to_string(hi) + "; got " + value);
+      return v;
+    };
+    const auto real = [&](double lo, double hi) {
+      const double v = sqlite3_column_double(each.get(), 2);
+      if ((type != "integer" && type != "real") || !(v > lo && v <= hi))
+        fail("option " + key + " must be a number in (" + number_text(lo) + ", " + number_text(hi) + "]; got " + value);
+      return v;
+    };
     if (key == "kind") {
       if (type != "text") fail("option kind must be a string; got " + type);
-      o.kind = reinterpret_cast<const char*>(sqlite3_column_text(each.get(), 2));
+      o.kind = value;
     } else if (key == "bits") {
-      const sqlite3_int64 bits = sqlite3_column_int64(each.get(), 2);
-      if (type != "integer" || bits < 1 || bits > kMaxBits)
-        fail("option bits must be an integer in 1..8; got " +
-             std::string(reinterpret_cast<const char*>(sqlite3_column_text(each.get(), 2))));
-      o.bits = static_cast<std::uint32_t>(bits);
+      o.bits = static_cast<std::uint32_t>(integer(1, kMaxBits));
+    } else if (key == "progress") {
+      if (type != "true" && type != "false") fail("option progress must be true or false; got " + value);
+      o.progress = type == "true";
     } else {
-      fail("unknown option '" + key + "'; expected kind or bits");
+      mlp_only.push_back(key);
+      if (key == "dim") o.mlp.code_dim = static_cast<std::uint32_t>(integer(1, kMaxDim));
+      else if (key == "hidden") o.mlp.hidden = static_cast<std::uint32_t>(integer(1, 16384));
+      else if (key == "epochs") o.mlp.epochs = static_cast<std::uint32_t>(integer(1, 100000));
+      else if (key == "batch") o.mlp.batch = static_cast<std::uint32_t>(integer(4, 65536));
+      else if (key == "neighbours") o.mlp.neighbours = static_cast<std::uint32_t>(integer(1, 256));
+      else if (key == "threads") o.mlp.threads = static_cast<std::uint32_t>(integer(1, 1024));
+      else if (key == "seed") o.mlp.seed = static_cast<std::uint64_t>(integer(0, std::numeric_limits<sqlite3_int64>::max()));
+      else if (key == "sample") o.sample = static_cast<std::uint64_t>(integer(2, std::numeric_limits<sqlite3_int64>::max()));
+      else if (key == "lr") o.mlp.lr = real(0, 1);
+      else if (key == "tau") o.mlp.tau = real(0, 10);
+      else if (key == "similarity") o.mlp.similarity = real(-1e-300, 1000);
+      else if (key == "contrastive") o.mlp.contrastive = real(-1e-300, 1000);
+      else
+        fail("unknown option '" + key + "'; expected kind, bits, progress, or for kind mlp: dim, hidden, epochs, "
+             "batch, neighbours, lr, tau, similarity, contrastive, seed, threads, sample");
     }
   }
-  if (o.kind == "mlp") fail("option kind 'mlp' is not available in this version; expected 'center'");
-  if (o.kind != "center") fail("unknown kind '" + o.kind + "'; expected 'center'");
-  o.json = "{\"kind\":" + json_string(o.kind) + ",\"bits\":" + std::to_string(o.bits) + "}";
+  if (o.kind != "center" && o.kind != "mlp") fail("unknown kind '" + o.kind + "'; expected 'center' or 'mlp'");
+  if (o.kind == "center") {
+    if (!mlp_only.empty()) fail("option " + mlp_only.front() + " applies to kind 'mlp' only");
+    o.json = "{\"kind\":\"center\",\"bits\":" + std::to_string(o.bits) + "}";
+    return o;
+  }
+  if (o.mlp.similarity == 0 && o.mlp.contrastive == 0) fail("options similarity and contrastive are both 0; nothing to train");
+  o.mlp.bits = o.bits;
   return o;
+}
+
+// The resolved options of an mlp training, as stored in bebr_models.options.
+std::string mlp_options_json(const TrainOptions& o, const MlpTraining& t) {
+  const MlpModel& m = t.model;
+  return "{\"kind\":\"mlp\",\"bits\":" + std::to_string(o.bits) + ",\"dim\":" + std::to_string(m.code_dim) +
+         ",\"hidden\":" + std::to_string(m.hidden) + ",\"epochs\":" + std::to_string(t.epochs) +
+         ",\"batch\":" + std::to_string(o.mlp.batch) + ",\"neighbours\":" + std::to_string(o.mlp.neighbours) +
+         ",\"lr\":" + number_text(o.mlp.lr) + ",\"tau\":" + number_text(o.mlp.tau) +
+         ",\"similarity\":" + number_text(o.mlp.similarity) + ",\"contrastive\":" + number_text(o.mlp.contrastive) +
+         ",\"seed\":" + std::to_string(o.mlp.seed) + ",\"sample\":" + std::to_string(o.sample) + "}";
+}
+
+// Rows of the training query: all of them (center: as a running mean) or a uniform sample of at
+// most `sample` rows (mlp).
+struct TrainingData {
+  std::uint32_t dim = 0;
+  std::uint64_t rows = 0;  // rows the query returned
+  std::unique_ptr<MeanAccumulator> mean;
+  std::vector<float> kept;  // mlp: sample rows x dim
+};
+
+TrainingData read_training_rows(sqlite3* db, sqlite3_value* sql_arg, const TrainOptions& opt) {
+  const std::string sql = text_of(sql_arg);
+  sqlite3_stmt* raw = nullptr;
+  const char* tail = nullptr;
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &raw, &tail) != SQLITE_OK) {
+    sqlite3_finalize(raw);
+    fail(std::string("training query does not compile: ") + sqlite3_errmsg(db));
+  }
+  Stmt q(raw);
+  if (!q) fail("training query is empty; expected a SELECT returning one vector column");
+  for (; tail && *tail; ++tail)
+    if (!std::isspace(static_cast<unsigned char>(*tail)) && *tail != ';')
+      fail("training query must be a single statement");
+  if (!sqlite3_stmt_readonly(q.get())) fail("training query must be read-only (a SELECT)");
+  if (sqlite3_column_count(q.get()) != 1)
+    fail("training query must return exactly one column (the vectors); it returns " +
+         std::to_string(sqlite3_column_count(q.get())));
+
+  TrainingData d;
+  const bool keep = opt.kind == "mlp";
+  std::mt19937_64 rng(opt.mlp.seed);
+  int rc;
+  while ((rc = sqlite3_step(q.get())) == SQLITE_ROW) {
+    sqlite3_value* v = sqlite3_column_value(q.get(), 0);
+    const std::uint64_t row = d.rows + 1;
+    if (sqlite3_value_type(v) == SQLITE_NULL)
+      fail("training query row " + std::to_string(row) + " is NULL; expected a vector");
+    const std::vector<float> x = vector_arg(v, "training query row " + std::to_string(row));
+    if (!d.mean) {
+      d.dim = static_cast<std::uint32_t>(x.size());
+      d.mean = std::make_unique<MeanAccumulator>(d.dim);
+    } else if (x.size() != d.dim) {
+      throw Error(Errc::mismatch, "training query rows have mixed dimensions; row 1 has " + std::to_string(d.dim) +
+                                      " floats, row " + std::to_string(row) + " has " + std::to_string(x.size()));
+    }
+    d.mean->add(x);
+    if (keep) {
+      // Reservoir sampling (Vitter's algorithm R): every row is kept with probability sample / rows.
+      if (d.rows < opt.sample) {
+        d.kept.insert(d.kept.end(), x.begin(), x.end());
+      } else if (const std::uint64_t j = std::uniform_int_distribution<std::uint64_t>(0, d.rows)(rng); j < opt.sample) {
+        std::copy(x.begin(), x.end(), d.kept.begin() + static_cast<std::ptrdiff_t>(j * d.dim));
+      }
+    }
+    ++d.rows;
+  }
+  if (rc == SQLITE_INTERRUPT) throw Error(Errc::interrupted, "interrupted; no model was stored");
+  if (rc != SQLITE_DONE) fail(std::string("training query failed: ") + sqlite3_errmsg(db));
+  if (!d.mean) fail("training query returned no rows; expected at least one vector");
+  if (keep && d.rows < 2) fail("training query returned 1 row; kind 'mlp' needs at least 2 vectors");
+  return d;
+}
+
+// Progress lines on stderr (the shell's and a script's terminal), at most one a second, and a
+// check for sqlite3_interrupt (Ctrl-C in the shell, Connection.interrupt() in Python): stepping
+// a statement while the flag is set fails with SQLITE_INTERRUPT.
+class TrainingMonitor {
+ public:
+  TrainingMonitor(sqlite3* db, std::string name, bool print) : db_(db), name_(std::move(name)), print_(print) {
+    probe_ = prepare(db, "SELECT 1");
+  }
+  bool operator()(const MlpProgress& p) {
+    const int rc = sqlite3_step(probe_.get());
+    sqlite3_reset(probe_.get());
+    if (rc == SQLITE_INTERRUPT) return false;
+    if (print_ && (p.seconds - last_ >= 1.0 || p.step == 0)) {
+      last_ = p.seconds;
+      const double left = p.step ? p.seconds / double(p.step) * double(p.steps - p.step) : 0;
+      std::fprintf(stderr, "bebr_train %s: epoch %u/%u, step %llu/%llu, loss %.4f, %.0f s, about %.0f s left\n",
+                   name_.c_str(), p.epoch, p.epochs, static_cast<unsigned long long>(p.step),
+                   static_cast<unsigned long long>(p.steps), p.loss, p.seconds, left);
+    }
+    return true;
+  }
+
+ private:
+  sqlite3* db_;
+  std::string name_;
+  bool print_;
+  Stmt probe_;
+  double last_ = -1;
+};
+
+void ensure_models_table(sqlite3* db) {
+  if (sqlite3_exec(db, kCreateModels, nullptr, nullptr, nullptr) != SQLITE_OK)
+    fail(std::string("cannot create bebr_models: ") + sqlite3_errmsg(db));
+  // Tables made by bebr 0.1 lack the history column.
+  Stmt has = prepare(db, "SELECT 1 FROM pragma_table_info('bebr_models', 'main') WHERE name = 'history'");
+  if (sqlite3_step(has.get()) != SQLITE_ROW &&
+      sqlite3_exec(db, "ALTER TABLE main.bebr_models ADD COLUMN history TEXT", nullptr, nullptr, nullptr) != SQLITE_OK)
+    fail(std::string("cannot add bebr_models.history: ") + sqlite3_errmsg(db));
+}
+
+// Stores a new version of `name`; one INSERT picks the next version and stores the row atomically.
+sqlite3_int64 store_model(sqlite3* db, const std::string& name, const Binarizer& model, std::uint32_t input_dim,
+                          const std::string& options, std::uint64_t rows, double seconds, const std::string& history) {
+  ensure_models_table(db);
+  const std::vector<std::uint8_t> params = model.serialize();
+  Stmt ins = prepare(db,
+                     "INSERT INTO main.bebr_models(name, version, kind, dim, bits, model_id, params, "
+                     "options, rows, seconds, history) SELECT ?1, coalesce(max(version), 0) + 1, ?2, ?3, ?4, "
+                     "?5, ?6, ?7, ?8, ?9, ?10 FROM main.bebr_models WHERE name = ?1 RETURNING version");
+  sqlite3_bind_text(ins.get(), 1, name.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(ins.get(), 2, kind_name(model.shape().kind), -1, SQLITE_STATIC);
+  sqlite3_bind_int64(ins.get(), 3, input_dim);
+  sqlite3_bind_int64(ins.get(), 4, model.shape().bits);
+  sqlite3_bind_int64(ins.get(), 5, model.shape().model_id);
+  sqlite3_bind_blob64(ins.get(), 6, params.data(), params.size(), SQLITE_TRANSIENT);
+  sqlite3_bind_text(ins.get(), 7, options.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64(ins.get(), 8, static_cast<sqlite3_int64>(rows));
+  sqlite3_bind_double(ins.get(), 9, seconds);
+  if (history.empty()) sqlite3_bind_null(ins.get(), 10);
+  else sqlite3_bind_text(ins.get(), 10, history.c_str(), -1, SQLITE_TRANSIENT);
+  if (sqlite3_step(ins.get()) != SQLITE_ROW) fail(std::string("cannot store the model: ") + sqlite3_errmsg(db));
+  const sqlite3_int64 version = sqlite3_column_int64(ins.get(), 0);
+  if (sqlite3_step(ins.get()) != SQLITE_DONE) fail(std::string("cannot store the model: ") + sqlite3_errmsg(db));
+  return version;
 }
 
 // bebr_train(name, select_sql [, options_json]) -> JSON text describing the stored model.
@@ -108,81 +299,59 @@ void fn_train(sqlite3_context* ctx, int argc, sqlite3_value** argv) noexcept {
              " must be text; got " + type_name(argv[i]));
     const std::string name = text_of(argv[0]);
     if (name.empty() || name.size() > 128) fail("model name must be 1..128 characters; got '" + name + "'");
-    const TrainOptions opt = argc > 2 ? parse_options(db, argv[2]) : TrainOptions{"center", 1, "{\"kind\":\"center\",\"bits\":1}"};
+    const TrainOptions opt = parse_options(db, argc > 2 ? argv[2] : nullptr);
     const auto started = std::chrono::steady_clock::now();
+    const auto elapsed = [&] {
+      return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    };
 
-    const std::string sql = text_of(argv[1]);
-    sqlite3_stmt* raw = nullptr;
-    const char* tail = nullptr;
-    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &raw, &tail) != SQLITE_OK) {
-      sqlite3_finalize(raw);
-      fail(std::string("training query does not compile: ") + sqlite3_errmsg(db));
+    TrainingData data = read_training_rows(db, argv[1], opt);
+    std::string json = "{\"name\":" + json_string(name);
+    std::string options = opt.json, history;
+    std::shared_ptr<Binarizer> model;
+    if (opt.kind == "center") {
+      model = std::make_shared<Binarizer>(Binarizer::center(data.mean->mean(), opt.bits));
+    } else {
+      const std::size_t kept = data.kept.size() / data.dim;
+      TrainingMonitor monitor(db, name, opt.progress < 0 ? isatty(2) != 0 : opt.progress == 1);
+      MlpTraining t = train_mlp(data.kept, kept, data.dim, opt.mlp, std::ref(monitor));
+      options = mlp_options_json(opt, t);
+      history = "{\"rows\":" + std::to_string(kept) + ",\"epochs\":" + std::to_string(t.epochs) +
+                ",\"seconds\":" + number_text(t.seconds) + ",\"loss\":[";
+      for (std::size_t e = 0; e < t.loss.size(); ++e) history += (e ? "," : "") + number_text(t.loss[e]);
+      history += "]}";
+      model = std::make_shared<Binarizer>(Binarizer::mlp(std::make_shared<MlpModel>(std::move(t.model))));
     }
-    Stmt q(raw);
-    if (!q) fail("training query is empty; expected a SELECT returning one vector column");
-    for (; tail && *tail; ++tail)
-      if (!std::isspace(static_cast<unsigned char>(*tail)) && *tail != ';')
-        fail("training query must be a single statement");
-    if (!sqlite3_stmt_readonly(q.get())) fail("training query must be read-only (a SELECT)");
-    if (sqlite3_column_count(q.get()) != 1)
-      fail("training query must return exactly one column (the vectors); it returns " +
-           std::to_string(sqlite3_column_count(q.get())));
+    const double seconds = elapsed();
+    const sqlite3_int64 version = store_model(db, name, *model, data.dim, options, data.rows, seconds, history);
+    json += ",\"version\":" + std::to_string(version) + ",\"kind\":" + json_string(opt.kind) +
+            ",\"dim\":" + std::to_string(data.dim) + ",\"bits\":" + std::to_string(opt.bits) +
+            ",\"rows\":" + std::to_string(data.rows) + ",\"model_id\":" + std::to_string(model->shape().model_id);
+    if (opt.kind == "mlp")
+      json += ",\"code_dim\":" + std::to_string(model->shape().dim) + ",\"seconds\":" + number_text(seconds) +
+              ",\"history\":" + history;
+    json += "}";
+    sqlite3_result_text(ctx, json.c_str(), -1, SQLITE_TRANSIENT);
+  });
+}
 
-    std::unique_ptr<MeanAccumulator> acc;
-    std::uint32_t dim = 0;
-    std::uint64_t row = 0;
-    int rc;
-    while ((rc = sqlite3_step(q.get())) == SQLITE_ROW) {
-      sqlite3_value* v = sqlite3_column_value(q.get(), 0);
-      if (sqlite3_value_type(v) == SQLITE_NULL)
-        fail("training query row " + std::to_string(row + 1) + " is NULL; expected a vector");
-      const std::vector<float> x = vector_arg(v, "training query row " + std::to_string(row + 1));
-      if (!acc) {
-        dim = static_cast<std::uint32_t>(x.size());
-        acc = std::make_unique<MeanAccumulator>(dim);
-      } else if (x.size() != dim) {
-        throw Error(Errc::mismatch, "training query rows have mixed dimensions; row 1 has " +
-                                        std::to_string(dim) + " floats, row " + std::to_string(row + 1) +
-                                        " has " + std::to_string(x.size()));
-      }
-      acc->add(x);
-      ++row;
-    }
-    if (rc == SQLITE_INTERRUPT) throw Error(Errc::interrupted, "interrupted; no model was stored");
-    if (rc != SQLITE_DONE) fail(std::string("training query failed: ") + sqlite3_errmsg(db));
-    if (!acc) fail("training query returned no rows; expected at least one vector");
-    q.reset();
-
-    const Binarizer model = Binarizer::center(acc->mean(), opt.bits);
-    const std::vector<std::uint8_t> params = model.serialize();
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-
-    if (sqlite3_exec(db, kCreateModels, nullptr, nullptr, nullptr) != SQLITE_OK)
-      fail(std::string("cannot create bebr_models: ") + sqlite3_errmsg(db));
-    // One INSERT picks the next version and stores the row atomically.
-    Stmt ins = prepare(db,
-                       "INSERT INTO main.bebr_models(name, version, kind, dim, bits, model_id, params, "
-                       "options, rows, seconds) SELECT ?1, coalesce(max(version), 0) + 1, ?2, ?3, ?4, "
-                       "?5, ?6, ?7, ?8, ?9 FROM main.bebr_models WHERE name = ?1 RETURNING version");
-    sqlite3_bind_text(ins.get(), 1, name.c_str(), -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(ins.get(), 2, opt.kind.c_str(), -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(ins.get(), 3, dim);
-    sqlite3_bind_int64(ins.get(), 4, opt.bits);
-    sqlite3_bind_int64(ins.get(), 5, model.shape().model_id);
-    sqlite3_bind_blob64(ins.get(), 6, params.data(), params.size(), SQLITE_TRANSIENT);
-    sqlite3_bind_text(ins.get(), 7, opt.json.c_str(), -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(ins.get(), 8, static_cast<sqlite3_int64>(row));
-    sqlite3_bind_double(ins.get(), 9, seconds);
-    if (sqlite3_step(ins.get()) != SQLITE_ROW) fail(std::string("cannot store the model: ") + sqlite3_errmsg(db));
-    const sqlite3_int64 version = sqlite3_column_int64(ins.get(), 0);
-    if (sqlite3_step(ins.get()) != SQLITE_DONE) fail(std::string("cannot store the model: ") + sqlite3_errmsg(db));
-
-    const std::string out = "{\"name\":" + json_string(name) + ",\"version\":" + std::to_string(version) +
-                            ",\"kind\":" + json_string(opt.kind) + ",\"dim\":" + std::to_string(dim) +
-                            ",\"bits\":" + std::to_string(opt.bits) + ",\"rows\":" + std::to_string(row) +
-                            ",\"model_id\":" + std::to_string(model.shape().model_id) + "}";
-    sqlite3_result_text(ctx, out.c_str(), -1, SQLITE_TRANSIENT);
+// bebr_import_model(name, params) -> the stored version: a model BLOB exported from another
+// database (SELECT params FROM bebr_models ...) becomes the next version of `name` here. The
+// BLOB is checked in full; its model id (its hash) is unchanged, so codes made elsewhere compare.
+void fn_import(sqlite3_context* ctx, int, sqlite3_value** argv) noexcept {
+  guard_scalar(ctx, "bebr_import_model", [&] {
+    sqlite3* db = sqlite3_context_db_handle(ctx);
+    if (sqlite3_value_type(argv[0]) != SQLITE_TEXT)
+      fail(std::string("first argument (model name) must be text; got ") + type_name(argv[0]));
+    if (sqlite3_value_type(argv[1]) != SQLITE_BLOB)
+      fail(std::string("second argument must be a model BLOB (bebr_models.params); got ") + type_name(argv[1]));
+    const std::string name = text_of(argv[0]);
+    if (name.empty() || name.size() > 128) fail("model name must be 1..128 characters; got '" + name + "'");
+    const auto* p = static_cast<const std::uint8_t*>(sqlite3_value_blob(argv[1]));
+    const Binarizer model = Binarizer::parse({p, static_cast<std::size_t>(sqlite3_value_bytes(argv[1]))});
+    const std::string options = std::string("{\"kind\":") + json_string(kind_name(model.shape().kind)) +
+                                ",\"bits\":" + std::to_string(model.shape().bits) + ",\"imported\":true}";
+    sqlite3_result_int64(ctx, store_model(db, name, model, model.input_dim(), options, 0, 0.0, ""));
   });
 }
 
@@ -217,7 +386,7 @@ int register_model_functions(sqlite3* db, const std::shared_ptr<Connection>& con
   for (int nargs : {2, 3})
     if (const int rc = create_function(db, "bebr_train", nargs, SQLITE_DIRECTONLY, conn, fn_train); rc != SQLITE_OK)
       return rc;
-  return SQLITE_OK;
+  return create_function(db, "bebr_import_model", 2, SQLITE_DIRECTONLY, conn, fn_import);
 }
 
 }  // namespace bebr::ext

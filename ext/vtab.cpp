@@ -200,8 +200,8 @@ TableConfig parse_declaration(sqlite3* db, const std::string& table, int argc, c
   check_names(c, table);
   if (have_model) {
     const auto model = load_model_by_name(db, c.model_name);
-    if (model->shape().dim != c.dim)
-      throw Error(Errc::mismatch, "model '" + c.model_name + "' has dimension " + std::to_string(model->shape().dim) +
+    if (model->input_dim() != c.dim)
+      throw Error(Errc::mismatch, "model '" + c.model_name + "' has dimension " + std::to_string(model->input_dim()) +
                                       "; the table's vector column has " + std::to_string(c.dim));
     if (c.bits && c.bits != model->shape().bits)
       throw Error(Errc::mismatch, "bits=" + std::to_string(c.bits) + " but model '" + c.model_name + "' codes with " +

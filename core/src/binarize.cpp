@@ -7,6 +7,7 @@
 
 #include "bebr/error.hpp"
 #include "bebr/simd.hpp"
+#include "bebr/train.hpp"
 
 namespace bebr {
 namespace {
@@ -16,6 +17,8 @@ constexpr int kMaxScaleIterations = 16;
 // (Max 1960, Table II), K = 1..8.
 constexpr double kGaussianStep[8] = {1.596, 0.9957, 0.5860, 0.3352, 0.1881, 0.1041, 0.0569, 0.0308};
 constexpr std::size_t kModelHeaderBytes = 16;
+constexpr std::size_t kMlpHeaderBytes = 32;
+constexpr std::uint32_t kMaxHidden = 16384;
 
 // Greedy recurrent binarization of one coordinate: plane k takes the sign of the residual and
 // subtracts alpha * 2^-k. Returns the digits, plane 0 as the most significant bit.
@@ -34,7 +37,7 @@ std::uint32_t quantise(double r, double alpha, std::uint32_t bits) noexcept {
 }  // namespace
 
 Binarizer::Binarizer(CodeShape shape, std::vector<float> mean)
-    : shape_(shape), mean_(std::move(mean)) {
+    : shape_(shape), input_dim_(shape.dim), mean_(std::move(mean)) {
   double h = 0;
   for (float m : mean_) h += double{m} * double{m};
   mean_half_norm2_ = h / 2;
@@ -107,9 +110,10 @@ void Binarizer::encode_one_bit(std::span<const float> x, std::uint8_t* body) con
 
 void Binarizer::encode_body(std::span<const float> x, std::uint8_t* body) const {
   const std::uint32_t m = shape_.dim, bits = shape_.bits;
-  if (x.size() != m)
-    throw Error(Errc::mismatch, "expected a vector of " + std::to_string(m) + " floats, got " +
+  if (x.size() != input_dim_)
+    throw Error(Errc::mismatch, "expected a vector of " + std::to_string(input_dim_) + " floats, got " +
                                     std::to_string(x.size()));
+  if (mlp_) return encode_mlp(x, body);
   const bool centred = shape_.kind == BinarizerKind::center;
   const double c = double((1u << bits) - 1), s = double(1u << (bits - 1));
   if (bits == 1) {
@@ -148,10 +152,15 @@ void Binarizer::encode_body(std::span<const float> x, std::uint8_t* body) const 
     alpha = 0;
     std::fill(n.begin(), n.end(), static_cast<std::uint8_t>(c));
   }
+  store_body(n.data(), alpha, body);
+}
 
+void Binarizer::store_body(const std::uint8_t* n, double alpha, std::uint8_t* body) const {
+  const std::uint32_t m = shape_.dim, bits = shape_.bits;
+  const double c = double((1u << bits) - 1), s = double(1u << (bits - 1));
   const float scale = static_cast<float>(alpha);
   double offset = 0;
-  if (centred) {
+  if (!mean_.empty()) {
     for (std::uint32_t j = 0; j < m; ++j) offset += double{scale} * ((2.0 * n[j] - c) / s) * mean_[j];
     offset += mean_half_norm2_;
   }
@@ -169,6 +178,12 @@ void Binarizer::encode_body(std::span<const float> x, std::uint8_t* body) const 
       store_u64(planes + 8 * (k * words + w), word);
     }
   }
+}
+
+void Binarizer::encode_mlp(std::span<const float> x, std::uint8_t* body) const {
+  std::vector<std::uint8_t> n(shape_.dim);
+  mlp_->digits(x, n.data());
+  store_body(n.data(), mlp_->alpha, body);
 }
 
 std::vector<std::uint8_t> Binarizer::encode_blob(std::span<const float> x) const {
@@ -190,16 +205,49 @@ std::vector<float> Binarizer::decode(const CodeView& code) const {
   return v;
 }
 
-// Model BLOB v1: "BEBM", version 1, kind, bits, reserved 0, dim (u32), reserved u32 0, then
-// the kind's parameters (center: dim float32 of the mean).
+Binarizer Binarizer::mlp(std::shared_ptr<const MlpModel> model) {
+  const auto bad = [](const std::string& why) { throw Error(Errc::invalid_argument, "mlp model: " + why); };
+  const MlpModel& md = *model;
+  if (md.input_dim < 1 || md.input_dim > kMaxDim || md.code_dim < 1 || md.code_dim > kMaxDim)
+    bad("dimensions must be in 1.." + std::to_string(kMaxDim));
+  if (md.bits < 1 || md.bits > kMaxBits) bad("bits must be in 1..8");
+  if (md.hidden < 1) bad("hidden width must be at least 1");
+  if (!(std::isfinite(md.alpha) && md.alpha > 0)) bad("alpha must be finite and positive");
+  if (md.mean.size() != md.code_dim || md.B.size() != md.bits - 1 || md.R.size() != md.bits - 1)
+    bad("parameter shapes do not match its sizes");
+  Binarizer b(CodeShape{md.code_dim, md.bits, BinarizerKind::mlp, 0}, md.mean);
+  b.input_dim_ = md.input_dim;
+  b.mlp_ = std::move(model);
+  b.shape_.model_id = fnv1a32(b.serialize());
+  if (b.shape_.model_id == 0) b.shape_.model_id = 1;
+  return b;
+}
+
+// Model BLOB v1 (docs/format.md): "BEBM", version 1, kind, bits, reserved 0, dim (u32),
+// reserved u32 0, then the kind's parameters (center: dim float32 of the mean). mlp: input dim
+// (u32) in place of the reserved word, then hidden (u32), compatible model id (u32), alpha
+// (f32), reserved u32 0, the code-space mean (dim f32), then every block's weights.
 std::vector<std::uint8_t> Binarizer::serialize() const {
-  std::vector<std::uint8_t> blob(kModelHeaderBytes + 4 * mean_.size(), 0);
+  std::vector<std::uint8_t> blob(kModelHeaderBytes, 0);
   std::memcpy(blob.data(), "BEBM", 4);
   blob[4] = 1;
   blob[5] = static_cast<std::uint8_t>(shape_.kind);
   blob[6] = static_cast<std::uint8_t>(shape_.bits);
   store_u32(blob.data() + 8, shape_.dim);
-  for (std::size_t j = 0; j < mean_.size(); ++j) store_f32(blob.data() + kModelHeaderBytes + 4 * j, mean_[j]);
+  const auto put = [&](const float* p, std::size_t n) {
+    const std::size_t at = blob.size();
+    blob.resize(at + 4 * n);
+    for (std::size_t j = 0; j < n; ++j) store_f32(blob.data() + at + 4 * j, p[j]);
+  };
+  if (mlp_) {
+    store_u32(blob.data() + 12, mlp_->input_dim);
+    blob.resize(kMlpHeaderBytes, 0);
+    store_u32(blob.data() + 16, mlp_->hidden);
+    store_u32(blob.data() + 20, mlp_->compatible_with);
+    store_f32(blob.data() + 24, mlp_->alpha);
+  }
+  put(mean_.data(), mean_.size());
+  if (mlp_) mlp_->each_parameter([&](const float* p, Eigen::Index n) { put(p, static_cast<std::size_t>(n)); });
   return blob;
 }
 
@@ -208,12 +256,47 @@ Binarizer Binarizer::parse(std::span<const std::uint8_t> blob) {
   if (blob.size() < kModelHeaderBytes || std::memcmp(blob.data(), "BEBM", 4) != 0) bad("bad magic");
   if (blob[4] != 1) bad("unsupported model format version " + std::to_string(blob[4]));
   const std::uint32_t bits = blob[6], dim = load_u32(blob.data() + 8);
-  if (blob[5] != static_cast<std::uint8_t>(BinarizerKind::center)) bad("unknown model kind");
+  if (blob[5] != static_cast<std::uint8_t>(BinarizerKind::center) && blob[5] != static_cast<std::uint8_t>(BinarizerKind::mlp))
+    bad("unknown model kind " + std::to_string(blob[5]));
+  if (blob[7] != 0) bad("reserved byte 7 is not 0");
   if (dim < 1 || dim > kMaxDim || bits < 1 || bits > kMaxBits) bad("dim or bits out of range");
-  if (blob.size() != kModelHeaderBytes + 4 * std::size_t{dim}) bad("wrong length");
-  std::vector<float> mean(dim);
-  for (std::uint32_t j = 0; j < dim; ++j) mean[j] = load_f32(blob.data() + kModelHeaderBytes + 4 * j);
-  return center(std::move(mean), bits);
+  const auto floats = [&](std::size_t at, std::size_t n) {
+    std::vector<float> v(n);
+    for (std::size_t j = 0; j < n; ++j) {
+      v[j] = load_f32(blob.data() + at + 4 * j);
+      if (!std::isfinite(v[j])) bad("a parameter is not finite");
+    }
+    return v;
+  };
+  if (blob[5] == static_cast<std::uint8_t>(BinarizerKind::center)) {
+    if (load_u32(blob.data() + 12) != 0) bad("reserved word at offset 12 is not 0");
+    if (blob.size() != kModelHeaderBytes + 4 * std::size_t{dim}) bad("wrong length");
+    return center(floats(kModelHeaderBytes, dim), bits);
+  }
+  if (blob.size() < kMlpHeaderBytes) bad("wrong length");
+  auto md = std::make_shared<MlpModel>();
+  md->code_dim = dim;
+  md->bits = bits;
+  md->input_dim = load_u32(blob.data() + 12);
+  md->hidden = load_u32(blob.data() + 16);
+  md->compatible_with = load_u32(blob.data() + 20);
+  md->alpha = load_f32(blob.data() + 24);
+  if (load_u32(blob.data() + 28) != 0) bad("reserved word at offset 28 is not 0");
+  if (md->input_dim < 1 || md->input_dim > kMaxDim || md->hidden < 1 || md->hidden > kMaxHidden)
+    bad("input dim or hidden width out of range");
+  if (!(std::isfinite(md->alpha) && md->alpha > 0)) bad("alpha is not finite and positive");
+  md->allocate();
+  std::size_t want = kMlpHeaderBytes + 4 * std::size_t{dim};
+  md->each_parameter([&](float*, Eigen::Index n) { want += 4 * static_cast<std::size_t>(n); });
+  if (blob.size() != want) bad("wrong length for its sizes: expected " + std::to_string(want) + " bytes, got " + std::to_string(blob.size()));
+  md->mean = floats(kMlpHeaderBytes, dim);
+  std::size_t at = kMlpHeaderBytes + 4 * std::size_t{dim};
+  md->each_parameter([&](float* p, Eigen::Index n) {
+    const std::vector<float> v = floats(at, static_cast<std::size_t>(n));
+    std::copy(v.begin(), v.end(), p);
+    at += 4 * v.size();
+  });
+  return mlp(std::move(md));
 }
 
 void MeanAccumulator::add(std::span<const float> x) noexcept {

@@ -15,6 +15,7 @@ const char* kind_name(BinarizerKind kind) noexcept {
   switch (kind) {
     case BinarizerKind::raw: return "raw";
     case BinarizerKind::center: return "center";
+    case BinarizerKind::mlp: return "mlp";
   }
   return "unknown";
 }
@@ -109,8 +110,8 @@ CodeView parse_code(std::span<const std::uint8_t> blob, const std::string& what)
   v.shape.model_id = load_u32(p + 12);
   if (v.shape.bits < 1 || v.shape.bits > kMaxBits)
     corrupt(what, "is a corrupt code; expected bits in 1..8, got " + std::to_string(v.shape.bits));
-  if (p[6] > static_cast<std::uint8_t>(BinarizerKind::center))
-    corrupt(what, "is a corrupt code; expected binarizer kind 0 (raw) or 1 (center), got " +
+  if (p[6] > static_cast<std::uint8_t>(BinarizerKind::mlp))
+    corrupt(what, "is a corrupt code; expected binarizer kind 0 (raw), 1 (center) or 2 (mlp), got " +
                       std::to_string(p[6]));
   v.shape.kind = static_cast<BinarizerKind>(p[6]);
   if (p[7] != 0) corrupt(what, "is a corrupt code; expected reserved byte 7 to be 0");

@@ -89,27 +89,35 @@ TEST_CASE("BatchNorm gradients in training mode match finite differences", "[mlp
 }
 
 TEST_CASE("the Linear-BN-ReLU-Linear block's gradients match finite differences", "[mlp]") {
-  std::mt19937_64 rng(3);
-  Block<double> block(5, 7, 4, rng);
-  block.bn.gamma = random_matrix(rng, 1, 7);
-  block.bn.beta = random_matrix(rng, 1, 7);
-  M x = random_matrix(rng, 8, 5);
-  const M g = random_matrix(rng, 8, 4);
-  block.forward(x, true);
-  const M dx = block.backward(g);
-  M W1 = block.l1.W, b1 = block.l1.b, gamma = block.bn.gamma, beta = block.bn.beta, W2 = block.l2.W, b2 = block.l2.b;
-  const auto loss = [&] {
-    block.l1.W = W1, block.l1.b = b1, block.bn.gamma = gamma, block.bn.beta = beta, block.l2.W = W2, block.l2.b = b2;
-    return dot(block.forward(x, true), g);
-  };
-  check_gradients({{W1, block.l1.dW, "dW1"},
-                   {b1, block.l1.db, "db1"},
-                   {gamma, block.bn.dgamma, "dgamma"},
-                   {beta, block.bn.dbeta, "dbeta"},
-                   {W2, block.l2.dW, "dW2"},
-                   {b2, block.l2.db, "db2"},
-                   {x, dx, "dx"}},
-                  loss);
+  for (const bool skip : {false, true}) {
+    INFO("skip path " << skip);
+    std::mt19937_64 rng(3);
+    Block<double> block(5, 7, 4, rng);
+    block.bn.gamma = random_matrix(rng, 1, 7);
+    block.bn.beta = random_matrix(rng, 1, 7);
+    block.has_skip = skip;
+    block.skip = Linear<double>(5, 4, rng);
+    block.skip.b = random_matrix(rng, 1, 4);
+    M x = random_matrix(rng, 8, 5);
+    const M g = random_matrix(rng, 8, 4);
+    block.forward(x, true);
+    const M dx = block.backward(g);
+    M W1 = block.l1.W, b1 = block.l1.b, gamma = block.bn.gamma, beta = block.bn.beta, W2 = block.l2.W, b2 = block.l2.b;
+    M Ws = block.skip.W, bs = block.skip.b;
+    const auto loss = [&] {
+      block.l1.W = W1, block.l1.b = b1, block.bn.gamma = gamma, block.bn.beta = beta, block.l2.W = W2, block.l2.b = b2;
+      block.skip.W = Ws, block.skip.b = bs;
+      return dot(block.forward(x, true), g);
+    };
+    std::vector<Param> params = {{W1, block.l1.dW, "dW1"},     {b1, block.l1.db, "db1"}, {gamma, block.bn.dgamma, "dgamma"},
+                                 {beta, block.bn.dbeta, "dbeta"}, {W2, block.l2.dW, "dW2"}, {b2, block.l2.db, "db2"},
+                                 {x, dx, "dx"}};
+    if (skip) {
+      params.push_back({Ws, block.skip.dW, "dWskip"});
+      params.push_back({bs, block.skip.db, "dbskip"});
+    }
+    check_gradients(params, loss);
+  }
 }
 
 TEST_CASE("folding BatchNorm gives the evaluation-mode block exactly", "[mlp]") {
@@ -131,6 +139,15 @@ TEST_CASE("folding BatchNorm gives the evaluation-mode block exactly", "[mlp]") 
               block.bn.beta.array();
   const M by_hand = (h.cwiseMax(0.0) * block.l2.W.transpose()).rowwise() + block.l2.b;
   for (Eigen::Index i = 0; i < got.size(); ++i) CHECK(by_hand.data()[i] == Approx(want.data()[i]).margin(1e-12));
+
+  // With a skip path: the folded block adds x Ws^T + bs.
+  block.has_skip = true;
+  block.skip = Linear<double>(6, 3, rng);
+  block.skip.b = random_matrix(rng, 1, 3);
+  const M with_skip = block.fold().apply(x);
+  const M skip_by_hand = by_hand + ((x * block.skip.W.transpose()).rowwise() + block.skip.b);
+  for (Eigen::Index i = 0; i < got.size(); ++i) CHECK(with_skip.data()[i] == Approx(skip_by_hand.data()[i]).margin(1e-12));
+  CHECK((block.forward(x, false) - with_skip).cwiseAbs().maxCoeff() < 1e-12);
 }
 
 TEST_CASE("L2 normalisation's gradient matches finite differences", "[mlp]") {

@@ -1,7 +1,9 @@
 // bebr_train and bebr_models: storage, versions, lookups, persistence and every bad input.
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <cstdio>
+#include <thread>
 #include <unistd.h>
 #include <random>
 
@@ -113,11 +115,12 @@ TEST_CASE("bebr_train rejects bad input with clear errors and stores nothing", "
       {"SELECT bebr_train('m', 'SELECT v FROM items; SELECT 1')", "must be a single statement"},
       {"SELECT bebr_train('m', 'SELECT v FROM items', 'nonsense')", "third argument must be a JSON object"},
       {"SELECT bebr_train('m', 'SELECT v FROM items', '[1]')", "third argument must be a JSON object"},
-      {"SELECT bebr_train('m', 'SELECT v FROM items', '{\"kind\":\"pca\"}')", "unknown kind 'pca'; expected 'center'"},
-      {"SELECT bebr_train('m', 'SELECT v FROM items', '{\"kind\":\"mlp\"}')", "'mlp' is not available"},
+      {"SELECT bebr_train('m', 'SELECT v FROM items', '{\"kind\":\"pca\"}')", "unknown kind 'pca'; expected 'center' or 'mlp'"},
       {"SELECT bebr_train('m', 'SELECT v FROM items', '{\"bits\":9}')", "option bits must be an integer in 1..8; got 9"},
       {"SELECT bebr_train('m', 'SELECT v FROM items', '{\"bits\":1.5}')", "option bits must be an integer in 1..8; got 1.5"},
-      {"SELECT bebr_train('m', 'SELECT v FROM items', '{\"epochs\":3}')", "unknown option 'epochs'"},
+      {"SELECT bebr_train('m', 'SELECT v FROM items', '{\"epochs\":3}')", "option epochs applies to kind 'mlp' only"},
+      {"SELECT bebr_train('m', 'SELECT v FROM items', '{\"colour\":3}')", "unknown option 'colour'"},
+      {"SELECT bebr_train('m', 'SELECT v FROM items', '{\"progress\":1}')", "option progress must be true or false; got 1"},
   };
   for (const auto& [sql, want] : cases) {
     INFO(sql);
@@ -148,4 +151,152 @@ TEST_CASE("an interrupted training stores no model", "[train]") {
   CHECK_THAT(db.error_of("SELECT bebr_train('m', 'SELECT v FROM items')"), Catch::Contains("interrupt"));
   sqlite3_progress_handler(db.get(), 0, nullptr, nullptr);
   CHECK(db.error_of("SELECT count(*) FROM bebr_models").find("no such table") != std::string::npos);
+}
+
+TEST_CASE("bebr_train kind mlp: the stored model, its codes, a bebr table, export and import", "[train][mlp]") {
+  Db db;
+  fill(db, 16, 300, 0.5f, 11);
+  auto t = db.prepare("SELECT bebr_train('m', 'SELECT v FROM items', "
+                      "'{\"kind\":\"mlp\",\"bits\":2,\"dim\":24,\"hidden\":8,\"epochs\":3,\"threads\":1,\"progress\":false}')");
+  REQUIRE(t.step());
+  CHECK_THAT(t.text(0), Catch::Contains("\"kind\":\"mlp\",\"dim\":16,\"bits\":2,\"rows\":300") &&
+                            Catch::Contains("\"code_dim\":24"));
+  auto row = db.prepare("SELECT kind, dim, bits, rows, json_extract(options, '$.dim'), json_extract(options, '$.hidden'), "
+                        "json_extract(options, '$.epochs'), json_array_length(history, '$.loss'), "
+                        "json_extract(history, '$.rows'), model_id FROM bebr_models WHERE name = 'm'");
+  REQUIRE(row.step());
+  CHECK(row.text(0) == "mlp");
+  CHECK(row.integer(1) == 16);
+  CHECK(row.integer(2) == 2);
+  CHECK(row.integer(3) == 300);
+  CHECK(row.integer(4) == 24);
+  CHECK(row.integer(5) == 8);
+  CHECK(row.integer(6) == 3);
+  CHECK(row.integer(7) == 3);  // the loss of every epoch
+  CHECK(row.integer(8) == 300);
+  const long long id = row.integer(9);
+
+  // Codes: 24 dimensions, 2 planes, binarizer 2, the model's id; decoded to 24 floats.
+  auto code = db.prepare("SELECT length(c), hex(substr(c, 5, 4)), bebr_decode(c) FROM (SELECT bebr_binarize(v, 'm') AS c "
+                         "FROM items LIMIT 1)");
+  REQUIRE(code.step());
+  CHECK(code.integer(0) == 16 + 8 + 2 * 8);
+  CHECK(code.text(1) == "01020200");
+  CHECK(floats_of(code.blob(2)).size() == 24);
+  auto cid = db.prepare("SELECT bebr_binarize(v, 'm') FROM items LIMIT 1");
+  REQUIRE(cid.step());
+  const auto* c = static_cast<const unsigned char*>(sqlite3_column_blob(cid.get(), 0));
+  CHECK((c[12] | c[13] << 8 | c[14] << 16 | static_cast<long long>(c[15]) << 24) == id);
+
+  // A bebr table with the model: kNN equals brute-force SDC over bebr_binarize's codes.
+  db.exec("CREATE VIRTUAL TABLE t USING bebr(v float[16], model=m)");
+  db.exec("INSERT INTO t(rowid, v) SELECT id, v FROM items");
+  std::mt19937_64 rng(12);
+  for (int q = 0; q < 10; ++q) {
+    const std::vector<float> x = bebr::testing::random_vector(rng, 16, 0.5f);
+    auto knn = db.prepare("SELECT rowid, distance FROM t WHERE v MATCH ?1 AND k = 7");
+    auto brute = db.prepare("SELECT id, bebr_sdc_distance(bebr_binarize(?1, 'm'), bebr_binarize(v, 'm')) AS d "
+                            "FROM items ORDER BY d, id LIMIT 7");
+    knn.bind(1, x);
+    brute.bind(1, x);
+    for (int i = 0; i < 7; ++i) {
+      REQUIRE(knn.step());
+      REQUIRE(brute.step());
+      CHECK(knn.integer(0) == brute.integer(0));
+      CHECK(knn.real(1) == Approx(brute.real(1)).margin(1e-6));
+    }
+    CHECK_FALSE(knn.step());
+  }
+  CHECK_THAT(db.error_of("CREATE VIRTUAL TABLE t24 USING bebr(v float[24], model=m)"),
+             Catch::Contains("model 'm' has dimension 16; the table's vector column has 24"));
+
+  // Export the BLOB, import it into another database: the same bytes, id and codes.
+  auto params = db.prepare("SELECT params FROM bebr_models WHERE name = 'm'");
+  REQUIRE(params.step());
+  const std::vector<std::uint8_t> blob = params.blob(0);
+  Db other;
+  auto imp = other.prepare("SELECT bebr_import_model('shipped', ?1)");
+  imp.bind(1, blob);
+  REQUIRE(imp.step());
+  CHECK(imp.integer(0) == 1);
+  auto back = other.prepare("SELECT params = ?1, model_id, kind, dim, bits, json_extract(options, '$.imported') FROM bebr_models");
+  back.bind(1, blob);
+  REQUIRE(back.step());
+  CHECK(back.integer(0) == 1);
+  CHECK(back.integer(1) == id);
+  CHECK(back.text(2) == "mlp");
+  CHECK(back.integer(3) == 16);
+  CHECK(back.integer(4) == 2);
+  CHECK(back.integer(5) == 1);
+  for (int q = 0; q < 5; ++q) {
+    const std::vector<float> x = bebr::testing::random_vector(rng, 16, 0.5f);
+    auto here = db.prepare("SELECT bebr_binarize(?1, 'm')");
+    auto there = other.prepare("SELECT bebr_binarize(?1, 'shipped')");
+    here.bind(1, x);
+    there.bind(1, x);
+    REQUIRE(here.step());
+    REQUIRE(there.step());
+    CHECK(here.blob(0) == there.blob(0));
+  }
+  std::vector<std::uint8_t> bad = blob;
+  bad.resize(bad.size() - 4);
+  imp.reset();
+  imp.bind(1, bad);
+  CHECK_THROWS_WITH(imp.step(), Catch::Contains("bebr_import_model: corrupt model BLOB: wrong length"));
+  CHECK_THAT(other.error_of("SELECT bebr_import_model('x', 'text')"),
+             Catch::Contains("second argument must be a model BLOB (bebr_models.params); got text"));
+  CHECK_THAT(other.error_of("SELECT bebr_import_model(NULL, x'00')"), Catch::Contains("first argument (model name) must be text"));
+  CHECK_THAT(other.error_of("SELECT bebr_import_model('x', x'00')"), Catch::Contains("corrupt model BLOB: bad magic"));
+}
+
+TEST_CASE("bebr_train kind mlp: bad options", "[train][mlp]") {
+  Db db;
+  fill(db, 8, 20, 0.f, 13);
+  db.exec("CREATE TABLE one(v BLOB); INSERT INTO one SELECT v FROM items LIMIT 1");
+  const std::pair<const char*, const char*> cases[] = {
+      {"{\"kind\":\"mlp\",\"bits\":0}", "option bits must be an integer in 1..8; got 0"},
+      {"{\"kind\":\"mlp\",\"bits\":9}", "option bits must be an integer in 1..8; got 9"},
+      {"{\"kind\":\"mlp\",\"hidden\":0}", "option hidden must be an integer in 1..16384; got 0"},
+      {"{\"kind\":\"mlp\",\"dim\":0}", "option dim must be an integer in 1..16384; got 0"},
+      {"{\"kind\":\"mlp\",\"epochs\":\"many\"}", "option epochs must be an integer in 1..100000; got many"},
+      {"{\"kind\":\"mlp\",\"batch\":2}", "option batch must be an integer in 4..65536; got 2"},
+      {"{\"kind\":\"mlp\",\"lr\":0}", "option lr must be a number in (0, 1]; got 0"},
+      {"{\"kind\":\"mlp\",\"lr\":2}", "option lr must be a number in (0, 1]; got 2"},
+      {"{\"kind\":\"mlp\",\"tau\":-1}", "option tau must be a number in (0, 10]; got -1"},
+      {"{\"kind\":\"mlp\",\"seed\":-1}", "option seed must be an integer"},
+      {"{\"kind\":\"mlp\",\"sample\":1}", "option sample must be an integer in 2.."},
+      {"{\"kind\":\"mlp\",\"similarity\":0}", "options similarity and contrastive are both 0"},
+      {"{\"kind\":\"mlp\",\"hiden\":8}", "unknown option 'hiden'"},
+      {"{\"kind\":\"MLP\"}", "unknown kind 'MLP'"},
+  };
+  for (const auto& [options, want] : cases) {
+    INFO(options);
+    auto s = db.prepare("SELECT bebr_train('m', 'SELECT v FROM items', ?1)");
+    s.bind(1, std::string(options));
+    CHECK_THROWS_WITH(s.step(), Catch::Contains(want));
+  }
+  CHECK_THAT(db.error_of("SELECT bebr_train('m', 'SELECT v FROM one', '{\"kind\":\"mlp\"}')"),
+             Catch::Contains("training query returned 1 row; kind 'mlp' needs at least 2 vectors"));
+  CHECK_THAT(db.error_of("SELECT bebr_train('m', 'SELECT v FROM items WHERE 0', '{\"kind\":\"mlp\"}')"),
+             Catch::Contains("training query returned no rows"));
+  CHECK(db.error_of("SELECT count(*) FROM bebr_models").find("no such table") != std::string::npos);
+}
+
+TEST_CASE("interrupting an mlp training (sqlite3_interrupt, as Ctrl-C in the shell) stores no model", "[train][mlp]") {
+  Db db;
+  fill(db, 32, 400, 0.f, 14);
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    sqlite3_interrupt(db.get());
+  });
+  const std::string error = db.error_of(
+      "SELECT bebr_train('m', 'SELECT v FROM items', '{\"kind\":\"mlp\",\"epochs\":100000,\"progress\":false}')");
+  stopper.join();
+  CHECK_THAT(error, Catch::Contains("interrupt"));
+  CHECK(db.error_of("SELECT count(*) FROM bebr_models").find("no such table") != std::string::npos);
+  // The connection works afterwards.
+  db.exec("SELECT bebr_train('m', 'SELECT v FROM items', '{\"kind\":\"mlp\",\"epochs\":1,\"progress\":false}')");
+  auto n = db.prepare("SELECT count(*) FROM bebr_models");
+  REQUIRE(n.step());
+  CHECK(n.integer(0) == 1);
 }

@@ -11,12 +11,15 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
 #include "bebr/codes.hpp"
 
 namespace bebr {
+
+class MlpModel;
 
 class Binarizer {
  public:
@@ -25,8 +28,15 @@ class Binarizer {
   // Subtracts `mean` before quantising; distances are those of the de-centred reconstructions.
   static Binarizer center(std::vector<float> mean, std::uint32_t bits);
 
+  // The learned binarizer (docs/bebr.md): codes of code_dim dimensions from input_dim floats,
+  // reconstructions alpha u + mean in code space, scale alpha.
+  static Binarizer mlp(std::shared_ptr<const MlpModel> model);
+
   const CodeShape& shape() const noexcept { return shape_; }
+  // Floats per input vector: shape().dim except for mlp, whose codes may have another width.
+  std::uint32_t input_dim() const noexcept { return input_dim_; }
   const std::vector<float>& mean() const noexcept { return mean_; }
+  const MlpModel* model() const noexcept { return mlp_.get(); }
 
   // Writes body_bytes(shape()) bytes (scalars, then planes) for x (dim finite floats).
   void encode_body(std::span<const float> x, std::uint8_t* body) const;
@@ -42,7 +52,12 @@ class Binarizer {
  private:
   void encode_one_bit(std::span<const float> x, std::uint8_t* body) const;
   Binarizer(CodeShape shape, std::vector<float> mean);
+  void encode_mlp(std::span<const float> x, std::uint8_t* body) const;
+  // Scale alpha, offset <alpha u, mean> + |mean|^2 / 2 (mean may be empty) and planes of digits n.
+  void store_body(const std::uint8_t* n, double alpha, std::uint8_t* body) const;
   CodeShape shape_;
+  std::uint32_t input_dim_ = 0;
+  std::shared_ptr<const MlpModel> mlp_;
   std::vector<float> mean_;      // empty for raw
   double mean_half_norm2_ = 0;   // |mean|^2 / 2
 };

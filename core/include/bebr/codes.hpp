@@ -6,6 +6,7 @@
 //   offset 4   format version (1)     offset 12  model id (u32 LE, 0 for raw)
 //   offset 5   bits (1..8)            offset 16  scale (f32 LE)
 //   offset 6   binarizer kind         offset 20  offset (f32 LE)
+//              (0 raw, 1 center, 2 mlp)
 //   offset 7   reserved (0)           offset 24  plane 0 (weight 1), plane 1 (weight 1/2), ...
 //
 // Inside the virtual table the header is dropped: a "code body" is the scalars and the planes.
@@ -25,7 +26,7 @@ inline constexpr std::uint8_t kFormatVersion = 1;
 inline constexpr std::size_t kHeaderBytes = 16;
 inline constexpr std::size_t kScalarBytes = 8;
 
-enum class BinarizerKind : std::uint8_t { raw = 0, center = 1 };
+enum class BinarizerKind : std::uint8_t { raw = 0, center = 1, mlp = 2 };
 
 const char* kind_name(BinarizerKind kind) noexcept;
 

@@ -11,7 +11,9 @@
 
 #include <Eigen/Dense>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -145,15 +147,22 @@ Matrix<S> l2_normalize_backward(const Matrix<S>& x, const Matrix<S>& dy) {
 // Evaluation form of a Block: BatchNorm folded into the first Linear.
 template <class S>
 struct Folded {
-  Linear<S> first, second;
-  Matrix<S> apply(const Matrix<S>& x) const { return second.apply(relu<S>(first.apply(x))); }
+  Linear<S> first, second, skip;  // skip: empty (0 x 0) when the block has none
+  Matrix<S> apply(const Matrix<S>& x) const {
+    Matrix<S> y = second.apply(relu<S>(first.apply(x)));
+    if (skip.W.size()) y += skip.apply(x);
+    return y;
+  }
 };
 
-// Linear -> BatchNorm -> ReLU -> Linear.
+// Linear -> BatchNorm -> ReLU -> Linear, plus optionally a linear skip path from input to output:
+// y = l2(relu(bn(l1(x)))) + skip(x). With the skip set to a known linear map and l2 zero, the block
+// starts as that map and training learns the non-linear correction.
 template <class S>
 struct Block {
-  Linear<S> l1, l2;
+  Linear<S> l1, l2, skip;
   BatchNorm<S> bn;
+  bool has_skip = false;
   Matrix<S> pre_relu;  // cache
 
   Block() = default;
@@ -163,10 +172,14 @@ struct Block {
 
   Matrix<S> forward(const Matrix<S>& x, bool train) {
     pre_relu = bn.forward(l1.forward(x), train);
-    return l2.forward(relu<S>(pre_relu));
+    Matrix<S> y = l2.forward(relu<S>(pre_relu));
+    if (has_skip) y += skip.forward(x);
+    return y;
   }
   Matrix<S> backward(const Matrix<S>& dy) {
-    return l1.backward(bn.backward(relu_backward<S>(pre_relu, l2.backward(dy))));
+    Matrix<S> dx = l1.backward(bn.backward(relu_backward<S>(pre_relu, l2.backward(dy))));
+    if (has_skip) dx += skip.backward(dy);
+    return dx;
   }
   // y = x W^T + b then BN(y) = (y - mean) * s + beta with s = gamma / sqrt(var + eps):
   // W' = diag(s) W, b' = (b - mean) * s + beta.
@@ -177,6 +190,10 @@ struct Block {
     f.first.b = ((l1.b - bn.mean).array() * s.array()).matrix() + bn.beta;
     f.second.W = l2.W;
     f.second.b = l2.b;
+    if (has_skip) {
+      f.skip.W = skip.W;
+      f.skip.b = skip.b;
+    }
     return f;
   }
 };
@@ -213,6 +230,45 @@ S contrastive_loss(const Matrix<S>& a, const Matrix<S>& p, S tau, Matrix<S>& da,
   da = l2_normalize_backward<S>(a, dan);
   dp = l2_normalize_backward<S>(p, dpn);
   return loss;
+}
+
+// Row softmax of `logits` with the diagonal left out (its probability 0).
+template <class S>
+Matrix<S> softmax_off_diagonal(const Matrix<S>& logits) {
+  Matrix<S> p(logits.rows(), logits.cols());
+  for (Eigen::Index i = 0; i < logits.rows(); ++i) {
+    S mx = -std::numeric_limits<S>::infinity();
+    for (Eigen::Index j = 0; j < logits.cols(); ++j)
+      if (j != i) mx = std::max(mx, logits(i, j));
+    S sum = 0;
+    for (Eigen::Index j = 0; j < logits.cols(); ++j) {
+      p(i, j) = j == i ? S(0) : std::exp(logits(i, j) - mx);
+      sum += p(i, j);
+    }
+    p.row(i) /= sum;
+  }
+  return p;
+}
+
+// The soft contrastive loss: every row of a batch of codes U against every other row, the target
+// distribution T (rows summing to 1, zero diagonal) given by the float vectors' similarities:
+//   loss = mean_i KL(T_i || softmax_j!=i(cos(u_i, u_j) / tau))
+// so the codes of a batch rank one another as the floats do (a one-hot T is InfoNCE with one
+// positive; neighbours in the batch are the hard negatives). Symmetric in U. Returns the loss,
+// sets du.
+template <class S>
+S similarity_loss(const Matrix<S>& u, const Matrix<S>& target, S tau, Matrix<S>& du) {
+  const Eigen::Index n = u.rows();
+  const Matrix<S> un = l2_normalize<S>(u);
+  const Matrix<S> p = softmax_off_diagonal<S>(un * un.transpose() / tau);
+  S loss = 0;
+  for (Eigen::Index i = 0; i < n; ++i)
+    for (Eigen::Index j = 0; j < n; ++j)
+      if (j != i && target(i, j) > 0)
+        loss += target(i, j) * (std::log(target(i, j)) - std::log(std::max(p(i, j), std::numeric_limits<S>::min())));
+  const Matrix<S> ds = (p - target) / static_cast<S>(n);
+  du = l2_normalize_backward<S>(u, (ds + ds.transpose()) * un / tau);
+  return loss / static_cast<S>(n);
 }
 
 // Recurrent binarization with learned transformations (the paper's model): for an input x

@@ -1,0 +1,324 @@
+// Training of the learned binarizer: exact neighbours of every training row, batches of
+// neighbourhoods (so every batch holds hard negatives), the symmetric contrastive loss plus a term
+// that matches the float similarities, Adam.
+#include "bebr/train.hpp"
+
+#include <Eigen/Dense>
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <numeric>
+#include <random>
+#include <string>
+
+#include "bebr/codes.hpp"
+#include "bebr/error.hpp"
+
+namespace bebr {
+
+using Mat = mlp::Matrix<float>;
+using RowF = mlp::Row<float>;
+
+namespace {
+
+mlp::Folded<float> empty_block(Eigen::Index in, Eigen::Index hidden, Eigen::Index out) {
+  mlp::Folded<float> f;
+  f.first.W = Mat::Zero(hidden, in);
+  f.first.b = RowF::Zero(hidden);
+  f.second.W = Mat::Zero(out, hidden);
+  f.second.b = RowF::Zero(out);
+  f.skip.W = Mat::Zero(out, in);
+  f.skip.b = RowF::Zero(out);
+  return f;
+}
+
+Mat normalized_rows(std::span<const float> data, std::size_t rows, std::uint32_t dim) {
+  Mat x = Eigen::Map<const Mat>(data.data(), static_cast<Eigen::Index>(rows), dim);
+  return mlp::l2_normalize<float>(x);
+}
+
+// The `k` nearest rows of every row of x by cosine (rows normalised), itself excluded, best first.
+std::vector<std::uint32_t> neighbours_of(const Mat& x, std::uint32_t k) {
+  const Eigen::Index n = x.rows();
+  std::vector<std::uint32_t> out(static_cast<std::size_t>(n) * k);
+  constexpr Eigen::Index kBlock = 512;
+  std::vector<std::uint32_t> order(static_cast<std::size_t>(n));
+  for (Eigen::Index r0 = 0; r0 < n; r0 += kBlock) {
+    const Eigen::Index rb = std::min(kBlock, n - r0);
+    const Mat sim = x.middleRows(r0, rb) * x.transpose();
+    for (Eigen::Index i = 0; i < rb; ++i) {
+      std::iota(order.begin(), order.end(), 0u);
+      const auto self = static_cast<std::uint32_t>(r0 + i);
+      const auto better = [&](std::uint32_t a, std::uint32_t b) {
+        if (a == self || b == self) return b == self && a != self;
+        const float sa = sim(i, a), sb = sim(i, b);
+        return sa > sb || (sa == sb && a < b);
+      };
+      std::partial_sort(order.begin(), order.begin() + k, order.end(), better);
+      std::copy_n(order.begin(), k, out.begin() + static_cast<std::ptrdiff_t>((r0 + i) * k));
+    }
+  }
+  return out;
+}
+
+struct Parameter {
+  float* w;
+  const float* g;
+  Eigen::Index size;
+};
+
+std::vector<Parameter> parameters_of(mlp::Recurrent<float>& r) {
+  std::vector<Parameter> out;
+  const auto block = [&](mlp::Block<float>& b) {
+    out.push_back({b.l1.W.data(), b.l1.dW.data(), b.l1.W.size()});
+    out.push_back({b.l1.b.data(), b.l1.db.data(), b.l1.b.size()});
+    out.push_back({b.bn.gamma.data(), b.bn.dgamma.data(), b.bn.gamma.size()});
+    out.push_back({b.bn.beta.data(), b.bn.dbeta.data(), b.bn.beta.size()});
+    out.push_back({b.l2.W.data(), b.l2.dW.data(), b.l2.W.size()});
+    out.push_back({b.l2.b.data(), b.l2.db.data(), b.l2.b.size()});
+    if (b.has_skip) {
+      out.push_back({b.skip.W.data(), b.skip.dW.data(), b.skip.W.size()});
+      out.push_back({b.skip.b.data(), b.skip.db.data(), b.skip.b.size()});
+    }
+  };
+  block(r.W);
+  for (std::size_t i = 0; i < r.B.size(); ++i) {
+    block(r.B[i]);
+    block(r.R[i]);
+  }
+  return out;
+}
+
+// Adam (Kingma & Ba 2015, default betas) over a fixed list of parameters.
+class Adam {
+ public:
+  explicit Adam(std::vector<Parameter> params) : params_(std::move(params)) {
+    for (const Parameter& p : params_) {
+      m_.emplace_back(static_cast<std::size_t>(p.size), 0.f);
+      v_.emplace_back(static_cast<std::size_t>(p.size), 0.f);
+    }
+  }
+  void step(double lr) {
+    ++t_;
+    const double c1 = 1 - std::pow(kBeta1, double(t_)), c2 = 1 - std::pow(kBeta2, double(t_));
+    for (std::size_t k = 0; k < params_.size(); ++k) {
+      float* w = params_[k].w;
+      const float* g = params_[k].g;
+      float* m = m_[k].data();
+      float* v = v_[k].data();
+      for (Eigen::Index i = 0; i < params_[k].size; ++i) {
+        m[i] = float(kBeta1) * m[i] + float(1 - kBeta1) * g[i];
+        v[i] = float(kBeta2) * v[i] + float(1 - kBeta2) * g[i] * g[i];
+        w[i] -= static_cast<float>(lr * (m[i] / c1) / (std::sqrt(v[i] / c2) + 1e-8));
+      }
+    }
+  }
+
+ private:
+  static constexpr double kBeta1 = 0.9, kBeta2 = 0.999;
+  std::vector<Parameter> params_;
+  std::uint64_t t_ = 0;
+  std::vector<std::vector<float>> m_, v_;
+};
+
+// m x d rows of orthonormal directions: the identity first (as many rows as fit), then rows of
+// random orthogonal matrices. The skip paths start from it, so an untrained model is the centred
+// recurrent binarization of these projections (the identity: of x itself when m = d).
+Mat projection(std::uint32_t m, std::uint32_t d, std::mt19937_64& rng) {
+  Mat a(m, d);
+  std::normal_distribution<float> g;
+  for (std::uint32_t r = 0; r < m; r += d) {
+    const std::uint32_t take = std::min(d, m - r);
+    Mat q;
+    if (r == 0 && m >= d) {
+      q = Mat::Identity(d, d);
+    } else {
+      Eigen::MatrixXf gauss(d, d);
+      for (Eigen::Index i = 0; i < gauss.size(); ++i) gauss.data()[i] = g(rng);
+      q = Eigen::HouseholderQR<Eigen::MatrixXf>(gauss).householderQ();
+    }
+    a.middleRows(r, take) = q.topRows(take);
+  }
+  return a;
+}
+
+void check_options(const MlpOptions& o, std::size_t rows, std::uint32_t dim) {
+  const auto bad = [](const std::string& what) { throw Error(Errc::invalid_argument, what); };
+  if (o.bits < 1 || o.bits > kMaxBits) bad("option bits must be in 1..8; got " + std::to_string(o.bits));
+  if (dim < 1 || dim > kMaxDim) bad("vectors must have 1.." + std::to_string(kMaxDim) + " floats; got " + std::to_string(dim));
+  if (o.code_dim > kMaxDim) bad("option dim must be in 1.." + std::to_string(kMaxDim) + "; got " + std::to_string(o.code_dim));
+  if (o.hidden > 16384) bad("option hidden must be in 1..16384; got " + std::to_string(o.hidden));
+  if (o.batch < 4 || o.batch > 65536) bad("option batch must be in 4..65536; got " + std::to_string(o.batch));
+  if (o.neighbours < 1 || o.neighbours > 256) bad("option neighbours must be in 1..256; got " + std::to_string(o.neighbours));
+  if (!(o.lr > 0 && o.lr <= 1)) bad("option lr must be in (0, 1]; got " + std::to_string(o.lr));
+  if (!(o.tau > 0 && o.tau <= 10)) bad("option tau must be in (0, 10]; got " + std::to_string(o.tau));
+  if (o.epochs > 100000) bad("option epochs must be at most 100000; got " + std::to_string(o.epochs));
+  if (rows < 2) bad("training needs at least 2 vectors; got " + std::to_string(rows));
+}
+
+}  // namespace
+
+void MlpModel::allocate() {
+  const Eigen::Index d = input_dim, m = code_dim, h = hidden;
+  W = empty_block(d, h, m);
+  B.assign(bits - 1, empty_block(m, h, d));
+  R.assign(bits - 1, empty_block(d, h, m));
+}
+
+MlpModel MlpModel::fold(const mlp::Recurrent<float>& r, std::uint32_t input_dim, std::uint32_t code_dim,
+                        std::uint32_t hidden) {
+  MlpModel m;
+  m.input_dim = input_dim;
+  m.code_dim = code_dim;
+  m.hidden = hidden;
+  m.bits = static_cast<std::uint32_t>(r.planes);
+  m.W = r.W.fold();
+  for (std::size_t i = 0; i < r.B.size(); ++i) {
+    m.B.push_back(r.B[i].fold());
+    m.R.push_back(r.R[i].fold());
+  }
+  return m;
+}
+
+Mat MlpModel::codes(const Mat& x) const {
+  const Mat xn = mlp::l2_normalize<float>(x);
+  Mat u = mlp::sign<float>(W.apply(xn));
+  for (std::uint32_t i = 1; i < bits; ++i) {
+    const Mat r = xn - mlp::l2_normalize<float>(B[i - 1].apply(u));
+    u += std::ldexp(1.f, -static_cast<int>(i)) * mlp::sign<float>(R[i - 1].apply(r));
+  }
+  return u;
+}
+
+void MlpModel::digits(std::span<const float> x, std::uint8_t* out) const {
+  const Mat row = Eigen::Map<const Mat>(x.data(), 1, input_dim);
+  const Mat xn = mlp::l2_normalize<float>(row);
+  Mat z = W.apply(xn);
+  Mat u = mlp::sign<float>(z);
+  for (std::uint32_t j = 0; j < code_dim; ++j) out[j] = z(0, j) >= 0 ? 1 : 0;
+  for (std::uint32_t i = 1; i < bits; ++i) {
+    z = R[i - 1].apply(xn - mlp::l2_normalize<float>(B[i - 1].apply(u)));
+    u += std::ldexp(1.f, -static_cast<int>(i)) * mlp::sign<float>(z);
+    for (std::uint32_t j = 0; j < code_dim; ++j) out[j] = static_cast<std::uint8_t>(2 * out[j] + (z(0, j) >= 0 ? 1 : 0));
+  }
+}
+
+MlpTraining train_mlp(std::span<const float> data, std::size_t rows, std::uint32_t dim, const MlpOptions& opt,
+                      const MlpProgressFn& progress) {
+  check_options(opt, rows, dim);
+  if (data.size() != rows * dim) throw Error(Errc::internal, "train_mlp: data size does not match rows x dim");
+  const auto started = std::chrono::steady_clock::now();
+  const auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(); };
+  const int threads = opt.threads ? static_cast<int>(opt.threads) : 0;
+  if (threads) Eigen::setNbThreads(threads);
+
+  const std::uint32_t m = opt.code_dim ? opt.code_dim : dim;
+  const std::uint32_t hidden = opt.hidden ? opt.hidden : std::min<std::uint32_t>(dim, 512);
+  const Mat x = normalized_rows(data, rows, dim);
+  const std::uint32_t k = static_cast<std::uint32_t>(std::min<std::size_t>(opt.neighbours, rows - 1));
+  const std::vector<std::uint32_t> nn = neighbours_of(x, k);
+
+  std::mt19937_64 rng(opt.seed);
+  mlp::Recurrent<float> model(dim, m, hidden, static_cast<int>(opt.bits), rng);
+  // Start as the centred recurrent binarization of the projections A x (see projection()): the
+  // skip paths carry it, the MLP paths start at zero. The codes' reconstruction in code space is
+  // v = alpha u + mu_c (mu_c = A mu), compared de-centred like the center binarizer's.
+  const RowF mu = x.colwise().mean();
+  const Mat a = projection(m, dim, rng);
+  RowF mu_c = mu * a.transpose();
+  float alpha = ((x.rowwise() - mu) * a.transpose()).cwiseAbs().mean();
+  if (!(alpha > 0)) alpha = 1;  // every training row the same vector
+  const float alpha0 = alpha;
+  const auto skip = [](mlp::Block<float>& blk, const Mat& w, const RowF& b) {
+    blk.has_skip = true;
+    blk.skip.W = w;
+    blk.skip.b = b;
+    blk.skip.dW.resize(w.rows(), w.cols());
+    blk.skip.db.resize(b.size());
+    blk.l2.W.setZero();
+  };
+  // Pre-sign values of order 1, where the straight-through gradient is meaningful: plane i's
+  // residual is about alpha 2^-i per coordinate.
+  skip(model.W, a / alpha, -mu_c / alpha);
+  for (std::size_t i = 0; i < model.B.size(); ++i) {
+    skip(model.B[i], float(dim) / float(m) * a.transpose(), mu / alpha);  // normalised after: any scale
+    skip(model.R[i], std::ldexp(1.f, static_cast<int>(i) + 1) / alpha * a, RowF::Zero(m));
+  }
+  std::vector<Parameter> params = parameters_of(model);
+  RowF dmu_c(m);
+  float dalpha = 0;
+  params.push_back({mu_c.data(), dmu_c.data(), m});
+  params.push_back({&alpha, &dalpha, 1});
+  Adam adam(std::move(params));
+
+  // A batch: `half` anchors in groups of `group` (a seed row and some of its neighbours), then
+  // one positive per anchor (one of its 3 nearest neighbours).
+  const std::uint32_t half = static_cast<std::uint32_t>(std::min<std::size_t>(opt.batch / 2, rows));
+  const std::uint32_t group = std::min<std::uint32_t>(k + 1, 4);
+  const std::uint64_t steps_per_epoch = std::max<std::uint64_t>(1, rows / half);
+  const std::uint32_t epochs = opt.epochs ? opt.epochs : 10;
+  const std::uint64_t steps = steps_per_epoch * epochs;
+
+  MlpTraining out;
+  std::vector<std::uint32_t> seeds(rows);
+  std::iota(seeds.begin(), seeds.end(), 0u);
+  std::size_t next_seed = seeds.size();
+  std::vector<std::uint32_t> pick(2 * half);
+  Mat batch(2 * half, dim);
+  MlpProgress p;
+  p.epochs = epochs;
+  p.steps = steps;
+  for (std::uint32_t e = 0; e < epochs; ++e) {
+    double sum = 0;
+    for (std::uint64_t s = 0; s < steps_per_epoch; ++s) {
+      p.epoch = e + 1;
+      p.seconds = elapsed();
+      if (progress && !progress(p)) throw Error(Errc::interrupted, "training interrupted");
+      ++p.step;
+      for (std::uint32_t i = 0; i < half;) {
+        if (next_seed == seeds.size()) {
+          std::shuffle(seeds.begin(), seeds.end(), rng);
+          next_seed = 0;
+        }
+        const std::uint32_t seed = seeds[next_seed++];
+        pick[i++] = seed;
+        for (std::uint32_t g = 1; g < group && i < half; ++g)
+          pick[i++] = nn[std::size_t{seed} * k + std::uniform_int_distribution<std::uint32_t>(0, k - 1)(rng)];
+      }
+      for (std::uint32_t i = 0; i < half; ++i)
+        pick[half + i] = nn[std::size_t{pick[i]} * k + std::uniform_int_distribution<std::uint32_t>(0, std::min(k, 3u) - 1)(rng)];
+      for (std::uint32_t i = 0; i < 2 * half; ++i) batch.row(i) = x.row(pick[i]);
+
+      const Mat u = model.forward(batch, true);
+      const Mat v = (alpha * u).rowwise() + mu_c;
+      // Contrastive: anchor i and positive i, every other row of the other half a negative.
+      const auto wc = static_cast<float>(opt.contrastive), ws = static_cast<float>(opt.similarity);
+      Mat da = Mat::Zero(half, m), dp = Mat::Zero(half, m);
+      float loss = 0;
+      if (wc != 0) loss += wc * mlp::contrastive_loss<float>(v.topRows(half), v.bottomRows(half), static_cast<float>(opt.tau), da, dp);
+      // Similarities: the whole batch ranked as the floats rank it.
+      const Mat target = mlp::softmax_off_diagonal<float>(batch * batch.transpose() / static_cast<float>(opt.tau));
+      Mat ds;
+      loss += ws * mlp::similarity_loss<float>(v, target, static_cast<float>(opt.tau), ds);
+      Mat dv(2 * half, m);
+      dv.topRows(half) = wc * da + ws * ds.topRows(half);
+      dv.bottomRows(half) = wc * dp + ws * ds.bottomRows(half);
+      dmu_c = dv.colwise().sum();
+      dalpha = (dv.array() * u.array()).sum();
+      model.backward(alpha * dv);
+      adam.step(opt.lr * 0.5 * (1 + std::cos(M_PI * double(p.step - 1) / double(steps))));
+      alpha = std::max(alpha, alpha0 * 1e-3f);  // the reconstruction's scale stays positive
+      sum += loss;
+    }
+    out.loss.push_back(sum / double(steps_per_epoch));
+    p.loss = out.loss.back();
+  }
+  out.model = MlpModel::fold(model, dim, m, hidden);
+  out.model.alpha = alpha;
+  out.model.mean.assign(mu_c.data(), mu_c.data() + m);
+  out.epochs = epochs;
+  out.seconds = elapsed();
+  return out;
+}
+
+}  // namespace bebr

@@ -1,0 +1,222 @@
+// The learned binarizer's training and model: the soft contrastive loss's gradient, a small
+// training run that must lower its loss and beat `center` on a synthetic set with known
+// structure, determinism, the model BLOB round trip, bad options and interruption.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <numeric>
+#include <random>
+#include <vector>
+
+#include "bebr/binarize.hpp"
+#include "bebr/distance.hpp"
+#include "bebr/error.hpp"
+#include "bebr/train.hpp"
+
+using namespace bebr;
+using M = mlp::Matrix<double>;
+
+namespace {
+
+// Known structure: the first `rank` coordinates carry all the similarity (vectors near one of
+// `clusters` centres there), every other coordinate is faint noise around a common offset. Sign
+// bits of centred coordinates spend most bits on the noise; a learned transform can spend them
+// on the signal. Queries come from the same distribution.
+std::vector<float> synthetic(std::mt19937_64& rng, std::size_t rows, std::uint32_t d, std::uint32_t clusters,
+                             std::uint32_t rank) {
+  std::mt19937_64 fixed(99);  // the same centres and offset for every call
+  std::normal_distribution<float> g;
+  std::vector<float> centres(std::size_t{clusters} * rank), offset(d);
+  for (float& v : centres) v = g(fixed);
+  for (float& v : offset) v = 1.f + std::abs(g(fixed));
+  std::vector<float> out(rows * d);
+  for (std::size_t i = 0; i < rows; ++i) {
+    const std::uint32_t c = static_cast<std::uint32_t>(rng() % clusters);
+    for (std::uint32_t j = 0; j < d; ++j)
+      out[i * d + j] = offset[j] + (j < rank ? centres[c * rank + j] + 0.5f * g(rng) : 0.02f * g(rng));
+  }
+  return out;
+}
+
+// Recall@10 of ranking `base` for each query by SDC cosine between the binarizer's codes,
+// against exact float cosine.
+double recall_at_10(const Binarizer& b, const std::vector<float>& base, const std::vector<float>& queries,
+                    std::uint32_t d) {
+  const std::size_t n = base.size() / d, nq = queries.size() / d;
+  std::vector<std::vector<std::uint8_t>> codes;
+  for (std::size_t i = 0; i < n; ++i) codes.push_back(b.encode_blob({base.data() + i * d, d}));
+  const auto cosine = [&](const float* a, const float* c) {
+    double ab = 0, aa = 0, cc = 0;
+    for (std::uint32_t j = 0; j < d; ++j) ab += double{a[j]} * c[j], aa += double{a[j]} * a[j], cc += double{c[j]} * c[j];
+    return ab / std::sqrt(aa * cc);
+  };
+  double hits = 0;
+  std::vector<std::size_t> by_float(n), by_code(n);
+  std::vector<double> f(n), s(n);
+  for (std::size_t q = 0; q < nq; ++q) {
+    const float* x = queries.data() + q * d;
+    const std::vector<std::uint8_t> qc = b.encode_blob({x, d});
+    const CodeView qv = parse_code(qc, "query");
+    for (std::size_t i = 0; i < n; ++i) {
+      f[i] = cosine(x, base.data() + i * d);
+      s[i] = sdc_distance(qv, parse_code(codes[i], "code"), Metric::cosine);
+    }
+    std::iota(by_float.begin(), by_float.end(), 0);
+    std::iota(by_code.begin(), by_code.end(), 0);
+    std::partial_sort(by_float.begin(), by_float.begin() + 10, by_float.end(), [&](auto a, auto c) { return f[a] > f[c]; });
+    std::partial_sort(by_code.begin(), by_code.begin() + 10, by_code.end(),
+                      [&](auto a, auto c) { return s[a] < s[c] || (s[a] == s[c] && a < c); });
+    for (int i = 0; i < 10; ++i)
+      hits += std::count(by_code.begin(), by_code.begin() + 10, by_float[static_cast<std::size_t>(i)]);
+  }
+  return hits / (10.0 * double(nq));
+}
+
+}  // namespace
+
+TEST_CASE("the soft contrastive loss: value by hand and gradient by finite differences", "[train]") {
+  std::mt19937_64 rng(11);
+  std::normal_distribution<double> g;
+  M u(5, 4), x(5, 3);
+  for (Eigen::Index i = 0; i < u.size(); ++i) u.data()[i] = g(rng);
+  for (Eigen::Index i = 0; i < x.size(); ++i) x.data()[i] = g(rng);
+  const M xn = mlp::l2_normalize<double>(x);
+  const M target = mlp::softmax_off_diagonal<double>(xn * xn.transpose() / 0.5);
+  for (Eigen::Index i = 0; i < 5; ++i) {
+    CHECK(target(i, i) == 0);
+    CHECK(target.row(i).sum() == Approx(1.0));
+  }
+  M du;
+  const double loss = mlp::similarity_loss<double>(u, target, 0.3, du);
+  // By hand: the mean over rows of sum_j T_ij log(T_ij / P_ij).
+  const M un = mlp::l2_normalize<double>(u);
+  double want = 0;
+  for (Eigen::Index i = 0; i < 5; ++i) {
+    double z = 0;
+    for (Eigen::Index j = 0; j < 5; ++j)
+      if (j != i) z += std::exp(un.row(i).dot(un.row(j)) / 0.3);
+    for (Eigen::Index j = 0; j < 5; ++j)
+      if (j != i) want += target(i, j) * std::log(target(i, j) / (std::exp(un.row(i).dot(un.row(j)) / 0.3) / z));
+  }
+  CHECK(loss == Approx(want / 5));
+  M tmp;
+  for (Eigen::Index i = 0; i < u.size(); ++i) {
+    const double keep = u.data()[i], h = 1e-6;
+    u.data()[i] = keep + h;
+    const double up = mlp::similarity_loss<double>(u, target, 0.3, tmp);
+    u.data()[i] = keep - h;
+    const double down = mlp::similarity_loss<double>(u, target, 0.3, tmp);
+    u.data()[i] = keep;
+    CHECK(du.data()[i] == Approx((up - down) / (2 * h)).epsilon(1e-5).margin(1e-7));
+  }
+}
+
+TEST_CASE("training lowers the loss and beats center on data with known structure", "[train]") {
+  constexpr std::uint32_t d = 32;
+  std::mt19937_64 rng(5);
+  const std::vector<float> base = synthetic(rng, 1500, d, 40, 6), queries = synthetic(rng, 100, d, 40, 6);
+  MeanAccumulator mean(d);
+  for (std::size_t i = 0; i < base.size() / d; ++i) mean.add({base.data() + i * d, d});
+  for (const std::uint32_t bits : {1u, 2u}) {
+    INFO("bits " << bits);
+    MlpOptions opt;
+    opt.bits = bits;
+    opt.epochs = 15;
+    opt.threads = 1;
+    const MlpTraining t = train_mlp(base, base.size() / d, d, opt, nullptr);
+    REQUIRE(t.loss.size() == 15);
+    CHECK(t.loss.back() < 0.7 * t.loss.front());
+    const Binarizer learned = Binarizer::mlp(std::make_shared<MlpModel>(t.model));
+    const Binarizer centred = Binarizer::center(mean.mean(), bits);
+    const double r_mlp = recall_at_10(learned, base, queries, d), r_center = recall_at_10(centred, base, queries, d);
+    INFO("mlp " << r_mlp << " center " << r_center);
+    CHECK(r_mlp >= r_center + 0.03);
+  }
+}
+
+TEST_CASE("an mlp model: seeded training, BLOB round trip, codes", "[train]") {
+  constexpr std::uint32_t d = 16;
+  std::mt19937_64 rng(6);
+  const std::vector<float> base = synthetic(rng, 200, d, 8, 4);
+  MlpOptions opt;
+  opt.bits = 3;
+  opt.code_dim = 40;
+  opt.hidden = 12;
+  opt.epochs = 2;
+  opt.threads = 1;
+  const auto model = std::make_shared<MlpModel>(train_mlp(base, 200, d, opt, nullptr).model);
+  const Binarizer b = Binarizer::mlp(model);
+  CHECK(b.shape().dim == 40);
+  CHECK(b.shape().bits == 3);
+  CHECK(b.shape().kind == BinarizerKind::mlp);
+  CHECK(b.input_dim() == d);
+  // The same seed gives the same model, byte for byte.
+  const std::vector<std::uint8_t> blob = b.serialize();
+  CHECK(Binarizer::mlp(std::make_shared<MlpModel>(train_mlp(base, 200, d, opt, nullptr).model)).serialize() == blob);
+  opt.seed = 2;
+  CHECK(Binarizer::mlp(std::make_shared<MlpModel>(train_mlp(base, 200, d, opt, nullptr).model)).serialize() != blob);
+  // Parse and serialize again: the same bytes, model id and codes.
+  const Binarizer back = Binarizer::parse(blob);
+  CHECK(back.serialize() == blob);
+  CHECK(back.shape() == b.shape());
+  // Codes: the digits of the model's values, scale alpha, decoded to alpha u + mean.
+  const mlp::Matrix<float> u = model->codes(Eigen::Map<const mlp::Matrix<float>>(base.data(), 200, d));
+  for (std::size_t i = 0; i < 20; ++i) {
+    const std::vector<std::uint8_t> code = back.encode_blob({base.data() + i * d, d});
+    CHECK(code == b.encode_blob({base.data() + i * d, d}));
+    const CodeView v = parse_code(code, "code");
+    CHECK(v.scale == model->alpha);
+    const std::vector<float> dec = back.decode(v);
+    REQUIRE(dec.size() == 40);
+    for (std::uint32_t j = 0; j < 40; ++j) {
+      CHECK(digit(v.planes, v.shape, j) == static_cast<std::uint32_t>(std::lround((u(Eigen::Index(i), j) * 4 + 7) / 2)));
+      CHECK(dec[j] == Approx(model->alpha * u(Eigen::Index(i), j) + model->mean[j]).margin(1e-6));
+    }
+  }
+  // A damaged BLOB: wrong length, reserved bytes, a NaN weight.
+  std::vector<std::uint8_t> bad = blob;
+  bad.pop_back();
+  CHECK_THROWS_WITH(Binarizer::parse(bad), Catch::Contains("wrong length"));
+  bad = blob;
+  bad[28] = 1;
+  CHECK_THROWS_WITH(Binarizer::parse(bad), Catch::Contains("reserved"));
+  bad = blob;
+  store_f32(bad.data() + bad.size() - 4, std::numeric_limits<float>::quiet_NaN());
+  CHECK_THROWS_WITH(Binarizer::parse(bad), Catch::Contains("not finite"));
+  bad = blob;
+  bad[5] = 7;
+  CHECK_THROWS_WITH(Binarizer::parse(bad), Catch::Contains("unknown model kind"));
+}
+
+TEST_CASE("training: bad options and interruption", "[train]") {
+  constexpr std::uint32_t d = 8;
+  std::mt19937_64 rng(7);
+  const std::vector<float> base = synthetic(rng, 50, d, 4, 2);
+  const auto error_of = [&](auto change, std::size_t rows = 50) {
+    MlpOptions o;
+    change(o);
+    try {
+      train_mlp({base.data(), rows * d}, rows, d, o, nullptr);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CHECK_THAT(error_of([](MlpOptions& o) { o.bits = 0; }), Catch::Contains("option bits must be in 1..8; got 0"));
+  CHECK_THAT(error_of([](MlpOptions& o) { o.bits = 9; }), Catch::Contains("option bits must be in 1..8; got 9"));
+  CHECK_THAT(error_of([](MlpOptions& o) { o.batch = 2; }), Catch::Contains("option batch must be in 4..65536"));
+  CHECK_THAT(error_of([](MlpOptions& o) { o.lr = 0; }), Catch::Contains("option lr must be in (0, 1]"));
+  CHECK_THAT(error_of([](MlpOptions& o) { o.tau = -1; }), Catch::Contains("option tau"));
+  CHECK_THAT(error_of([](MlpOptions& o) { o.neighbours = 0; }), Catch::Contains("option neighbours"));
+  CHECK_THAT(error_of([](MlpOptions& o) { o.code_dim = kMaxDim + 1; }), Catch::Contains("option dim"));
+  CHECK_THAT(error_of([](MlpOptions&) {}, 1), Catch::Contains("at least 2 vectors"));
+  MlpOptions o;
+  o.epochs = 10;
+  int calls = 0;
+  CHECK_THROWS_WITH(train_mlp(base, 50, d, o, [&](const MlpProgress& p) {
+                      CHECK(p.epochs == 10);
+                      return ++calls < 4;
+                    }),
+                    Catch::Contains("interrupted"));
+  CHECK(calls == 4);
+}
