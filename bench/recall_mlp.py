@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Recall@10 of the center and mlp binarizers on the real datasets, all through SQL.
 
-    /usr/bin/python3 bench/recall_mlp.py build/bebr [DATA_DIR] [--quick]
+    /usr/bin/python3 bench/recall_mlp.py build/bebr [DATA_DIR] [--quick] [--only=NAME]
 
 For each dataset of DATA_DIR (default: ../shared/data next to the project): the base vectors go
 into a plain table; bebr_train makes each model from them (training time = its own report);
@@ -43,13 +43,15 @@ def configs(d, quick):
     return out
 
 
-def run(ext, data_dir, quick):
+def run(ext, data_dir, quick, only):
     db = sqlite3.connect(":memory:")
     db.enable_load_extension(True)
     db.load_extension(ext)
     print("| dataset | binarizer | bits | code dim | code bytes | recall@10 | train s |")
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
     for name, d in DATASETS:
+        if only and only not in name:
+            continue
         folder = os.path.join(data_dir, name)
         if not os.path.exists(os.path.join(folder, "base.f32")):
             print(f"| {name} | (absent) | | | | | |")
@@ -88,4 +90,4 @@ if __name__ == "__main__":
         sys.exit(__doc__)
     here = os.path.dirname(os.path.abspath(__file__))
     run(os.path.abspath(args[0]), args[1] if len(args) > 1 else os.path.join(here, "..", "..", "shared", "data"),
-        "--quick" in sys.argv)
+        "--quick" in sys.argv, next((a[7:] for a in sys.argv if a.startswith("--only=")), ""))
