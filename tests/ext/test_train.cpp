@@ -247,6 +247,9 @@ TEST_CASE("bebr_train kind mlp: the stored model, its codes, a bebr table, expor
              Catch::Contains("second argument must be a model BLOB (bebr_models.params); got text"));
   CHECK_THAT(other.error_of("SELECT bebr_import_model(NULL, x'00')"), Catch::Contains("first argument (model name) must be text"));
   CHECK_THAT(other.error_of("SELECT bebr_import_model('x', x'00')"), Catch::Contains("corrupt model BLOB: bad magic"));
+  CHECK_THAT(other.error_of("SELECT bebr_import_model('x', x'')"), Catch::Contains("corrupt model BLOB: bad magic"));
+  CHECK_THAT(other.error_of("SELECT bebr_import_model('', x'00')"), Catch::Contains("model name must be 1..128 characters"));
+  CHECK_THAT(other.error_of("SELECT bebr_import_model('x', NULL)"), Catch::Contains("must be a model BLOB (bebr_models.params); got null"));
 }
 
 TEST_CASE("bebr_train kind mlp: bad options", "[train][mlp]") {
