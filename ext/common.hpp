@@ -108,6 +108,13 @@ struct Connection {
 std::shared_ptr<const Binarizer> load_model_by_name(sqlite3* db, const std::string& name);
 // The model with this id (cached per connection); throws if absent.
 std::shared_ptr<const Binarizer> load_model_by_id(sqlite3* db, Connection& conn, std::uint32_t id);
+// The model id that model `id` is recorded compatible with (its codes search that model's
+// codes), or 0: none, or no such model here.
+std::uint32_t compatible_id_of(sqlite3* db, std::uint32_t id);
+// Lets code `b` be compared with code `a` when they differ only in model id and one model is
+// recorded compatible with the other: b's model id becomes a's. Otherwise leaves b as it is
+// (require_same_shape then reports the difference).
+void admit_compatible(sqlite3* db, Connection& conn, const CodeView& a, CodeView& b);
 
 // Registration (each returns an SQLite result code).
 int register_functions(sqlite3* db, const std::shared_ptr<Connection>& conn);

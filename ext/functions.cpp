@@ -113,7 +113,8 @@ void fn_sdc_distance(sqlite3_context* ctx, int argc, sqlite3_value** argv) noexc
   guard_scalar(ctx, "bebr_sdc_distance", [&] {
     if (any_null(argc, argv)) return sqlite3_result_null(ctx);
     const CodeView a = code_arg(argv[0], "first argument");
-    const CodeView b = code_arg(argv[1], "second argument");
+    CodeView b = code_arg(argv[1], "second argument");
+    admit_compatible(sqlite3_context_db_handle(ctx), connection_of(ctx), a, b);
     const Metric m = argc > 2 ? metric_arg(argv[2], "third argument") : Metric::cosine;
     sqlite3_result_double(ctx, sdc_distance(a, b, m));
   });
@@ -123,7 +124,8 @@ void fn_hamming(sqlite3_context* ctx, int argc, sqlite3_value** argv) noexcept {
   guard_scalar(ctx, "bebr_hamming", [&] {
     if (any_null(argc, argv)) return sqlite3_result_null(ctx);
     const CodeView a = code_arg(argv[0], "first argument");
-    const CodeView b = code_arg(argv[1], "second argument");
+    CodeView b = code_arg(argv[1], "second argument");
+    admit_compatible(sqlite3_context_db_handle(ctx), connection_of(ctx), a, b);
     sqlite3_result_int64(ctx, static_cast<sqlite3_int64>(hamming_distance(a, b)));
   });
 }

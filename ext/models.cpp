@@ -67,6 +67,8 @@ struct TrainOptions {
   std::uint32_t bits = 1;
   MlpOptions mlp;
   std::uint64_t sample = 50000;  // mlp: rows kept for training (uniform reservoir sample)
+  std::string compatible_with;   // mlp: the model whose codes the new model's codes search
+  bool bits_given = false;
   int progress = -1;             // -1: when stderr is a terminal
   std::string json;              // normalised, stored with the model
 };
@@ -117,6 +119,7 @@ TrainOptions parse_options(sqlite3* db, sqlite3_value* options) {
       o.kind = value;
     } else if (key == "bits") {
       o.bits = static_cast<std::uint32_t>(integer(1, kMaxBits));
+      o.bits_given = true;
     } else if (key == "progress") {
       if (type != "true" && type != "false") fail("option progress must be true or false; got " + value);
       o.progress = type == "true";
@@ -130,13 +133,17 @@ TrainOptions parse_options(sqlite3* db, sqlite3_value* options) {
       else if (key == "threads") o.mlp.threads = static_cast<std::uint32_t>(integer(1, 1024));
       else if (key == "seed") o.mlp.seed = static_cast<std::uint64_t>(integer(0, std::numeric_limits<sqlite3_int64>::max()));
       else if (key == "sample") o.sample = static_cast<std::uint64_t>(integer(2, std::numeric_limits<sqlite3_int64>::max()));
+      else if (key == "compatible_with") {
+        if (type != "text" || value.empty()) fail("option compatible_with must be a model name (text); got " + value);
+        o.compatible_with = value;
+      }
       else if (key == "lr") o.mlp.lr = real(0, 1);
       else if (key == "tau") o.mlp.tau = real(0, 10);
       else if (key == "similarity") o.mlp.similarity = real(-1e-300, 1000);
       else if (key == "contrastive") o.mlp.contrastive = real(-1e-300, 1000);
       else
         fail("unknown option '" + key + "'; expected kind, bits, progress, or for kind mlp: dim, hidden, epochs, "
-             "batch, neighbours, lr, tau, similarity, contrastive, seed, threads, sample");
+             "batch, neighbours, lr, tau, similarity, contrastive, seed, threads, sample, compatible_with");
     }
   }
   if (o.kind != "center" && o.kind != "mlp") fail("unknown kind '" + o.kind + "'; expected 'center' or 'mlp'");
@@ -153,7 +160,11 @@ TrainOptions parse_options(sqlite3* db, sqlite3_value* options) {
 // The resolved options of an mlp training, as stored in bebr_models.options.
 std::string mlp_options_json(const TrainOptions& o, const MlpTraining& t) {
   const MlpModel& m = t.model;
-  return "{\"kind\":\"mlp\",\"bits\":" + std::to_string(o.bits) + ",\"dim\":" + std::to_string(m.code_dim) +
+  std::string compat;
+  if (!o.compatible_with.empty())
+    compat = ",\"compatible_with\":" + json_string(o.compatible_with) + ",\"compatible_id\":" + std::to_string(m.compatible_with) +
+             ",\"adapter_hidden\":" + std::to_string(m.adapter_hidden);
+  return "{\"kind\":\"mlp\",\"bits\":" + std::to_string(m.bits) + ",\"dim\":" + std::to_string(m.code_dim) + compat +
          ",\"hidden\":" + std::to_string(m.hidden) + ",\"epochs\":" + std::to_string(t.epochs) +
          ",\"batch\":" + std::to_string(o.mlp.batch) + ",\"neighbours\":" + std::to_string(o.mlp.neighbours) +
          ",\"lr\":" + number_text(o.mlp.lr) + ",\"tau\":" + number_text(o.mlp.tau) +
@@ -164,10 +175,10 @@ std::string mlp_options_json(const TrainOptions& o, const MlpTraining& t) {
 // Rows of the training query: all of them (center: as a running mean) or a uniform sample of at
 // most `sample` rows (mlp).
 struct TrainingData {
-  std::uint32_t dim = 0;
+  std::uint32_t dim = 0, old_dim = 0;
   std::uint64_t rows = 0;  // rows the query returned
   std::unique_ptr<MeanAccumulator> mean;
-  std::vector<float> kept;  // mlp: sample rows x dim
+  std::vector<float> kept, kept_old;  // mlp: sample rows x dim (and x old_dim with compatible_with)
 };
 
 TrainingData read_training_rows(sqlite3* db, sqlite3_value* sql_arg, const TrainOptions& opt) {
@@ -184,34 +195,54 @@ TrainingData read_training_rows(sqlite3* db, sqlite3_value* sql_arg, const Train
     if (!std::isspace(static_cast<unsigned char>(*tail)) && *tail != ';')
       fail("training query must be a single statement");
   if (!sqlite3_stmt_readonly(q.get())) fail("training query must be read-only (a SELECT)");
-  if (sqlite3_column_count(q.get()) != 1)
+  const bool pairs = !opt.compatible_with.empty();
+  if (!pairs && sqlite3_column_count(q.get()) != 1)
     fail("training query must return exactly one column (the vectors); it returns " +
          std::to_string(sqlite3_column_count(q.get())));
+  if (pairs && sqlite3_column_count(q.get()) != 2)
+    fail("with compatible_with the training query must return two columns (each item's new vector, then its "
+         "old vector); it returns " + std::to_string(sqlite3_column_count(q.get())));
 
   TrainingData d;
   const bool keep = opt.kind == "mlp";
   std::mt19937_64 rng(opt.mlp.seed);
+  // Column c of row `row`: a vector of the same length as that column's first.
+  const auto column = [&](int c, std::uint64_t row, std::uint32_t& dim) {
+    sqlite3_value* v = sqlite3_column_value(q.get(), c);
+    const std::string where = "training query row " + std::to_string(row) + (pairs ? (c ? " (old vector)" : " (new vector)") : "");
+    if (sqlite3_value_type(v) == SQLITE_NULL) fail(where + " is NULL; expected a vector");
+    std::vector<float> x = vector_arg(v, where);
+    if (row == 1) {
+      dim = static_cast<std::uint32_t>(x.size());
+    } else if (x.size() != dim) {
+      throw Error(Errc::mismatch, "training query rows have mixed dimensions" + std::string(pairs ? (c ? " (old vectors)" : " (new vectors)") : "") +
+                                      "; row 1 has " + std::to_string(dim) + " floats, row " + std::to_string(row) +
+                                      " has " + std::to_string(x.size()));
+    }
+    return x;
+  };
+  // Reservoir sampling (Vitter's algorithm R): every row is kept with probability sample / rows.
+  const auto reservoir = [&](std::vector<float>& kept, const std::vector<float>& x, std::int64_t slot) {
+    if (slot < 0) kept.insert(kept.end(), x.begin(), x.end());
+    else std::copy(x.begin(), x.end(), kept.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(slot) * x.size()));
+  };
   int rc;
   while ((rc = sqlite3_step(q.get())) == SQLITE_ROW) {
-    sqlite3_value* v = sqlite3_column_value(q.get(), 0);
     const std::uint64_t row = d.rows + 1;
-    if (sqlite3_value_type(v) == SQLITE_NULL)
-      fail("training query row " + std::to_string(row) + " is NULL; expected a vector");
-    const std::vector<float> x = vector_arg(v, "training query row " + std::to_string(row));
-    if (!d.mean) {
-      d.dim = static_cast<std::uint32_t>(x.size());
-      d.mean = std::make_unique<MeanAccumulator>(d.dim);
-    } else if (x.size() != d.dim) {
-      throw Error(Errc::mismatch, "training query rows have mixed dimensions; row 1 has " + std::to_string(d.dim) +
-                                      " floats, row " + std::to_string(row) + " has " + std::to_string(x.size()));
-    }
+    const std::vector<float> x = column(0, row, d.dim);
+    std::vector<float> old;
+    if (pairs) old = column(1, row, d.old_dim);
+    if (!d.mean) d.mean = std::make_unique<MeanAccumulator>(d.dim);
     d.mean->add(x);
     if (keep) {
-      // Reservoir sampling (Vitter's algorithm R): every row is kept with probability sample / rows.
-      if (d.rows < opt.sample) {
-        d.kept.insert(d.kept.end(), x.begin(), x.end());
-      } else if (const std::uint64_t j = std::uniform_int_distribution<std::uint64_t>(0, d.rows)(rng); j < opt.sample) {
-        std::copy(x.begin(), x.end(), d.kept.begin() + static_cast<std::ptrdiff_t>(j * d.dim));
+      std::int64_t slot = -1;
+      if (d.rows >= opt.sample) {
+        const std::uint64_t j = std::uniform_int_distribution<std::uint64_t>(0, d.rows)(rng);
+        slot = j < opt.sample ? static_cast<std::int64_t>(j) : -2;
+      }
+      if (slot != -2) {
+        reservoir(d.kept, x, slot);
+        if (pairs) reservoir(d.kept_old, old, slot);
       }
     }
     ++d.rows;
@@ -305,6 +336,23 @@ void fn_train(sqlite3_context* ctx, int argc, sqlite3_value** argv) noexcept {
       return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     };
 
+    // compatible_with: the old model, checked before any data is read.
+    std::shared_ptr<const Binarizer> old;
+    if (!opt.compatible_with.empty()) {
+      old = load_model_by_name(db, opt.compatible_with);
+      const std::string what = "compatible_with names model '" + opt.compatible_with + "'";
+      if (old->shape().kind != BinarizerKind::mlp)
+        fail(what + ", a " + kind_name(old->shape().kind) + " model; expected an mlp model");
+      const MlpModel& om = *old->model();
+      if (om.adapter_hidden)
+        fail(what + ", which is itself compatible with another model; name the model that coded the documents");
+      if (opt.bits_given && opt.bits != om.bits)
+        throw Error(Errc::mismatch, "bits=" + std::to_string(opt.bits) + " but " + what + ", which codes with " +
+                                        std::to_string(om.bits) + " bits; leave bits out");
+      if (opt.mlp.code_dim && opt.mlp.code_dim != om.code_dim)
+        throw Error(Errc::mismatch, "dim=" + std::to_string(opt.mlp.code_dim) + " but " + what + ", whose codes have " +
+                                        std::to_string(om.code_dim) + " dimensions; leave dim out");
+    }
     TrainingData data = read_training_rows(db, argv[1], opt);
     std::string json = "{\"name\":" + json_string(name);
     std::string options = opt.json, history;
@@ -314,7 +362,17 @@ void fn_train(sqlite3_context* ctx, int argc, sqlite3_value** argv) noexcept {
     } else {
       const std::size_t kept = data.kept.size() / data.dim;
       TrainingMonitor monitor(db, name, opt.progress < 0 ? isatty(2) != 0 : opt.progress == 1);
-      MlpTraining t = train_mlp(data.kept, kept, data.dim, opt.mlp, std::ref(monitor));
+      MlpTraining t;
+      if (old) {
+        const MlpModel& om = *old->model();
+        if (data.old_dim != om.input_dim)
+          throw Error(Errc::mismatch, "the training query's old vectors have " + std::to_string(data.old_dim) +
+                                          " floats; model '" + opt.compatible_with + "' takes " + std::to_string(om.input_dim));
+        t = train_compatible(data.kept, data.kept_old, kept, data.dim, om, opt.mlp, std::ref(monitor));
+        t.model.compatible_with = old->shape().model_id;
+      } else {
+        t = train_mlp(data.kept, kept, data.dim, opt.mlp, std::ref(monitor));
+      }
       options = mlp_options_json(opt, t);
       history = "{\"rows\":" + std::to_string(kept) + ",\"epochs\":" + std::to_string(t.epochs) +
                 ",\"seconds\":" + number_text(t.seconds) + ",\"loss\":[";
@@ -325,7 +383,7 @@ void fn_train(sqlite3_context* ctx, int argc, sqlite3_value** argv) noexcept {
     const double seconds = elapsed();
     const sqlite3_int64 version = store_model(db, name, *model, data.dim, options, data.rows, seconds, history);
     json += ",\"version\":" + std::to_string(version) + ",\"kind\":" + json_string(opt.kind) +
-            ",\"dim\":" + std::to_string(data.dim) + ",\"bits\":" + std::to_string(opt.bits) +
+            ",\"dim\":" + std::to_string(data.dim) + ",\"bits\":" + std::to_string(model->shape().bits) +
             ",\"rows\":" + std::to_string(data.rows) + ",\"model_id\":" + std::to_string(model->shape().model_id);
     if (opt.kind == "mlp")
       json += ",\"code_dim\":" + std::to_string(model->shape().dim) + ",\"seconds\":" + number_text(seconds) +
@@ -379,6 +437,29 @@ std::shared_ptr<const Binarizer> load_model_by_id(sqlite3* db, Connection& conn,
   auto model = model_from_row(s.get(), 0);
   conn.models_by_id.emplace(id, model);
   return model;
+}
+
+std::uint32_t compatible_id_of(sqlite3* db, std::uint32_t id) {
+  if (!models_table_exists(db)) return 0;
+  Stmt s = prepare(db, "SELECT params FROM main.bebr_models WHERE model_id = ?1 LIMIT 1");
+  sqlite3_bind_int64(s.get(), 1, id);
+  if (sqlite3_step(s.get()) != SQLITE_ROW) return 0;
+  const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(s.get(), 0));
+  const int n = sqlite3_column_bytes(s.get(), 0);
+  if (!p || n < 24 || p[5] != static_cast<std::uint8_t>(BinarizerKind::mlp)) return 0;
+  return load_u32(p + 20);
+}
+
+void admit_compatible(sqlite3* db, Connection& conn, const CodeView& a, CodeView& b) {
+  if (a.shape.model_id == b.shape.model_id || a.shape.kind != BinarizerKind::mlp || b.shape.kind != BinarizerKind::mlp ||
+      a.shape.dim != b.shape.dim || a.shape.bits != b.shape.bits)
+    return;
+  const auto compatible = [&](std::uint32_t from, std::uint32_t to) {
+    const MlpModel* m = load_model_by_id(db, conn, from)->model();
+    return m && m->compatible_with == to;
+  };
+  if (compatible(b.shape.model_id, a.shape.model_id) || compatible(a.shape.model_id, b.shape.model_id))
+    b.shape.model_id = a.shape.model_id;
 }
 
 int register_model_functions(sqlite3* db, const std::shared_ptr<Connection>& conn) {

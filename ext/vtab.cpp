@@ -42,6 +42,7 @@ struct Table : sqlite3_vtab {
   sqlite3* db = nullptr;
   std::string schema;
   std::shared_ptr<const Binarizer> binarizer;
+  std::vector<std::uint32_t> compatible_ids;  // models recorded compatible with ours, seen so far
   const TableConfig& cfg() const { return store->config(); }
   int first_aux() const { return kFirstMeta + static_cast<int>(cfg().metadata.size()); }
 };
@@ -466,13 +467,31 @@ bool is_code(sqlite3_value* v) {
          std::memcmp(sqlite3_value_blob(v), "BEBR", 4) == 0;
 }
 
-// The MATCH operand: a code of the table's shape, or a vector binarized with its binarizer.
-std::vector<std::uint8_t> query_code(const Table& t, sqlite3_value* v) {
+// The MATCH operand: a code of the table's shape (or of a model recorded compatible with the
+// table's, relabelled as the table's), or a vector binarized with its binarizer.
+std::vector<std::uint8_t> query_code(Table& t, sqlite3_value* v) {
   if (is_code(v)) {
-    const CodeView c = code_arg(v, "MATCH query");
-    require_same_shape(t.binarizer->shape(), c.shape);
+    CodeView c = code_arg(v, "MATCH query");
+    const CodeShape& own = t.binarizer->shape();
     const auto* p = static_cast<const std::uint8_t*>(sqlite3_value_blob(v));
-    return std::vector<std::uint8_t>(p, p + sqlite3_value_bytes(v));
+    std::vector<std::uint8_t> code(p, p + sqlite3_value_bytes(v));
+    if (c.shape.kind == BinarizerKind::mlp && own.kind == BinarizerKind::mlp && c.shape.model_id != own.model_id &&
+        c.shape.dim == own.dim && c.shape.bits == own.bits) {
+      const std::uint32_t id = c.shape.model_id;
+      bool known = std::find(t.compatible_ids.begin(), t.compatible_ids.end(), id) != t.compatible_ids.end();
+      if (!known && compatible_id_of(t.db, id) == own.model_id) {
+        t.compatible_ids.push_back(id);
+        known = true;
+      }
+      if (!known)
+        throw Error(Errc::mismatch, "MATCH query code was made by model id " + std::to_string(id) +
+                                        ", which is not recorded as compatible with this table's model (id " +
+                                        std::to_string(own.model_id) + "); train it with compatible_with");
+      store_u32(code.data() + 12, own.model_id);
+      c.shape.model_id = own.model_id;
+    }
+    require_same_shape(own, c.shape);
+    return code;
   }
   if (sqlite3_value_type(v) == SQLITE_NULL)
     fail("MATCH query is NULL; expected a vector of " + std::to_string(t.cfg().dim) + " floats");

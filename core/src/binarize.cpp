@@ -17,7 +17,7 @@ constexpr int kMaxScaleIterations = 16;
 // (Max 1960, Table II), K = 1..8.
 constexpr double kGaussianStep[8] = {1.596, 0.9957, 0.5860, 0.3352, 0.1881, 0.1041, 0.0569, 0.0308};
 constexpr std::size_t kModelHeaderBytes = 16;
-constexpr std::size_t kMlpHeaderBytes = 32;
+constexpr std::size_t kMlpHeaderBytes = 40;
 constexpr std::uint32_t kMaxHidden = 16384;
 
 // Greedy recurrent binarization of one coordinate: plane k takes the sign of the residual and
@@ -208,8 +208,11 @@ std::vector<float> Binarizer::decode(const CodeView& code) const {
 Binarizer Binarizer::mlp(std::shared_ptr<const MlpModel> model) {
   const auto bad = [](const std::string& why) { throw Error(Errc::invalid_argument, "mlp model: " + why); };
   const MlpModel& md = *model;
-  if (md.input_dim < 1 || md.input_dim > kMaxDim || md.code_dim < 1 || md.code_dim > kMaxDim)
+  if (md.input_dim < 1 || md.input_dim > kMaxDim || md.code_dim < 1 || md.code_dim > kMaxDim ||
+      md.inner_dim < 1 || md.inner_dim > kMaxDim)
     bad("dimensions must be in 1.." + std::to_string(kMaxDim));
+  if (!md.adapter_hidden && md.inner_dim != md.input_dim) bad("without an adapter its inner and input dims must agree");
+  if ((md.adapter_hidden != 0) != (md.compatible_with != 0)) bad("an adapter goes with a compatible model id");
   if (md.bits < 1 || md.bits > kMaxBits) bad("bits must be in 1..8");
   if (md.hidden < 1) bad("hidden width must be at least 1");
   if (!(std::isfinite(md.alpha) && md.alpha > 0)) bad("alpha must be finite and positive");
@@ -226,7 +229,8 @@ Binarizer Binarizer::mlp(std::shared_ptr<const MlpModel> model) {
 // Model BLOB v1 (docs/format.md): "BEBM", version 1, kind, bits, reserved 0, dim (u32),
 // reserved u32 0, then the kind's parameters (center: dim float32 of the mean). mlp: input dim
 // (u32) in place of the reserved word, then hidden (u32), compatible model id (u32), alpha
-// (f32), reserved u32 0, the code-space mean (dim f32), then every block's weights.
+// (f32), adapter hidden width (u32, 0: none), inner dim (u32), reserved u32 0, the code-space
+// mean (dim f32), then every block's weights.
 std::vector<std::uint8_t> Binarizer::serialize() const {
   std::vector<std::uint8_t> blob(kModelHeaderBytes, 0);
   std::memcpy(blob.data(), "BEBM", 4);
@@ -245,6 +249,8 @@ std::vector<std::uint8_t> Binarizer::serialize() const {
     store_u32(blob.data() + 16, mlp_->hidden);
     store_u32(blob.data() + 20, mlp_->compatible_with);
     store_f32(blob.data() + 24, mlp_->alpha);
+    store_u32(blob.data() + 28, mlp_->adapter_hidden);
+    store_u32(blob.data() + 32, mlp_->inner_dim);
   }
   put(mean_.data(), mean_.size());
   if (mlp_) mlp_->each_parameter([&](const float* p, Eigen::Index n) { put(p, static_cast<std::size_t>(n)); });
@@ -281,9 +287,14 @@ Binarizer Binarizer::parse(std::span<const std::uint8_t> blob) {
   md->hidden = load_u32(blob.data() + 16);
   md->compatible_with = load_u32(blob.data() + 20);
   md->alpha = load_f32(blob.data() + 24);
-  if (load_u32(blob.data() + 28) != 0) bad("reserved word at offset 28 is not 0");
-  if (md->input_dim < 1 || md->input_dim > kMaxDim || md->hidden < 1 || md->hidden > kMaxHidden)
-    bad("input dim or hidden width out of range");
+  md->adapter_hidden = load_u32(blob.data() + 28);
+  md->inner_dim = load_u32(blob.data() + 32);
+  if (load_u32(blob.data() + 36) != 0) bad("reserved word at offset 36 is not 0");
+  if (md->input_dim < 1 || md->input_dim > kMaxDim || md->inner_dim < 1 || md->inner_dim > kMaxDim ||
+      md->hidden < 1 || md->hidden > kMaxHidden || md->adapter_hidden > kMaxHidden)
+    bad("input dim, inner dim or hidden width out of range");
+  if (!md->adapter_hidden && md->inner_dim != md->input_dim) bad("inner dim differs from input dim without an adapter");
+  if ((md->adapter_hidden != 0) != (md->compatible_with != 0)) bad("an adapter goes with a compatible model id");
   if (!(std::isfinite(md->alpha) && md->alpha > 0)) bad("alpha is not finite and positive");
   md->allocate();
   std::size_t want = kMlpHeaderBytes + 4 * std::size_t{dim};

@@ -67,24 +67,25 @@ struct Parameter {
   Eigen::Index size;
 };
 
+void block_parameters(mlp::Block<float>& b, std::vector<Parameter>& out) {
+  out.push_back({b.l1.W.data(), b.l1.dW.data(), b.l1.W.size()});
+  out.push_back({b.l1.b.data(), b.l1.db.data(), b.l1.b.size()});
+  out.push_back({b.bn.gamma.data(), b.bn.dgamma.data(), b.bn.gamma.size()});
+  out.push_back({b.bn.beta.data(), b.bn.dbeta.data(), b.bn.beta.size()});
+  out.push_back({b.l2.W.data(), b.l2.dW.data(), b.l2.W.size()});
+  out.push_back({b.l2.b.data(), b.l2.db.data(), b.l2.b.size()});
+  if (b.has_skip) {
+    out.push_back({b.skip.W.data(), b.skip.dW.data(), b.skip.W.size()});
+    out.push_back({b.skip.b.data(), b.skip.db.data(), b.skip.b.size()});
+  }
+}
+
 std::vector<Parameter> parameters_of(mlp::Recurrent<float>& r) {
   std::vector<Parameter> out;
-  const auto block = [&](mlp::Block<float>& b) {
-    out.push_back({b.l1.W.data(), b.l1.dW.data(), b.l1.W.size()});
-    out.push_back({b.l1.b.data(), b.l1.db.data(), b.l1.b.size()});
-    out.push_back({b.bn.gamma.data(), b.bn.dgamma.data(), b.bn.gamma.size()});
-    out.push_back({b.bn.beta.data(), b.bn.dbeta.data(), b.bn.beta.size()});
-    out.push_back({b.l2.W.data(), b.l2.dW.data(), b.l2.W.size()});
-    out.push_back({b.l2.b.data(), b.l2.db.data(), b.l2.b.size()});
-    if (b.has_skip) {
-      out.push_back({b.skip.W.data(), b.skip.dW.data(), b.skip.W.size()});
-      out.push_back({b.skip.b.data(), b.skip.db.data(), b.skip.b.size()});
-    }
-  };
-  block(r.W);
+  block_parameters(r.W, out);
   for (std::size_t i = 0; i < r.B.size(); ++i) {
-    block(r.B[i]);
-    block(r.R[i]);
+    block_parameters(r.B[i], out);
+    block_parameters(r.R[i], out);
   }
   return out;
 }
@@ -159,7 +160,8 @@ void check_options(const MlpOptions& o, std::size_t rows, std::uint32_t dim) {
 }  // namespace
 
 void MlpModel::allocate() {
-  const Eigen::Index d = input_dim, m = code_dim, h = hidden;
+  const Eigen::Index d = inner_dim, m = code_dim, h = hidden;
+  if (adapter_hidden) adapter = empty_block(input_dim, adapter_hidden, d);
   W = empty_block(d, h, m);
   B.assign(bits - 1, empty_block(m, h, d));
   R.assign(bits - 1, empty_block(d, h, m));
@@ -169,6 +171,7 @@ MlpModel MlpModel::fold(const mlp::Recurrent<float>& r, std::uint32_t input_dim,
                         std::uint32_t hidden) {
   MlpModel m;
   m.input_dim = input_dim;
+  m.inner_dim = input_dim;
   m.code_dim = code_dim;
   m.hidden = hidden;
   m.bits = static_cast<std::uint32_t>(r.planes);
@@ -180,8 +183,13 @@ MlpModel MlpModel::fold(const mlp::Recurrent<float>& r, std::uint32_t input_dim,
   return m;
 }
 
-Mat MlpModel::codes(const Mat& x) const {
+Mat MlpModel::inner(const Mat& x) const {
   const Mat xn = mlp::l2_normalize<float>(x);
+  return adapter_hidden ? mlp::l2_normalize<float>(adapter.apply(xn)) : xn;
+}
+
+Mat MlpModel::codes(const Mat& x) const {
+  const Mat xn = inner(x);
   Mat u = mlp::sign<float>(W.apply(xn));
   for (std::uint32_t i = 1; i < bits; ++i) {
     const Mat r = xn - mlp::l2_normalize<float>(B[i - 1].apply(u));
@@ -191,8 +199,7 @@ Mat MlpModel::codes(const Mat& x) const {
 }
 
 void MlpModel::digits(std::span<const float> x, std::uint8_t* out) const {
-  const Mat row = Eigen::Map<const Mat>(x.data(), 1, input_dim);
-  const Mat xn = mlp::l2_normalize<float>(row);
+  const Mat xn = inner(Eigen::Map<const Mat>(x.data(), 1, input_dim));
   Mat z = W.apply(xn);
   Mat u = mlp::sign<float>(z);
   for (std::uint32_t j = 0; j < code_dim; ++j) out[j] = z(0, j) >= 0 ? 1 : 0;
@@ -203,21 +210,83 @@ void MlpModel::digits(std::span<const float> x, std::uint8_t* out) const {
   }
 }
 
+namespace {
+
+// Batches of neighbourhoods: groups of a seed row (every row in turn, shuffled each pass) and
+// random ones of its k nearest neighbours, so the rows of a batch are hard negatives for each
+// other.
+class NeighbourhoodBatches {
+ public:
+  NeighbourhoodBatches(const Mat& x, std::uint32_t neighbours, std::uint32_t group)
+      : k_(static_cast<std::uint32_t>(std::min<std::size_t>(neighbours, static_cast<std::size_t>(x.rows()) - 1))),
+        group_(std::min(group, k_ + 1)), nn_(neighbours_of(x, k_)), seeds_(static_cast<std::size_t>(x.rows())) {
+    std::iota(seeds_.begin(), seeds_.end(), 0u);
+    next_ = seeds_.size();
+  }
+  void anchors(std::uint32_t* pick, std::uint32_t n, std::mt19937_64& rng) {
+    for (std::uint32_t i = 0; i < n;) {
+      if (next_ == seeds_.size()) {
+        std::shuffle(seeds_.begin(), seeds_.end(), rng);
+        next_ = 0;
+      }
+      const std::uint32_t seed = seeds_[next_++];
+      pick[i++] = seed;
+      for (std::uint32_t g = 1; g < group_ && i < n; ++g) pick[i++] = neighbour(seed, k_, rng);
+    }
+  }
+  // One of the `among` nearest neighbours of `row`.
+  std::uint32_t neighbour(std::uint32_t row, std::uint32_t among, std::mt19937_64& rng) const {
+    const std::uint32_t top = std::min(among, k_);
+    return nn_[std::size_t{row} * k_ + std::uniform_int_distribution<std::uint32_t>(0, top - 1)(rng)];
+  }
+
+ private:
+  std::uint32_t k_, group_;
+  std::vector<std::uint32_t> nn_, seeds_;
+  std::size_t next_ = 0;
+};
+
+// The step loop both trainings share: progress and interruption before every step, Adam with a
+// cosine-decayed step size, the mean loss of every epoch. `step` computes the gradients of one
+// batch and returns its loss.
+template <class Step>
+std::vector<double> run_steps(std::uint32_t epochs, std::uint64_t steps_per_epoch, double lr, Adam& adam,
+                              const MlpProgressFn& progress, const std::function<double()>& elapsed, Step&& step,
+                              const std::function<void()>& after_update = {}) {
+  std::vector<double> losses;
+  MlpProgress p;
+  p.epochs = epochs;
+  p.steps = steps_per_epoch * epochs;
+  for (std::uint32_t e = 0; e < epochs; ++e) {
+    double sum = 0;
+    for (std::uint64_t s = 0; s < steps_per_epoch; ++s) {
+      p.epoch = e + 1;
+      p.seconds = elapsed();
+      if (progress && !progress(p)) throw Error(Errc::interrupted, "training interrupted");
+      sum += step();
+      adam.step(lr * 0.5 * (1 + std::cos(M_PI * double(p.step) / double(p.steps))));
+      if (after_update) after_update();
+      ++p.step;
+    }
+    losses.push_back(sum / double(steps_per_epoch));
+    p.loss = losses.back();
+  }
+  return losses;
+}
+
+}  // namespace
+
 MlpTraining train_mlp(std::span<const float> data, std::size_t rows, std::uint32_t dim, const MlpOptions& opt,
                       const MlpProgressFn& progress) {
   check_options(opt, rows, dim);
   if (data.size() != rows * dim) throw Error(Errc::internal, "train_mlp: data size does not match rows x dim");
   const auto started = std::chrono::steady_clock::now();
   const auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(); };
-  const int threads = opt.threads ? static_cast<int>(opt.threads) : 0;
-  if (threads) Eigen::setNbThreads(threads);
+  if (opt.threads) Eigen::setNbThreads(static_cast<int>(opt.threads));
 
   const std::uint32_t m = opt.code_dim ? opt.code_dim : dim;
   const std::uint32_t hidden = opt.hidden ? opt.hidden : std::min<std::uint32_t>(dim, 512);
   const Mat x = normalized_rows(data, rows, dim);
-  const std::uint32_t k = static_cast<std::uint32_t>(std::min<std::size_t>(opt.neighbours, rows - 1));
-  const std::vector<std::uint32_t> nn = neighbours_of(x, k);
-
   std::mt19937_64 rng(opt.seed);
   mlp::Recurrent<float> model(dim, m, hidden, static_cast<int>(opt.bits), rng);
   // Start as the centred recurrent binarization of the projections A x (see projection()): the
@@ -251,71 +320,114 @@ MlpTraining train_mlp(std::span<const float> data, std::size_t rows, std::uint32
   params.push_back({&alpha, &dalpha, 1});
   Adam adam(std::move(params));
 
-  // A batch: `half` anchors in groups of `group` (a seed row and some of its neighbours), then
-  // one positive per anchor (one of its 3 nearest neighbours).
+  // A batch: `half` anchors in groups of neighbours, then one positive per anchor (one of its 3
+  // nearest neighbours).
+  NeighbourhoodBatches batches(x, opt.neighbours, 4);
   const std::uint32_t half = static_cast<std::uint32_t>(std::min<std::size_t>(opt.batch / 2, rows));
-  const std::uint32_t group = std::min<std::uint32_t>(k + 1, 4);
   const std::uint64_t steps_per_epoch = std::max<std::uint64_t>(1, rows / half);
   const std::uint32_t epochs = opt.epochs ? opt.epochs : 10;
-  const std::uint64_t steps = steps_per_epoch * epochs;
-
-  MlpTraining out;
-  std::vector<std::uint32_t> seeds(rows);
-  std::iota(seeds.begin(), seeds.end(), 0u);
-  std::size_t next_seed = seeds.size();
   std::vector<std::uint32_t> pick(2 * half);
   Mat batch(2 * half, dim);
-  MlpProgress p;
-  p.epochs = epochs;
-  p.steps = steps;
-  for (std::uint32_t e = 0; e < epochs; ++e) {
-    double sum = 0;
-    for (std::uint64_t s = 0; s < steps_per_epoch; ++s) {
-      p.epoch = e + 1;
-      p.seconds = elapsed();
-      if (progress && !progress(p)) throw Error(Errc::interrupted, "training interrupted");
-      ++p.step;
-      for (std::uint32_t i = 0; i < half;) {
-        if (next_seed == seeds.size()) {
-          std::shuffle(seeds.begin(), seeds.end(), rng);
-          next_seed = 0;
-        }
-        const std::uint32_t seed = seeds[next_seed++];
-        pick[i++] = seed;
-        for (std::uint32_t g = 1; g < group && i < half; ++g)
-          pick[i++] = nn[std::size_t{seed} * k + std::uniform_int_distribution<std::uint32_t>(0, k - 1)(rng)];
-      }
-      for (std::uint32_t i = 0; i < half; ++i)
-        pick[half + i] = nn[std::size_t{pick[i]} * k + std::uniform_int_distribution<std::uint32_t>(0, std::min(k, 3u) - 1)(rng)];
-      for (std::uint32_t i = 0; i < 2 * half; ++i) batch.row(i) = x.row(pick[i]);
+  const auto wc = static_cast<float>(opt.contrastive), ws = static_cast<float>(opt.similarity);
+  const auto tau = static_cast<float>(opt.tau);
 
-      const Mat u = model.forward(batch, true);
-      const Mat v = (alpha * u).rowwise() + mu_c;
-      // Contrastive: anchor i and positive i, every other row of the other half a negative.
-      const auto wc = static_cast<float>(opt.contrastive), ws = static_cast<float>(opt.similarity);
-      Mat da = Mat::Zero(half, m), dp = Mat::Zero(half, m);
-      float loss = 0;
-      if (wc != 0) loss += wc * mlp::contrastive_loss<float>(v.topRows(half), v.bottomRows(half), static_cast<float>(opt.tau), da, dp);
-      // Similarities: the whole batch ranked as the floats rank it.
-      const Mat target = mlp::softmax_off_diagonal<float>(batch * batch.transpose() / static_cast<float>(opt.tau));
-      Mat ds;
-      loss += ws * mlp::similarity_loss<float>(v, target, static_cast<float>(opt.tau), ds);
-      Mat dv(2 * half, m);
-      dv.topRows(half) = wc * da + ws * ds.topRows(half);
-      dv.bottomRows(half) = wc * dp + ws * ds.bottomRows(half);
-      dmu_c = dv.colwise().sum();
-      dalpha = (dv.array() * u.array()).sum();
-      model.backward(alpha * dv);
-      adam.step(opt.lr * 0.5 * (1 + std::cos(M_PI * double(p.step - 1) / double(steps))));
-      alpha = std::max(alpha, alpha0 * 1e-3f);  // the reconstruction's scale stays positive
-      sum += loss;
-    }
-    out.loss.push_back(sum / double(steps_per_epoch));
-    p.loss = out.loss.back();
-  }
+  MlpTraining out;
+  out.loss = run_steps(epochs, steps_per_epoch, opt.lr, adam, progress, elapsed, [&] {
+    batches.anchors(pick.data(), half, rng);
+    for (std::uint32_t i = 0; i < half; ++i) pick[half + i] = batches.neighbour(pick[i], 3, rng);
+    for (std::uint32_t i = 0; i < 2 * half; ++i) batch.row(i) = x.row(pick[i]);
+
+    const Mat u = model.forward(batch, true);
+    const Mat v = (alpha * u).rowwise() + mu_c;
+    // Contrastive: anchor i and positive i, every other row of the other half a negative.
+    Mat da = Mat::Zero(half, m), dp = Mat::Zero(half, m);
+    float loss = 0;
+    if (wc != 0) loss += wc * mlp::contrastive_loss<float>(v.topRows(half), v.bottomRows(half), tau, da, dp);
+    // Similarities: the whole batch ranked as the floats rank it.
+    const Mat target = mlp::softmax_rows<float>(batch * batch.transpose() / tau, true);
+    Mat ds;
+    loss += ws * mlp::similarity_loss<float>(v, target, tau, ds);
+    Mat dv(2 * half, m);
+    dv.topRows(half) = wc * da + ws * ds.topRows(half);
+    dv.bottomRows(half) = wc * dp + ws * ds.bottomRows(half);
+    dmu_c = dv.colwise().sum();
+    dalpha = (dv.array() * u.array()).sum();
+    model.backward(alpha * dv);
+    return double{loss};
+  }, [&] { alpha = std::max(alpha, alpha0 * 1e-3f); });  // the reconstruction's scale stays positive
   out.model = MlpModel::fold(model, dim, m, hidden);
   out.model.alpha = alpha;
   out.model.mean.assign(mu_c.data(), mu_c.data() + m);
+  out.epochs = epochs;
+  out.seconds = elapsed();
+  return out;
+}
+
+MlpTraining train_compatible(std::span<const float> data, std::span<const float> old_data, std::size_t rows,
+                             std::uint32_t dim, const MlpModel& old_model, const MlpOptions& opt,
+                             const MlpProgressFn& progress) {
+  MlpOptions o = opt;
+  o.bits = old_model.bits;
+  o.code_dim = old_model.code_dim;
+  check_options(o, rows, dim);
+  if (old_model.adapter_hidden)
+    throw Error(Errc::invalid_argument, "the old model is itself compatible with another model; train against that one");
+  const std::uint32_t old_dim = old_model.input_dim;
+  if (data.size() != rows * dim || old_data.size() != rows * old_dim)
+    throw Error(Errc::internal, "train_compatible: data sizes do not match rows x dims");
+  const auto started = std::chrono::steady_clock::now();
+  const std::function<double()> elapsed = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  };
+  if (opt.threads) Eigen::setNbThreads(static_cast<int>(opt.threads));
+
+  const Mat xn = normalized_rows(data, rows, dim), xo = normalized_rows(old_data, rows, old_dim);
+  const std::uint32_t hidden = opt.hidden ? opt.hidden : std::min<std::uint32_t>(dim, 512);
+  std::mt19937_64 rng(opt.seed);
+  // The adapter starts as the ridge least-squares linear map from new to old vectors (its skip
+  // path), its MLP path at zero.
+  mlp::Block<float> g(dim, hidden, old_dim, rng);
+  const float lambda = 1e-3f * xn.squaredNorm() / float(dim);
+  const Mat gram = xn.transpose() * xn + lambda * Mat::Identity(dim, dim);
+  const Mat map = gram.ldlt().solve(Mat(xn.transpose() * xo));  // dim x old_dim
+  g.has_skip = true;
+  g.skip.W = map.transpose();
+  g.skip.b = RowF::Zero(old_dim);
+  g.skip.dW.resize(old_dim, dim);
+  g.skip.db.resize(old_dim);
+  g.l2.W.setZero();
+  std::vector<Parameter> params;
+  block_parameters(g, params);
+  Adam adam(std::move(params));
+
+  // Batches of neighbourhoods in the old space; a new vector should rank the batch's old
+  // vectors as its own old vector does (itself first).
+  NeighbourhoodBatches batches(xo, o.neighbours, 4);
+  const std::uint32_t n = static_cast<std::uint32_t>(std::min<std::size_t>(o.batch, rows));
+  const std::uint64_t steps_per_epoch = std::max<std::uint64_t>(1, rows / n);
+  const std::uint32_t epochs = o.epochs ? o.epochs : 10;
+  const auto tau = static_cast<float>(o.tau);
+  std::vector<std::uint32_t> pick(n);
+  Mat bn(n, dim), bo(n, old_dim);
+  MlpTraining out;
+  out.loss = run_steps(epochs, steps_per_epoch, o.lr, adam, progress, elapsed, [&] {
+    batches.anchors(pick.data(), n, rng);
+    for (std::uint32_t i = 0; i < n; ++i) {
+      bn.row(i) = xn.row(pick[i]);
+      bo.row(i) = xo.row(pick[i]);
+    }
+    const Mat y = g.forward(bn, true);
+    Mat dy;
+    const double loss = mlp::cross_similarity_loss<float>(y, bo, mlp::softmax_rows<float>(bo * bo.transpose() / tau, false),
+                                                          tau, dy);
+    g.backward(dy);
+    return loss;
+  });
+  out.model = old_model;
+  out.model.adapter = g.fold();
+  out.model.adapter_hidden = hidden;
+  out.model.input_dim = dim;
+  out.model.inner_dim = old_dim;
   out.epochs = epochs;
   out.seconds = elapsed();
   return out;

@@ -39,9 +39,11 @@ std::vector<float> synthetic(std::mt19937_64& rng, std::size_t rows, std::uint32
 }
 
 // Recall@10 of ranking `base` for each query by SDC cosine between the binarizer's codes,
-// against exact float cosine.
+// against exact float cosine of `truth_queries` (default: the queries). The queries may be coded
+// by another binarizer `qb` (of another dimension `qd`) compatible with b.
 double recall_at_10(const Binarizer& b, const std::vector<float>& base, const std::vector<float>& queries,
-                    std::uint32_t d) {
+                    std::uint32_t d, const Binarizer* qb = nullptr, const std::vector<float>* coded_queries = nullptr,
+                    std::uint32_t qd = 0) {
   const std::size_t n = base.size() / d, nq = queries.size() / d;
   std::vector<std::vector<std::uint8_t>> codes;
   for (std::size_t i = 0; i < n; ++i) codes.push_back(b.encode_blob({base.data() + i * d, d}));
@@ -55,8 +57,10 @@ double recall_at_10(const Binarizer& b, const std::vector<float>& base, const st
   std::vector<double> f(n), s(n);
   for (std::size_t q = 0; q < nq; ++q) {
     const float* x = queries.data() + q * d;
-    const std::vector<std::uint8_t> qc = b.encode_blob({x, d});
-    const CodeView qv = parse_code(qc, "query");
+    const std::vector<std::uint8_t> qc =
+        qb ? qb->encode_blob({coded_queries->data() + q * qd, qd}) : b.encode_blob({x, d});
+    CodeView qv = parse_code(qc, "query");
+    qv.shape.model_id = b.shape().model_id;  // compatible: compared as the base's codes
     for (std::size_t i = 0; i < n; ++i) {
       f[i] = cosine(x, base.data() + i * d);
       s[i] = sdc_distance(qv, parse_code(codes[i], "code"), Metric::cosine);
@@ -81,7 +85,7 @@ TEST_CASE("the soft contrastive loss: value by hand and gradient by finite diffe
   for (Eigen::Index i = 0; i < u.size(); ++i) u.data()[i] = g(rng);
   for (Eigen::Index i = 0; i < x.size(); ++i) x.data()[i] = g(rng);
   const M xn = mlp::l2_normalize<double>(x);
-  const M target = mlp::softmax_off_diagonal<double>(xn * xn.transpose() / 0.5);
+  const M target = mlp::softmax_rows<double>(xn * xn.transpose() / 0.5, true);
   for (Eigen::Index i = 0; i < 5; ++i) {
     CHECK(target(i, i) == 0);
     CHECK(target.row(i).sum() == Approx(1.0));
@@ -178,7 +182,7 @@ TEST_CASE("an mlp model: seeded training, BLOB round trip, codes", "[train]") {
   bad.pop_back();
   CHECK_THROWS_WITH(Binarizer::parse(bad), Catch::Contains("wrong length"));
   bad = blob;
-  bad[28] = 1;
+  bad[36] = 1;
   CHECK_THROWS_WITH(Binarizer::parse(bad), Catch::Contains("reserved"));
   bad = blob;
   store_f32(bad.data() + bad.size() - 4, std::numeric_limits<float>::quiet_NaN());
@@ -219,4 +223,73 @@ TEST_CASE("training: bad options and interruption", "[train]") {
                     }),
                     Catch::Contains("interrupted"));
   CHECK(calls == 4);
+}
+
+TEST_CASE("the cross-set loss: gradient by finite differences", "[train]") {
+  std::mt19937_64 rng(12);
+  std::normal_distribution<double> g;
+  M a(4, 3), b(5, 3);
+  for (Eigen::Index i = 0; i < a.size(); ++i) a.data()[i] = g(rng);
+  for (Eigen::Index i = 0; i < b.size(); ++i) b.data()[i] = g(rng);
+  M logits(4, 5);
+  for (Eigen::Index i = 0; i < logits.size(); ++i) logits.data()[i] = g(rng);
+  const M target = mlp::softmax_rows<double>(logits, false);
+  M da, tmp;
+  mlp::cross_similarity_loss<double>(a, b, target, 0.4, da);
+  for (Eigen::Index i = 0; i < a.size(); ++i) {
+    const double keep = a.data()[i], h = 1e-6;
+    a.data()[i] = keep + h;
+    const double up = mlp::cross_similarity_loss<double>(a, b, target, 0.4, tmp);
+    a.data()[i] = keep - h;
+    const double down = mlp::cross_similarity_loss<double>(a, b, target, 0.4, tmp);
+    a.data()[i] = keep;
+    CHECK(da.data()[i] == Approx((up - down) / (2 * h)).epsilon(1e-5).margin(1e-7));
+  }
+}
+
+TEST_CASE("a compatible model's query codes search the old model's codes", "[train]") {
+  // The simulated upgrade: new = normalise(Q old + noise), Q a random rotation, into 24 dims.
+  constexpr std::uint32_t d = 32, dn = 24;
+  std::mt19937_64 rng(8);
+  const std::vector<float> base = synthetic(rng, 1500, d, 40, 8), queries = synthetic(rng, 100, d, 40, 8);
+  Eigen::MatrixXf gauss(d, d);
+  std::normal_distribution<float> g;
+  for (Eigen::Index i = 0; i < gauss.size(); ++i) gauss.data()[i] = g(rng);
+  const Eigen::MatrixXf q = Eigen::HouseholderQR<Eigen::MatrixXf>(gauss).householderQ();
+  const auto upgrade = [&](const std::vector<float>& old) {
+    const std::size_t n = old.size() / d;
+    std::vector<float> out(n * dn);
+    for (std::size_t i = 0; i < n; ++i) {
+      const Eigen::VectorXf x = Eigen::Map<const Eigen::VectorXf>(old.data() + i * d, d).normalized();
+      Eigen::VectorXf y = (q * x).head(dn);
+      for (Eigen::Index j = 0; j < y.size(); ++j) y[j] += 0.01f * g(rng);
+      y.normalize();
+      std::copy(y.data(), y.data() + dn, out.begin() + static_cast<std::ptrdiff_t>(i * dn));
+    }
+    return out;
+  };
+  const std::vector<float> new_base = upgrade(base), new_queries = upgrade(queries);
+  MlpOptions opt;
+  opt.epochs = 10;
+  opt.threads = 1;
+  const auto v1 = std::make_shared<MlpModel>(train_mlp(base, 1500, d, opt, nullptr).model);
+  const Binarizer b1 = Binarizer::mlp(v1);
+  opt.hidden = 16;
+  MlpTraining t = train_compatible(new_base, base, 1500, dn, *v1, opt, nullptr);
+  CHECK(t.loss.back() < t.loss.front());
+  t.model.compatible_with = b1.shape().model_id;
+  const auto v2 = std::make_shared<MlpModel>(t.model);
+  const Binarizer b2 = Binarizer::mlp(v2);
+  CHECK(b2.input_dim() == dn);
+  CHECK(b2.shape().dim == b1.shape().dim);
+  CHECK(b2.shape().model_id != b1.shape().model_id);
+  CHECK(Binarizer::parse(b2.serialize()).serialize() == b2.serialize());
+  const double same = recall_at_10(b1, base, queries, d);
+  const double cross = recall_at_10(b1, base, queries, d, &b2, &new_queries, dn);
+  INFO("v1/v1 " << same << " v2/v1 " << cross);
+  CHECK(cross >= 0.9 * same);
+  // Without the adapter's training the old model cannot read the new vectors at all.
+  CHECK_THROWS(b1.encode_blob({new_queries.data(), dn}));
+  CHECK_THROWS_WITH(train_compatible(new_base, new_base, 1500, dn, *v2, opt, nullptr),
+                    Catch::Contains("itself compatible with another"));
 }

@@ -303,3 +303,75 @@ TEST_CASE("interrupting an mlp training (sqlite3_interrupt, as Ctrl-C in the she
   REQUIRE(n.step());
   CHECK(n.integer(0) == 1);
 }
+
+TEST_CASE("compatible versions: v2 query codes search a table of v1 codes, others are refused", "[train][mlp]") {
+  Db db;
+  // Old vectors (16-d) and a simulated upgrade of each: another projection (12-d) plus noise.
+  std::mt19937_64 rng(15);
+  std::normal_distribution<float> noise(0.f, 0.02f);
+  db.exec("CREATE TABLE items(id INTEGER PRIMARY KEY, vo BLOB, vn BLOB)");
+  const auto upgrade = [&](const std::vector<float>& old) {
+    std::vector<float> y(12);
+    for (std::size_t j = 0; j < 12; ++j) y[j] = (j % 2 ? -1.f : 1.f) * old[(j * 5 + 3) % 16] + 0.5f * old[j] + noise(rng);
+    return y;
+  };
+  for (int i = 0; i < 300; ++i) {
+    const std::vector<float> old = bebr::testing::random_vector(rng, 16, 0.3f);
+    db.prepare("INSERT INTO items(vo, vn) VALUES (?1, ?2)").bind(1, old).bind(2, upgrade(old)).step();
+  }
+  db.exec("SELECT bebr_train('v1', 'SELECT vo FROM items', '{\"kind\":\"mlp\",\"epochs\":3,\"progress\":false}')");
+  auto v2 = db.prepare("SELECT bebr_train('v2', 'SELECT vn, vo FROM items', "
+                       "'{\"kind\":\"mlp\",\"compatible_with\":\"v1\",\"hidden\":8,\"epochs\":3,\"progress\":false}')");
+  REQUIRE(v2.step());
+  CHECK_THAT(v2.text(0), Catch::Contains("\"dim\":12,\"bits\":1"));
+  auto rec = db.prepare("SELECT json_extract(b.options, '$.compatible_with'), json_extract(b.options, '$.compatible_id') = a.model_id, "
+                        "b.dim FROM bebr_models a, bebr_models b WHERE a.name = 'v1' AND b.name = 'v2'");
+  REQUIRE(rec.step());
+  CHECK(rec.text(0) == "v1");
+  CHECK(rec.integer(1) == 1);
+  CHECK(rec.integer(2) == 12);
+
+  db.exec("CREATE VIRTUAL TABLE t USING bebr(v float[16], model=v1)");
+  db.exec("INSERT INTO t(rowid, v) SELECT id, vo FROM items");
+  for (int q = 0; q < 8; ++q) {
+    const std::vector<float> x = upgrade(bebr::testing::random_vector(rng, 16, 0.3f));
+    auto knn = db.prepare("SELECT rowid, distance FROM t WHERE v MATCH bebr_binarize(?1, 'v2') AND k = 5");
+    auto brute = db.prepare("SELECT id, bebr_sdc_distance(bebr_binarize(?1, 'v2'), bebr_binarize(vo, 'v1')) AS d "
+                            "FROM items ORDER BY d, id LIMIT 5");
+    knn.bind(1, x);
+    brute.bind(1, x);
+    for (int i = 0; i < 5; ++i) {
+      REQUIRE(knn.step());
+      REQUIRE(brute.step());
+      CHECK(knn.integer(0) == brute.integer(0));
+      CHECK(knn.real(1) == Approx(brute.real(1)).margin(1e-6));
+    }
+  }
+  // A model trained on its own, with the same code shape, is not compatible: refused by name.
+  db.exec("SELECT bebr_train('v3', 'SELECT vo FROM items', '{\"kind\":\"mlp\",\"epochs\":1,\"seed\":9,\"progress\":false}')");
+  CHECK_THAT(db.error_of("SELECT rowid FROM t WHERE v MATCH (SELECT bebr_binarize(vo, 'v3') FROM items LIMIT 1) AND k = 5"),
+             Catch::Contains("was made by model id") && Catch::Contains("not recorded as compatible with this table's model"));
+  CHECK_THAT(db.error_of("SELECT bebr_sdc_distance(bebr_binarize(vo, 'v3'), bebr_binarize(vo, 'v1')) FROM items"),
+             Catch::Contains("codes differ in model"));
+
+  db.exec("SELECT bebr_train('c1', 'SELECT vo FROM items')");
+  const std::pair<const char*, const char*> cases[] = {
+      {"'SELECT vn, vo FROM items', '{\"kind\":\"mlp\",\"compatible_with\":\"nope\"}'", "unknown model 'nope'"},
+      {"'SELECT vn, vo FROM items', '{\"kind\":\"mlp\",\"compatible_with\":\"c1\"}'", "compatible_with names model 'c1', a center model; expected an mlp model"},
+      {"'SELECT vn, vo FROM items', '{\"kind\":\"mlp\",\"compatible_with\":\"v2\"}'", "which is itself compatible with another model"},
+      {"'SELECT vn, vo FROM items', '{\"kind\":\"mlp\",\"compatible_with\":5}'", "option compatible_with must be a model name (text); got 5"},
+      {"'SELECT vn, vo FROM items', '{\"compatible_with\":\"v1\"}'", "option compatible_with applies to kind 'mlp' only"},
+      {"'SELECT vn FROM items', '{\"kind\":\"mlp\",\"compatible_with\":\"v1\"}'", "must return two columns (each item's new vector, then its old vector); it returns 1"},
+      {"'SELECT vn, vn FROM items', '{\"kind\":\"mlp\",\"compatible_with\":\"v1\"}'", "the training query's old vectors have 12 floats; model 'v1' takes 16"},
+      {"'SELECT vn, NULL FROM items', '{\"kind\":\"mlp\",\"compatible_with\":\"v1\"}'", "training query row 1 (old vector) is NULL"},
+      {"'SELECT vn, vo FROM items', '{\"kind\":\"mlp\",\"compatible_with\":\"v1\",\"bits\":2}'", "bits=2 but compatible_with names model 'v1', which codes with 1 bits"},
+      {"'SELECT vn, vo FROM items', '{\"kind\":\"mlp\",\"compatible_with\":\"v1\",\"dim\":8}'", "dim=8 but compatible_with names model 'v1', whose codes have 16 dimensions"},
+  };
+  for (const auto& [args, want] : cases) {
+    INFO(args);
+    CHECK_THAT(db.error_of(std::string("SELECT bebr_train('v4', ") + args + ")"), Catch::Contains(want));
+  }
+  auto none = db.prepare("SELECT count(*) FROM bebr_models WHERE name = 'v4'");
+  REQUIRE(none.step());
+  CHECK(none.integer(0) == 0);
+}

@@ -232,17 +232,17 @@ S contrastive_loss(const Matrix<S>& a, const Matrix<S>& p, S tau, Matrix<S>& da,
   return loss;
 }
 
-// Row softmax of `logits` with the diagonal left out (its probability 0).
+// Row softmax of `logits`; with off_diagonal the diagonal is left out (its probability 0).
 template <class S>
-Matrix<S> softmax_off_diagonal(const Matrix<S>& logits) {
+Matrix<S> softmax_rows(const Matrix<S>& logits, bool off_diagonal) {
   Matrix<S> p(logits.rows(), logits.cols());
   for (Eigen::Index i = 0; i < logits.rows(); ++i) {
     S mx = -std::numeric_limits<S>::infinity();
     for (Eigen::Index j = 0; j < logits.cols(); ++j)
-      if (j != i) mx = std::max(mx, logits(i, j));
+      if (j != i || !off_diagonal) mx = std::max(mx, logits(i, j));
     S sum = 0;
     for (Eigen::Index j = 0; j < logits.cols(); ++j) {
-      p(i, j) = j == i ? S(0) : std::exp(logits(i, j) - mx);
+      p(i, j) = j == i && off_diagonal ? S(0) : std::exp(logits(i, j) - mx);
       sum += p(i, j);
     }
     p.row(i) /= sum;
@@ -260,7 +260,7 @@ template <class S>
 S similarity_loss(const Matrix<S>& u, const Matrix<S>& target, S tau, Matrix<S>& du) {
   const Eigen::Index n = u.rows();
   const Matrix<S> un = l2_normalize<S>(u);
-  const Matrix<S> p = softmax_off_diagonal<S>(un * un.transpose() / tau);
+  const Matrix<S> p = softmax_rows<S>(un * un.transpose() / tau, true);
   S loss = 0;
   for (Eigen::Index i = 0; i < n; ++i)
     for (Eigen::Index j = 0; j < n; ++j)
@@ -268,6 +268,22 @@ S similarity_loss(const Matrix<S>& u, const Matrix<S>& target, S tau, Matrix<S>&
         loss += target(i, j) * (std::log(target(i, j)) - std::log(std::max(p(i, j), std::numeric_limits<S>::min())));
   const Matrix<S> ds = (p - target) / static_cast<S>(n);
   du = l2_normalize_backward<S>(u, (ds + ds.transpose()) * un / tau);
+  return loss / static_cast<S>(n);
+}
+
+// The same loss across two sets: row i of A (trained) against every row of B (fixed), diagonal
+// included: mean_i KL(T_i || softmax_j(cos(a_i, b_j) / tau)). Returns the loss, sets da.
+template <class S>
+S cross_similarity_loss(const Matrix<S>& a, const Matrix<S>& b, const Matrix<S>& target, S tau, Matrix<S>& da) {
+  const Eigen::Index n = a.rows();
+  const Matrix<S> an = l2_normalize<S>(a), bn = l2_normalize<S>(b);
+  const Matrix<S> p = softmax_rows<S>(an * bn.transpose() / tau, false);
+  S loss = 0;
+  for (Eigen::Index i = 0; i < n; ++i)
+    for (Eigen::Index j = 0; j < p.cols(); ++j)
+      if (target(i, j) > 0)
+        loss += target(i, j) * (std::log(target(i, j)) - std::log(std::max(p(i, j), std::numeric_limits<S>::min())));
+  da = l2_normalize_backward<S>(a, (p - target) * bn / (tau * static_cast<S>(n)));
   return loss / static_cast<S>(n);
 }
 

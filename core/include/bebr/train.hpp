@@ -18,9 +18,14 @@ namespace bebr {
 
 // Evaluation form of mlp::Recurrent: the code of a row x (L2-normalised first) is
 //   u = sign(W(x)) + sum_{i>=1} 2^-i sign(R_i(x - normalize(B_i(u_{i-1}))))
+// A model made compatible with another (train_compatible) is that model behind an adapter block
+// that maps its input vectors into the other model's input space: x = normalize(adapter(x')).
 class MlpModel {
  public:
   std::uint32_t input_dim = 0, code_dim = 0, hidden = 0, bits = 1;
+  std::uint32_t inner_dim = 0;       // the blocks' input width: input_dim without an adapter
+  std::uint32_t adapter_hidden = 0;  // 0: no adapter
+  mlp::Folded<float> adapter;        // input_dim -> inner_dim
   mlp::Folded<float> W;
   std::vector<mlp::Folded<float>> B, R;  // bits - 1 each
   // Codes compare as the reconstructions v = alpha u + mean (mean: code_dim floats), like center.
@@ -36,8 +41,7 @@ class MlpModel {
   void digits(std::span<const float> x, std::uint8_t* out) const;
 
   // Parameters in BLOB order (docs/format.md): per block first.W, first.b, second.W, second.b,
-  // skip.W, skip.b;
-  // blocks W, then B_1, R_1, B_2, R_2, ...
+  // skip.W, skip.b; blocks: the adapter if any, W, then B_1, R_1, B_2, R_2, ...
   template <class F>
   void each_parameter(F&& f) { visit(*this, f); }
   template <class F>
@@ -46,6 +50,8 @@ class MlpModel {
   void allocate();
 
  private:
+  // Rows L2-normalised, through the adapter when there is one.
+  mlp::Matrix<float> inner(const mlp::Matrix<float>& x) const;
   template <class Self, class F>
   static void visit(Self& s, F& f) {
     const auto block = [&](auto& b) {
@@ -56,6 +62,7 @@ class MlpModel {
       f(b.skip.W.data(), b.skip.W.size());
       f(b.skip.b.data(), b.skip.b.size());
     };
+    if (s.adapter_hidden) block(s.adapter);
     block(s.W);
     for (std::size_t i = 0; i < s.B.size(); ++i) {
       block(s.B[i]);
@@ -99,5 +106,14 @@ struct MlpTraining {
 // options or data, Error(interrupted) when progress returns false.
 MlpTraining train_mlp(std::span<const float> data, std::size_t rows, std::uint32_t dim, const MlpOptions& opt,
                       const MlpProgressFn& progress);
+
+// Backward-compatible training (the paper's compatible versions): `old_model` unchanged behind a
+// new adapter block that maps the new vectors (data, `dim` floats) into the old model's input
+// space, trained on pairs (row i of data and row i of old_data are the same item) so that a new
+// vector ranks the old vectors as its old vector does. The codes of the result therefore search
+// codes of old_model. Uses opt.hidden (adapter width), epochs, batch, lr, tau, seed, threads.
+MlpTraining train_compatible(std::span<const float> data, std::span<const float> old_data, std::size_t rows,
+                             std::uint32_t dim, const MlpModel& old_model, const MlpOptions& opt,
+                             const MlpProgressFn& progress);
 
 }  // namespace bebr
