@@ -1,17 +1,28 @@
 #!/usr/bin/python3
 """Recall@10 of the center and mlp binarizers on the real datasets, all through SQL.
 
-    /usr/bin/python3 bench/recall_mlp.py build/bebr [DATA_DIR] [--quick] [--only=NAME]
+    /usr/bin/python3 bench/recall_mlp.py build/bebr [DATA_DIR] [--quick] [--only=NAME] [--compat [--noise=S]]
 
 For each dataset of DATA_DIR (default: ../shared/data next to the project): the base vectors go
 into a plain table; bebr_train makes each model from them (training time = its own report);
 a bebr table with that model holds the codes; every held-out query is a kNN
 (MATCH :q AND k = 10, no rescore) and recall@10 is measured against the dataset's exact cosine
 ground truth (gt.i32). Prints one table row per dataset x binarizer x size.
+
+--compat measures compatible versions on a simulated upgrade instead (there is no public pair of
+embedding versions of the same texts): new = normalise(H2 H1 S old + noise), S flipping the sign
+of every other coordinate, H1 and H2 seeded random Householder reflections, noise N(0, s^2 / d)
+per coordinate (--noise=s, default 0.2: about 20% of the norm). The first column, exact float
+search of the new vectors against the old ground truth, is how far the upgrade itself moved the
+neighbourhoods: the ceiling for any binarizer. v1 is trained on the old base vectors and codes the
+table; v2 is trained with compatible_with = v1 on (new, old) pairs of the base; recall@10 of
+v2-coded new queries against the v1 table is compared with v1-coded old queries against it.
 """
 import array
 import json
+import math
 import os
+import random
 import sqlite3
 import sys
 import time
@@ -41,6 +52,72 @@ def configs(d, quick):
     if not quick:
         out += [("mlp", 3, d), ("mlp", 1, 3 * d), ("mlp", 4, d)]
     return out
+
+
+def upgrade(vectors, d, noise, seed=7):
+    """The simulated new embedding of every row (see the module docstring)."""
+    rng = random.Random(seed)
+    hs = []
+    for _ in range(2):
+        v = [rng.gauss(0, 1) for _ in range(d)]
+        n = math.sqrt(sum(x * x for x in v))
+        hs.append([x / n for x in v])
+    out = array.array("f")
+    for i in range(len(vectors) // d):
+        x = [(-v if j % 2 else v) for j, v in enumerate(vectors[i * d:(i + 1) * d])]
+        for h in hs:
+            dot = 2 * sum(a * b for a, b in zip(h, x))
+            x = [a - dot * b for a, b in zip(x, h)]
+        x = [a + rng.gauss(0, noise / math.sqrt(d)) for a in x]
+        n = math.sqrt(sum(a * a for a in x)) or 1.0
+        out.extend(a / n for a in x)
+    return out
+
+
+def recall(db, sql, queries, gt, d):
+    hits = 0
+    nq = len(queries) // d
+    for q in range(nq):
+        rows = db.execute(sql, (queries[q * d:(q + 1) * d].tobytes(),)).fetchall()
+        truth = set(gt[q * 100:q * 100 + 10])
+        hits += sum(1 for (r,) in rows if r in truth)
+    return hits / (10 * nq)
+
+
+def run_compat(ext, data_dir, only, noise):
+    db = sqlite3.connect(":memory:")
+    db.enable_load_extension(True)
+    db.load_extension(ext)
+    print("| dataset | bits | new floats -> new floats | v1 -> v1 recall@10 | v2 -> v1 recall@10 | ratio | v2 train s |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for name, d in DATASETS[:2]:
+        if only and only not in name:
+            continue
+        folder = os.path.join(data_dir, name)
+        if not os.path.exists(os.path.join(folder, "base.f32")):
+            continue
+        base, queries, gt = floats(f"{folder}/base.f32"), floats(f"{folder}/queries.f32"), ints(f"{folder}/gt.i32")
+        new_base, new_queries = upgrade(base, d, noise), upgrade(queries, d, noise)
+        n = len(base) // d
+        db.execute("DROP TABLE IF EXISTS docs")
+        db.execute("CREATE TABLE docs(id INTEGER PRIMARY KEY, vo BLOB, vn BLOB)")
+        db.executemany("INSERT INTO docs VALUES (?, ?, ?)", ((i, base[i * d:(i + 1) * d].tobytes(),
+                                                              new_base[i * d:(i + 1) * d].tobytes()) for i in range(n)))
+        # How far the upgrade itself moved the neighbourhoods: exact search of the new vectors.
+        ceiling = recall(db, "SELECT id FROM docs ORDER BY bebr_distance(vn, ?1), id LIMIT 10", new_queries, gt, d)
+        for bits in (1, 2):
+            db.execute("DELETE FROM bebr_models") if bits > 1 else None
+            db.execute("SELECT bebr_train('v1', 'SELECT vo FROM docs', ?)", (json.dumps({"kind": "mlp", "bits": bits}),))
+            report = json.loads(db.execute("SELECT bebr_train('v2', 'SELECT vn, vo FROM docs', ?)",
+                                           (json.dumps({"kind": "mlp", "compatible_with": "v1"}),)).fetchone()[0])
+            db.execute("DROP TABLE IF EXISTS t")
+            db.execute(f"CREATE VIRTUAL TABLE t USING bebr(v float[{d}], model=v1)")
+            db.execute("INSERT INTO t(rowid, v) SELECT id, vo FROM docs")
+            same = recall(db, "SELECT rowid FROM t WHERE v MATCH ? AND k = 10", queries, gt, d)
+            cross = recall(db, "SELECT rowid FROM t WHERE v MATCH bebr_binarize(?, 'v2') AND k = 10", new_queries, gt, d)
+            print(f"| {name} | {bits} | {ceiling:.3f} | {same:.3f} | {cross:.3f} | {cross / same:.3f} | {report['seconds']:.1f} |",
+                  flush=True)
+        db.execute("DELETE FROM bebr_models")
 
 
 def run(ext, data_dir, quick, only):
@@ -89,5 +166,10 @@ if __name__ == "__main__":
     if not args:
         sys.exit(__doc__)
     here = os.path.dirname(os.path.abspath(__file__))
+    if "--compat" in sys.argv:
+        run_compat(os.path.abspath(args[0]), args[1] if len(args) > 1 else os.path.join(here, "..", "..", "shared", "data"),
+                   next((a[7:] for a in sys.argv if a.startswith("--only=")), ""),
+                   float(next((a[8:] for a in sys.argv if a.startswith("--noise=")), "0.2")))
+        sys.exit(0)
     run(os.path.abspath(args[0]), args[1] if len(args) > 1 else os.path.join(here, "..", "..", "shared", "data"),
         "--quick" in sys.argv, next((a[7:] for a in sys.argv if a.startswith("--only=")), ""))
