@@ -167,7 +167,7 @@ std::string mlp_options_json(const TrainOptions& o, const MlpTraining& t) {
   return "{\"kind\":\"mlp\",\"bits\":" + std::to_string(m.bits) + ",\"dim\":" + std::to_string(m.code_dim) + compat +
          ",\"hidden\":" + std::to_string(m.hidden) + ",\"epochs\":" + std::to_string(t.epochs) +
          ",\"batch\":" + std::to_string(o.mlp.batch) + ",\"neighbours\":" + std::to_string(o.mlp.neighbours) +
-         ",\"lr\":" + number_text(o.mlp.lr) + ",\"tau\":" + number_text(o.mlp.tau) +
+         ",\"lr\":" + number_text(t.lr) + ",\"tau\":" + number_text(o.mlp.tau) +
          ",\"similarity\":" + number_text(o.mlp.similarity) + ",\"contrastive\":" + number_text(o.mlp.contrastive) +
          ",\"seed\":" + std::to_string(o.mlp.seed) + ",\"sample\":" + std::to_string(o.sample) + "}";
 }

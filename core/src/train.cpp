@@ -11,6 +11,7 @@
 #include <random>
 #include <string>
 
+#include "bebr/binarize.hpp"
 #include "bebr/codes.hpp"
 #include "bebr/error.hpp"
 
@@ -143,6 +144,8 @@ Mat projection(std::uint32_t m, std::uint32_t d, std::mt19937_64& rng) {
   return a;
 }
 
+double learning_rate(const MlpOptions& o) { return o.lr > 0 ? o.lr : o.bits == 1 ? 1e-3 : 1e-4; }
+
 void check_options(const MlpOptions& o, std::size_t rows, std::uint32_t dim) {
   const auto bad = [](const std::string& what) { throw Error(Errc::invalid_argument, what); };
   if (o.bits < 1 || o.bits > kMaxBits) bad("option bits must be in 1..8; got " + std::to_string(o.bits));
@@ -151,7 +154,7 @@ void check_options(const MlpOptions& o, std::size_t rows, std::uint32_t dim) {
   if (o.hidden > 16384) bad("option hidden must be in 1..16384; got " + std::to_string(o.hidden));
   if (o.batch < 4 || o.batch > 65536) bad("option batch must be in 4..65536; got " + std::to_string(o.batch));
   if (o.neighbours < 1 || o.neighbours > 256) bad("option neighbours must be in 1..256; got " + std::to_string(o.neighbours));
-  if (!(o.lr > 0 && o.lr <= 1)) bad("option lr must be in (0, 1]; got " + std::to_string(o.lr));
+  if (!(o.lr >= 0 && o.lr <= 1)) bad("option lr must be in (0, 1]; got " + std::to_string(o.lr));
   if (!(o.tau > 0 && o.tau <= 10)) bad("option tau must be in (0, 10]; got " + std::to_string(o.tau));
   if (o.epochs > 100000) bad("option epochs must be at most 100000; got " + std::to_string(o.epochs));
   if (rows < 2) bad("training needs at least 2 vectors; got " + std::to_string(rows));
@@ -295,7 +298,16 @@ MlpTraining train_mlp(std::span<const float> data, std::size_t rows, std::uint32
   const RowF mu = x.colwise().mean();
   const Mat a = projection(m, dim, rng);
   RowF mu_c = mu * a.transpose();
-  float alpha = ((x.rowwise() - mu) * a.transpose()).cwiseAbs().mean();
+  // The plane-0 step: mean |value| at 1 bit (the least-squares scale of sign bits); at K bits the
+  // step of the best uniform quantiser of a Gaussian of the same RMS, as the center binarizer
+  // starts (bits 4 untrained on sap: 0.937 against 0.913 with mean |value|).
+  float alpha;
+  {
+    const Mat centred = (x.rowwise() - mu) * a.transpose();
+    const double rms = std::sqrt(centred.squaredNorm() / double(centred.size()));
+    alpha = opt.bits == 1 ? centred.cwiseAbs().mean()
+                          : static_cast<float>(rms * kGaussianStep[opt.bits - 1] * std::ldexp(1.0, int(opt.bits) - 2));
+  }
   if (!(alpha > 0)) alpha = 1;  // every training row the same vector
   const float alpha0 = alpha;
   const auto skip = [](mlp::Block<float>& blk, const Mat& w, const RowF& b) {
@@ -332,7 +344,8 @@ MlpTraining train_mlp(std::span<const float> data, std::size_t rows, std::uint32
   const auto tau = static_cast<float>(opt.tau);
 
   MlpTraining out;
-  out.loss = run_steps(epochs, steps_per_epoch, opt.lr, adam, progress, elapsed, [&] {
+  out.lr = learning_rate(opt);
+  out.loss = run_steps(epochs, steps_per_epoch, out.lr, adam, progress, elapsed, [&] {
     batches.anchors(pick.data(), half, rng);
     for (std::uint32_t i = 0; i < half; ++i) pick[half + i] = batches.neighbour(pick[i], 3, rng);
     for (std::uint32_t i = 0; i < 2 * half; ++i) batch.row(i) = x.row(pick[i]);
@@ -413,7 +426,8 @@ MlpTraining train_compatible(std::span<const float> data, std::span<const float>
   std::vector<std::uint32_t> pick(n);
   Mat bn(n, dim), bo(n, old_dim);
   MlpTraining out;
-  out.loss = run_steps(epochs, steps_per_epoch, o.lr, adam, progress, elapsed, [&] {
+  out.lr = o.lr > 0 ? o.lr : 1e-3;
+  out.loss = run_steps(epochs, steps_per_epoch, out.lr, adam, progress, elapsed, [&] {
     batches.anchors(pick.data(), n, rng);
     for (std::uint32_t i = 0; i < n; ++i) {
       bn.row(i) = xn.row(pick[i]);

@@ -209,7 +209,8 @@ TEST_CASE("training: bad options and interruption", "[train]") {
   CHECK_THAT(error_of([](MlpOptions& o) { o.bits = 0; }), Catch::Contains("option bits must be in 1..8; got 0"));
   CHECK_THAT(error_of([](MlpOptions& o) { o.bits = 9; }), Catch::Contains("option bits must be in 1..8; got 9"));
   CHECK_THAT(error_of([](MlpOptions& o) { o.batch = 2; }), Catch::Contains("option batch must be in 4..65536"));
-  CHECK_THAT(error_of([](MlpOptions& o) { o.lr = 0; }), Catch::Contains("option lr must be in (0, 1]"));
+  CHECK_THAT(error_of([](MlpOptions& o) { o.lr = -1; }), Catch::Contains("option lr must be in (0, 1]"));
+  CHECK_THAT(error_of([](MlpOptions& o) { o.lr = 2; }), Catch::Contains("option lr must be in (0, 1]"));
   CHECK_THAT(error_of([](MlpOptions& o) { o.tau = -1; }), Catch::Contains("option tau"));
   CHECK_THAT(error_of([](MlpOptions& o) { o.neighbours = 0; }), Catch::Contains("option neighbours"));
   CHECK_THAT(error_of([](MlpOptions& o) { o.code_dim = kMaxDim + 1; }), Catch::Contains("option dim"));

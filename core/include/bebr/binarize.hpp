@@ -19,6 +19,10 @@
 
 namespace bebr {
 
+// Step / sigma of the MSE-optimal uniform quantiser with 2^K levels for a unit Gaussian
+// (Max 1960, Table II), K = 1..8.
+inline constexpr double kGaussianStep[8] = {1.596, 0.9957, 0.5860, 0.3352, 0.1881, 0.1041, 0.0569, 0.0308};
+
 class MlpModel;
 
 class Binarizer {
