@@ -84,10 +84,15 @@ def recall(db, sql, queries, gt, d):
     return hits / (10 * nq)
 
 
-def run_compat(ext, data_dir, only, noise):
+def open_db(ext):
     db = sqlite3.connect(":memory:")
     db.enable_load_extension(True)
     db.load_extension(ext)
+    return db
+
+
+def run_compat(ext, data_dir, only, noise):
+    db = open_db(ext)
     print("| dataset | bits | new floats -> new floats | v1 -> v1 recall@10 | v2 -> v1 recall@10 | ratio | v2 train s |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for name, d in DATASETS[:2]:
@@ -121,9 +126,7 @@ def run_compat(ext, data_dir, only, noise):
 
 
 def run(ext, data_dir, quick, only):
-    db = sqlite3.connect(":memory:")
-    db.enable_load_extension(True)
-    db.load_extension(ext)
+    db = open_db(ext)
     print("| dataset | binarizer | bits | code dim | code bytes | recall@10 | train s |")
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
     for name, d in DATASETS:
@@ -134,7 +137,7 @@ def run(ext, data_dir, quick, only):
             print(f"| {name} | (absent) | | | | | |")
             continue
         base, queries, gt = floats(f"{folder}/base.f32"), floats(f"{folder}/queries.f32"), ints(f"{folder}/gt.i32")
-        n, nq = len(base) // d, len(queries) // d
+        n = len(base) // d
         db.execute("DROP TABLE IF EXISTS docs")
         db.execute("CREATE TABLE docs(id INTEGER PRIMARY KEY, v BLOB)")
         db.executemany("INSERT INTO docs VALUES (?, ?)", ((i, base[i * d:(i + 1) * d].tobytes()) for i in range(n)))
@@ -149,14 +152,9 @@ def run(ext, data_dir, quick, only):
             db.execute("DROP TABLE IF EXISTS t")
             db.execute(f"CREATE VIRTUAL TABLE t USING bebr(v float[{d}], model={model})")
             db.execute("INSERT INTO t(rowid, v) SELECT id, v FROM docs")
-            hits = 0
-            for q in range(nq):
-                rows = db.execute("SELECT rowid FROM t WHERE v MATCH ? AND k = 10",
-                                  (queries[q * d:(q + 1) * d].tobytes(),)).fetchall()
-                truth = set(gt[q * 100:q * 100 + 10])
-                hits += sum(1 for (r,) in rows if r in truth)
+            got = recall(db, "SELECT rowid FROM t WHERE v MATCH ? AND k = 10", queries, gt, d)
             train = f"{seconds:.1f}" if kind == "mlp" else "-"
-            print(f"| {name} | {kind} | {bits} | {m} | {bits * m // 8} | {hits / (10 * nq):.3f} | {train} |", flush=True)
+            print(f"| {name} | {kind} | {bits} | {m} | {bits * m // 8} | {got:.3f} | {train} |", flush=True)
         db.execute("DROP TABLE t")
         db.execute("DELETE FROM bebr_models")
 

@@ -1,6 +1,7 @@
 // Training of the learned binarizer: exact neighbours of every training row, batches of
-// neighbourhoods (so every batch holds hard negatives), the symmetric contrastive loss plus a term
-// that matches the float similarities, Adam.
+// neighbourhoods (so every batch holds hard negatives), the soft contrastive loss whose targets are
+// the float similarities (optionally the one-positive InfoNCE too), Adam; and the adapter that
+// makes a new model compatible with an old one.
 #include "bebr/train.hpp"
 
 #include <Eigen/Dense>

@@ -76,6 +76,20 @@ double recall_at_10(const Binarizer& b, const std::vector<float>& base, const st
   return hits / (10.0 * double(nq));
 }
 
+// Central differences of loss() with respect to every entry of x, against `analytic`.
+template <class Loss>
+void check_gradient(M& x, const M& analytic, Loss loss) {
+  for (Eigen::Index i = 0; i < x.size(); ++i) {
+    const double keep = x.data()[i], h = 1e-6;
+    x.data()[i] = keep + h;
+    const double up = loss();
+    x.data()[i] = keep - h;
+    const double down = loss();
+    x.data()[i] = keep;
+    CHECK(analytic.data()[i] == Approx((up - down) / (2 * h)).epsilon(1e-5).margin(1e-7));
+  }
+}
+
 }  // namespace
 
 TEST_CASE("the soft contrastive loss: value by hand and gradient by finite differences", "[train]") {
@@ -104,15 +118,7 @@ TEST_CASE("the soft contrastive loss: value by hand and gradient by finite diffe
   }
   CHECK(loss == Approx(want / 5));
   M tmp;
-  for (Eigen::Index i = 0; i < u.size(); ++i) {
-    const double keep = u.data()[i], h = 1e-6;
-    u.data()[i] = keep + h;
-    const double up = mlp::similarity_loss<double>(u, target, 0.3, tmp);
-    u.data()[i] = keep - h;
-    const double down = mlp::similarity_loss<double>(u, target, 0.3, tmp);
-    u.data()[i] = keep;
-    CHECK(du.data()[i] == Approx((up - down) / (2 * h)).epsilon(1e-5).margin(1e-7));
-  }
+  check_gradient(u, du, [&] { return mlp::similarity_loss<double>(u, target, 0.3, tmp); });
 }
 
 TEST_CASE("training lowers the loss and beats center on data with known structure", "[train]") {
@@ -237,15 +243,7 @@ TEST_CASE("the cross-set loss: gradient by finite differences", "[train]") {
   const M target = mlp::softmax_rows<double>(logits, false);
   M da, tmp;
   mlp::cross_similarity_loss<double>(a, b, target, 0.4, da);
-  for (Eigen::Index i = 0; i < a.size(); ++i) {
-    const double keep = a.data()[i], h = 1e-6;
-    a.data()[i] = keep + h;
-    const double up = mlp::cross_similarity_loss<double>(a, b, target, 0.4, tmp);
-    a.data()[i] = keep - h;
-    const double down = mlp::cross_similarity_loss<double>(a, b, target, 0.4, tmp);
-    a.data()[i] = keep;
-    CHECK(da.data()[i] == Approx((up - down) / (2 * h)).epsilon(1e-5).margin(1e-7));
-  }
+  check_gradient(a, da, [&] { return mlp::cross_similarity_loss<double>(a, b, target, 0.4, tmp); });
 }
 
 TEST_CASE("a compatible model's query codes search the old model's codes", "[train]") {

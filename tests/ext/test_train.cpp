@@ -20,6 +20,20 @@ void fill(Db& db, std::uint32_t dim, int rows, float shift, std::uint64_t seed) 
   for (int i = 0; i < rows; ++i)
     db.prepare("INSERT INTO items(v) VALUES (?1)").bind(1, bebr::testing::random_vector(rng, dim, shift)).step();
 }
+// A kNN query and its brute-force oracle, both bound to x: the same rowids and distances, and
+// the kNN gives no more rows than the oracle.
+void same_neighbours(Db& db, const std::string& knn_sql, const std::string& brute_sql, const std::vector<float>& x) {
+  auto knn = db.prepare(knn_sql);
+  auto brute = db.prepare(brute_sql);
+  knn.bind(1, x);
+  brute.bind(1, x);
+  while (brute.step()) {
+    REQUIRE(knn.step());
+    CHECK(knn.integer(0) == brute.integer(0));
+    CHECK(knn.real(1) == Approx(brute.real(1)).margin(1e-6));
+  }
+  CHECK_FALSE(knn.step());
+}
 }  // namespace
 
 TEST_CASE("bebr_train stores a versioned center model whose mean is the data mean", "[train]") {
@@ -194,18 +208,10 @@ TEST_CASE("bebr_train kind mlp: the stored model, its codes, a bebr table, expor
   std::mt19937_64 rng(12);
   for (int q = 0; q < 10; ++q) {
     const std::vector<float> x = bebr::testing::random_vector(rng, 16, 0.5f);
-    auto knn = db.prepare("SELECT rowid, distance FROM t WHERE v MATCH ?1 AND k = 7");
-    auto brute = db.prepare("SELECT id, bebr_sdc_distance(bebr_binarize(?1, 'm'), bebr_binarize(v, 'm')) AS d "
-                            "FROM items ORDER BY d, id LIMIT 7");
-    knn.bind(1, x);
-    brute.bind(1, x);
-    for (int i = 0; i < 7; ++i) {
-      REQUIRE(knn.step());
-      REQUIRE(brute.step());
-      CHECK(knn.integer(0) == brute.integer(0));
-      CHECK(knn.real(1) == Approx(brute.real(1)).margin(1e-6));
-    }
-    CHECK_FALSE(knn.step());
+    same_neighbours(db, "SELECT rowid, distance FROM t WHERE v MATCH ?1 AND k = 7",
+                    "SELECT id, bebr_sdc_distance(bebr_binarize(?1, 'm'), bebr_binarize(v, 'm')) AS d "
+                    "FROM items ORDER BY d, id LIMIT 7",
+                    x);
   }
   CHECK_THAT(db.error_of("CREATE VIRTUAL TABLE t24 USING bebr(v float[24], model=m)"),
              Catch::Contains("model 'm' has dimension 16; the table's vector column has 24"));
@@ -335,17 +341,10 @@ TEST_CASE("compatible versions: v2 query codes search a table of v1 codes, other
   db.exec("INSERT INTO t(rowid, v) SELECT id, vo FROM items");
   for (int q = 0; q < 8; ++q) {
     const std::vector<float> x = upgrade(bebr::testing::random_vector(rng, 16, 0.3f));
-    auto knn = db.prepare("SELECT rowid, distance FROM t WHERE v MATCH bebr_binarize(?1, 'v2') AND k = 5");
-    auto brute = db.prepare("SELECT id, bebr_sdc_distance(bebr_binarize(?1, 'v2'), bebr_binarize(vo, 'v1')) AS d "
-                            "FROM items ORDER BY d, id LIMIT 5");
-    knn.bind(1, x);
-    brute.bind(1, x);
-    for (int i = 0; i < 5; ++i) {
-      REQUIRE(knn.step());
-      REQUIRE(brute.step());
-      CHECK(knn.integer(0) == brute.integer(0));
-      CHECK(knn.real(1) == Approx(brute.real(1)).margin(1e-6));
-    }
+    same_neighbours(db, "SELECT rowid, distance FROM t WHERE v MATCH bebr_binarize(?1, 'v2') AND k = 5",
+                    "SELECT id, bebr_sdc_distance(bebr_binarize(?1, 'v2'), bebr_binarize(vo, 'v1')) AS d "
+                    "FROM items ORDER BY d, id LIMIT 5",
+                    x);
   }
   // A model trained on its own, with the same code shape, is not compatible: refused by name.
   db.exec("SELECT bebr_train('v3', 'SELECT vo FROM items', '{\"kind\":\"mlp\",\"epochs\":1,\"seed\":9,\"progress\":false}')");
