@@ -7,6 +7,7 @@
 //
 //   bebr_bench --ext build-bench/bebr --vec0 bench/.peers/.../vec0.so --dir /tmp/bebr-bench
 //              [--sizes 100000,1000000] [--dims 768,1024] [--runs 5] [--queries 10] [--data DIR]
+//              [--bebr-only 1]   (bebr's scan figures alone, no peers: for kernel work)
 #include <faiss/IndexBinaryFlat.h>
 #include <omp.h>
 #include <spawn.h>
@@ -135,6 +136,7 @@ struct Options {
   std::string ext, vec0, dir = "/tmp/bebr-bench", data;
   std::vector<std::size_t> sizes{100000, 1000000}, dims{768, 1024};
   int runs = 5, queries = 10;
+  bool bebr_only = false;
 };
 
 std::vector<std::size_t> list(const std::string& s) {
@@ -446,6 +448,53 @@ void speed(const Options& o, std::size_t dim, std::size_t n, double gbs, std::ma
   std::remove(vpath.c_str());
 }
 
+// --bebr-only: bebr's own scan figures without the peers, for iterating on the kernels: bits 1, 2
+// and 4 at k = 10, bits 1 at k = 1000, and the first query, against the floor of this run.
+void bebr_only(const Options& o, std::size_t dim, std::size_t n, double gbs) {
+  const std::string tag = std::to_string(dim) + "_" + std::to_string(n);
+  const double code_bytes = static_cast<double>(n) * dim / 8, floor_ms = code_bytes / (gbs * 1e9) * 1e3;
+  const std::string sql = "SELECT rowid, distance FROM t WHERE e MATCH ?1 AND k = ?2";
+  std::vector<Row> rows;
+  char note[160];
+  std::snprintf(note, sizeof note, "%.1f MB of codes at %.1f GB/s", code_bytes / 1e6, gbs);
+  rows.push_back(single("memory-bandwidth floor", floor_ms, note));
+  double one = 0;
+  for (int bits : {1, 2, 4}) {
+    const std::string p = o.dir + "/bebr_b" + std::to_string(bits) + "_" + tag + ".db";
+    const double ins = build_bebr(o, p, n, dim, "bits=" + std::to_string(bits));
+    Db db(p, {o.ext});
+    const Stat s = query_ms(o, db, sql, dim, 10, false, o.queries);
+    if (bits == 1) {
+      one = s.median;
+      std::snprintf(note, sizeof note, "%s; insert %.0fk rows/s; %.3fx the code bytes on disk",
+                    ratio(s.median, floor_ms, "the floor").c_str(), ins / 1e3, file_bytes(p) / code_bytes);
+      rows.push_back({"bebr bits=1, k=10", s, note});
+      const Stat k1000 = query_ms(o, db, sql, dim, 1000, false, o.queries);
+      rows.push_back({"bebr bits=1, k=1000", k1000, ratio(k1000.median, s.median, "k=10")});
+    } else {
+      rows.push_back({"bebr bits=" + std::to_string(bits) + ", k=10", s, ratio(s.median, bits * one, "K x the bits=1 figure")});
+    }
+    if (bits == 1) {
+      const Stat first = measure(3, [&] {
+        Db fresh(p, {o.ext});
+        sqlite3_stmt* q = fresh.prepare("SELECT rowid, distance FROM t WHERE e MATCH ?1 AND k = 10");
+        std::vector<float> x(dim);
+        row(3, 0, dim, x.data());
+        sqlite3_bind_blob(q, 1, x.data(), static_cast<int>(dim * 4), SQLITE_STATIC);
+        const double t0 = now();
+        fresh.run(q);
+        const double ms = (now() - t0) * 1e3;
+        sqlite3_finalize(q);
+        return ms;
+      });
+      rows.push_back({"bebr first query after open", first, ""});
+    }
+    std::remove(p.c_str());
+  }
+  print_table("### bebr only, " + std::to_string(n) + " x " + std::to_string(dim) + "-d, one thread, through SQL", rows,
+              "ms/query");
+}
+
 // Recall@10 against exact cosine ground truth: bebr (center, SDC) at 1, 2 and 4 bits against
 // Hamming on sign bits (what sqlite-vec's bit[] and FAISS's binary indexes compute).
 void recall(const Options& o) {
@@ -521,6 +570,7 @@ int main(int argc, char** argv) {
       else if (k == "--runs") o.runs = std::stoi(v);
       else if (k == "--queries") o.queries = std::stoi(v);
       else if (k == "--data") setenv("BEBR_DATA_DIR", v.c_str(), 1);
+      else if (k == "--bebr-only") o.bebr_only = v == "1";
       else throw std::runtime_error("unknown option " + k);
     }
     if (o.ext.empty() || o.vec0.empty()) throw std::runtime_error("usage: bebr_bench --ext PATH --vec0 PATH [options]");
@@ -537,6 +587,11 @@ int main(int argc, char** argv) {
                 simd.c_str(), info.text("SELECT vec_version()").c_str(), FAISS_VERSION_MAJOR,
                 FAISS_VERSION_MINOR, FAISS_VERSION_PATCH, gbs, o.runs, o.runs, o.queries);
     std::map<std::string, double> plot;
+    if (o.bebr_only) {
+      for (std::size_t dim : o.dims)
+        for (std::size_t n : o.sizes) bebr_only(o, dim, n, gbs);
+      return 0;
+    }
     for (std::size_t dim : o.dims)
       for (std::size_t n : o.sizes) speed(o, dim, n, gbs, plot);
     recall(o);

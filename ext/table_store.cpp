@@ -558,6 +558,7 @@ void Store::load_directory() {
 
 void Store::make_resident(Chunk& c, std::size_t expected_total) {
   c.image = arena_.alloc(resident_bytes_, expected_total);
+  c.hamming_ok = true;
   std::uint8_t* k = c.image + (data_bytes_ + 63) / 64 * 64;
   const bool used[5] = {true, true, layout_.S, layout_.T, layout_.U};
   for (int j = 0; j < 5; ++j) {
@@ -586,6 +587,8 @@ void Store::load_codes() {
           write_slot(c, slot, e.rowid, body_of(e));
         }
     compute_keys(c, 0, C);
+    for (std::size_t w = 0; w < c.valid.size(); ++w)
+      for (std::uint64_t b = c.valid[w]; b; b &= b - 1) check_hamming(c, 64 * w + static_cast<std::size_t>(__builtin_ctzll(b)));
   }
   codes_ = true;
 }
@@ -604,6 +607,10 @@ void Store::compute_keys(Chunk& c, std::size_t first, std::size_t n) {
                    scales_of(c) + first, offsets_of(c) + first, n, at(0), at(1), at(2), at(3), at(4), bounds_);
 }
 
+void Store::check_hamming(Chunk& c, std::size_t slot) const noexcept {
+  if (!(scales_of(c)[slot] > 0) || offsets_of(c)[slot] != 0) c.hamming_ok = false;
+}
+
 CodeBlock Store::block(const Chunk& c) const {
   CodeBlock b;
   b.planes = c.image + planes_offset_;
@@ -612,6 +619,7 @@ CodeBlock Store::block(const Chunk& c) const {
   b.offset = offsets_of(c);
   b.n = cfg_.chunk_size;
   b.keys = SdcKeys{c.key[0], c.key[1], c.key[2], c.key[3], c.key[4]};
+  b.hamming_ok = c.image && c.hamming_ok;
   return b;
 }
 
@@ -717,7 +725,11 @@ void Store::scan(bool metadata, const std::function<void(const ChunkView&)>& vis
           const Edit& e = log_[static_cast<std::size_t>(pe->second.edit[slot])];
           write_slot(scratch, slot, e.rowid, body_of(e));
         }
-    CodeBlock b = block(scratch);  // no keys: every code gets its exact distance
+    scratch.hamming_ok = true;
+    for (std::size_t w = 0; w < c.valid.size(); ++w)
+      for (std::uint64_t v = c.valid[w]; v; v &= v - 1)
+        check_hamming(scratch, 64 * w + static_cast<std::size_t>(__builtin_ctzll(v)));
+    CodeBlock b = block(scratch);  // no key coefficients: the Hamming filter or exact distances
     b.keys = SdcKeys{};
     visit(ChunkView{c, rowids_of(scratch), b});
   }
@@ -747,6 +759,7 @@ void Store::set_resident(Chunk& c, std::uint32_t slot, std::int64_t rowid, const
   if (c.image) {
     write_slot(c, slot, rowid, row.body.data());
     compute_keys(c, slot, 1);
+    check_hamming(c, slot);
   }
   if (!c.meta.empty())
     for (std::size_t j = 0; j < cfg_.metadata.size(); ++j) c.meta[j][slot] = row.meta[j];

@@ -117,6 +117,8 @@ struct Chunk {
   // U of the filter (only those the table's layout needs), all in the arena.
   std::uint8_t* image = nullptr;
   float* key[5] = {nullptr, nullptr, nullptr, nullptr, nullptr};
+  // No code written since the image was made has a scale <= 0 or an offset != 0 (CodeBlock).
+  bool hamming_ok = true;
   // Metadata values by column then slot (after the first filtered query).
   std::vector<std::vector<Value>> meta;
 };
@@ -196,6 +198,7 @@ class Store {
   void read_slot(std::int64_t chunk, std::uint32_t slot, std::int64_t* rowid, std::uint8_t* body);
   void set_resident(Chunk& c, std::uint32_t slot, std::int64_t rowid, const RowData& row);
   void compute_keys(Chunk& c, std::size_t first, std::size_t n);
+  void check_hamming(Chunk& c, std::size_t slot) const noexcept;
   void write_slot(Chunk& c, std::uint32_t slot, std::int64_t rowid, const std::uint8_t* body);
   CodeBlock block(const Chunk& c) const;
   sqlite3_stmt* cached(int which, const std::function<std::string()>& sql);

@@ -39,6 +39,14 @@ SdcQuery::SdcQuery(const CodeView& query, Metric metric)
   ones_.assign(planes_.size(), 0);
   std::fill(ones_.end() - static_cast<std::ptrdiff_t>(words), ones_.end(), ~std::uint64_t{0});
   code_.resize(planes_.size());
+  hamming_ = metric == Metric::cosine && query.shape.kind == BinarizerKind::raw && K == 1 && query.scale > 0 &&
+             query.offset == 0;
+}
+
+std::uint32_t SdcQuery::hamming_limit(double threshold) const noexcept {
+  const double m = query_.shape.dim, x = threshold * m / 2;
+  if (!(x < m)) return static_cast<std::uint32_t>(m);  // +inf, NaN: every code
+  return static_cast<std::uint32_t>(std::floor(std::max(0.0, x) + 1e-6));
 }
 
 

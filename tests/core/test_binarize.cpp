@@ -2,6 +2,7 @@
 // reconstructions.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -222,11 +223,15 @@ struct Block {
     b.n = scale.size();
     const auto at = [&](int j) { return key[j].empty() ? nullptr : key[j].data(); };
     if (keys) b.keys = SdcKeys{at(0), at(1), at(2), at(3), at(4)};
+    b.hamming_ok = true;
+    for (std::size_t i = 0; i < scale.size(); ++i) b.hamming_ok &= scale[i] > 0 && offset[i] == 0;
     return b;
   }
 };
 
-Block make_block(const Binarizer& bin, Metric metric, std::size_t n, std::mt19937_64& rng, float spread) {
+// Code 5 is the code of a zero vector (scale 0) unless `no_zero`.
+Block make_block(const Binarizer& bin, Metric metric, std::size_t n, std::mt19937_64& rng, float spread,
+                 bool no_zero = false) {
   Block b;
   const std::size_t P = planes_bytes(bin.shape());
   b.planes.resize(n * P);
@@ -235,7 +240,7 @@ Block make_block(const Binarizer& bin, Metric metric, std::size_t n, std::mt1993
   for (std::size_t i = 0; i < n; ++i) {
     auto x = bebr::testing::random_vector(rng, bin.shape().dim, 0.2f);
     for (auto& v : x) v *= spread * static_cast<float>(1 + i % 7);  // codes of different norms
-    if (i == 5) std::fill(x.begin(), x.end(), 0.f);
+    if (i == 5 && !no_zero) std::fill(x.begin(), x.end(), 0.f);
     b.blobs.push_back(bin.encode_blob(x));
     const CodeView c = parse_code(b.blobs.back(), "code");
     std::memcpy(b.planes.data() + i * P, c.planes, P);
@@ -275,7 +280,39 @@ TEST_CASE("the key filter kernel gives the same mask on every level", "[kernels]
           kernels_for(level)->sdc_filter(q.data(), bits, plane_words(dim), cb.planes, cb.stride, cb.n, cb.keys, 0.37f,
                                          -12.5f, 0.8f, limit, got.data(), got_keys.data());
           CHECK(got == want);
-          CHECK(got_keys == want_keys);
+          for (std::size_t i = 0; i < 128; ++i)  // keys are promised where the bit is set
+            if (want[i / 64] >> (i % 64) & 1) CHECK(got_keys[i] == want_keys[i]);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("the Hamming filter kernel marks the codes within the limit on every level", "[kernels]") {
+  std::mt19937_64 rng(2718);
+  for (const std::size_t words : {1u, 2u, 4u, 12u, 16u}) {
+    const std::size_t n = 128, stride = 8 * words + (words == 12 ? 0 : 8);  // padded and packed rows
+    std::vector<std::uint8_t> codes(n * stride);
+    for (auto& b : codes) b = static_cast<std::uint8_t>(rng());
+    std::vector<std::uint64_t> q(words);
+    for (auto& w : q) w = rng();
+    // The oracle: a bit-by-bit count.
+    std::vector<std::uint32_t> want(n);
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t b = 0; b < 64 * words; ++b)
+        want[i] += ((q[b / 64] >> (b % 64)) & 1) != ((codes[i * stride + b / 8] >> (b % 8)) & 1);
+    std::vector<std::uint32_t> sorted = want;
+    std::sort(sorted.begin(), sorted.end());
+    for (const std::uint32_t limit : {0u, sorted[3], sorted[64], sorted[127], 1000000u}) {
+      for (const std::string& level : available_levels()) {
+        INFO("words " << words << " limit " << limit << " level " << level);
+        std::vector<std::uint64_t> mask(2, ~std::uint64_t{0});
+        std::vector<std::uint32_t> hams(n, 0xdeadu);
+        kernels_for(level)->hamming_filter(q.data(), words, codes.data(), stride, n, limit, mask.data(), hams.data());
+        for (std::size_t i = 0; i < n; ++i) {
+          const bool in = (mask[i / 64] >> (i % 64)) & 1;
+          CHECK(in == (want[i] <= limit));
+          if (in) CHECK(hams[i] == want[i]);
         }
       }
     }
@@ -296,7 +333,8 @@ TEST_CASE("the filtered scan keeps exactly the brute-force top k", "[kernels]") 
           std::vector<Block> blocks;
           KeyBounds bounds;
           for (int j = 0; j < 5; ++j) {
-            blocks.push_back(make_block(bin, metric, 128, rng, 0.5f + j));
+            // Odd blocks have no zero vector: raw one-bit cosine codes take the Hamming filter there.
+            blocks.push_back(make_block(bin, metric, 128, rng, 0.5f + j, j % 2 == 1));
             const KeyBounds& kb = blocks.back().bounds;
             bounds.widen(kb.P, kb.R, kb.S, kb.T, kb.U);
           }

@@ -8,6 +8,7 @@
 //   std::vector<bebr::Neighbor> best = top.take();  // ascending distance, ties by rowid
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <queue>
@@ -68,6 +69,10 @@ struct CodeBlock {
   std::size_t n = 0;
   // Optional: the key coefficients of the fast filter (key_coefficients); keys.P null: none.
   SdcKeys keys;
+  // Every code whose distance may be asked has scale > 0 and offset 0: then a one-bit raw code's
+  // cosine distance is 2 h / dim of its Hamming distance h to the query, and scan filters on h
+  // alone (no coefficient reads). False: the key filter above.
+  bool hamming_ok = false;
 };
 
 // Fills digit_sum[i] and self_dot[i] (see CodeStats) of n codes' planes at a stride.
@@ -118,6 +123,27 @@ class SdcQuery {
             const std::int64_t* rowids, TopK& top, Accept&& accept) const {
     const std::size_t words = (block.n + 63) / 64;
     mask_.resize(words);
+    if (hamming_ && block.hamming_ok && block.n % 64 == 0 && std::isfinite(top.threshold())) {
+      double threshold = top.threshold();
+      std::uint32_t limit = hamming_limit(threshold);
+      hams_.resize(block.n);
+      kernels().hamming_filter(planes_.data(), planes_.size(), block.planes, block.stride, block.n, limit, mask_.data(),
+                               hams_.data());
+      for (std::size_t w = 0; w < words; ++w)
+        for (std::uint64_t b = mask_[w] & valid[w]; b; b &= b - 1) {
+          const std::size_t i = 64 * w + static_cast<std::size_t>(__builtin_ctzll(b));
+          if (hams_[i] > limit || !accept(i)) continue;
+          const double d = distance(block, i);
+          if (d <= threshold) {
+            top.push(d, rowids[i]);
+            if (top.threshold() != threshold) {
+              threshold = top.threshold();
+              limit = hamming_limit(threshold);
+            }
+          }
+        }
+      return;
+    }
     if (!select(block, bounds, top.threshold(), mask_.data())) {
       exact_.resize(block.n);
       distances(block, exact_.data());
@@ -151,6 +177,9 @@ class SdcQuery {
   // Marks the codes whose key may be within `threshold`; false when the filter does not apply
   // (no keys, no threshold yet, or a query whose key is undefined) and every code is a candidate.
   bool select(const CodeBlock& block, const KeyBounds& bounds, double threshold, std::uint64_t* mask) const;
+  // The largest Hamming distance whose cosine distance 2 h / dim may be within `threshold`, with
+  // a margin far above the double rounding of the exact distance.
+  std::uint32_t hamming_limit(double threshold) const noexcept;
   // The float key limit for a distance threshold, widened by the rounding bound; +inf when the
   // key cannot decide (no finite threshold, an undefined key).
   float key_limit(const KeyBounds& bounds, double threshold) const noexcept;
@@ -158,10 +187,12 @@ class SdcQuery {
   CodeView query_;
   CodeStats stats_;
   Metric metric_;
+  bool hamming_ = false;  // a one-bit raw query with scale > 0 and offset 0, under cosine
   SdcTerms terms_;
   std::vector<std::uint64_t> planes_;
   mutable std::vector<std::uint64_t> mask_;  // scratch, reused across calls
   mutable std::vector<float> keys_;
+  mutable std::vector<std::uint32_t> hams_;
   mutable std::vector<std::uint32_t> sums_, self_;
   std::vector<std::uint64_t> ones_;          // a query whose digits are all 1: dot = digit sum
   mutable std::vector<std::uint64_t> code_;  // one code's planes as words

@@ -3,7 +3,7 @@
 // Every kernel exists once per compiled instruction set (a table of function pointers filled by
 // core/src/kernels/arch_<tag>.cpp, each built with that arch's compiler flags) and once as a
 // plain-loop oracle in bebr::ref. The active table is chosen once per process from what the
-// CPU supports, or forced with the environment variable BEBR_SIMD=ref|sse2|sse4_2|avx2|neon64
+// CPU supports, or forced with the environment variable BEBR_SIMD=ref|sse2|sse4_2|avx2|avx512|neon64
 // (for tests and benchmarks). Callers fetch the table once per batch:
 //
 //   const bebr::Kernels& k = bebr::kernels();
@@ -68,12 +68,20 @@ struct Kernels {
                    const std::uint32_t* self_dot, std::size_t n, double* out) noexcept;
 
   // Sets bit i of mask (ceil(n/64) words, cleared first) when key_i <= limit, with the query
-  // constants A, Q2, oq of the key above, and stores key_i in keys_out[i]. n must be a multiple
-  // of 64. Float arithmetic: the caller widens `limit` by a bound on the rounding error.
+  // constants A, Q2, oq of the key above, and stores key_i in keys_out[i] for every bit it sets
+  // (other entries are unspecified). n must be a multiple of 64. Float arithmetic: the caller
+  // widens `limit` by a bound on the rounding error.
   void (*sdc_filter)(const std::uint64_t* q, std::size_t bits, std::size_t words,
                      const std::uint8_t* planes, std::size_t stride, std::size_t n,
                      const SdcKeys& keys, float A, float Q2, float oq, float limit,
                      std::uint64_t* mask, float* keys_out) noexcept;
+
+  // Sets bit i of mask (ceil(n/64) words, cleared first) when h_i = popcount(q XOR code_i) over
+  // `words` words is <= limit, and stores h_i in hams_out[i] for every bit it sets (other entries
+  // are unspecified). The filter of one-bit raw codes under cosine, whose distance is 2 h / dim.
+  void (*hamming_filter)(const std::uint64_t* q, std::size_t words, const std::uint8_t* codes,
+                         std::size_t stride, std::size_t n, std::uint32_t limit, std::uint64_t* mask,
+                         std::uint32_t* hams_out) noexcept;
 
   // One-bit encoding of x (minus mean, when not null) over m floats: the sign bits (r >= 0) into
   // ceil(m/64) little-endian words, and the four partial sums of |r| (part[i] over j = i mod 4,

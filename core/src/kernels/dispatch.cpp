@@ -16,6 +16,9 @@ const Kernels& kernels_sse4_2() noexcept;
 #if defined(BEBR_HAVE_AVX2)
 const Kernels& kernels_avx2() noexcept;
 #endif
+#if defined(BEBR_HAVE_AVX512)
+const Kernels& kernels_avx512() noexcept;
+#endif
 #if defined(BEBR_HAVE_NEON64)
 const Kernels& kernels_neon64() noexcept;
 #endif
@@ -33,6 +36,16 @@ bool cpu_has_popcnt() noexcept {
   return __builtin_cpu_supports("popcnt");
 #else
   return true;
+#endif
+}
+
+// VL, VPOPCNTDQ and BITALG, beyond what xsimd's avx512bw checks (F, CD, DQ, BW).
+bool cpu_has_avx512_popcounts() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  return __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vpopcntdq") &&
+         __builtin_cpu_supports("avx512bitalg") && __builtin_cpu_supports("popcnt");
+#else
+  return false;
 #endif
 }
 
@@ -57,6 +70,13 @@ const std::vector<Level>& levels() {
     v.push_back({"avx2", []() noexcept -> const Kernels* {
                    return xsimd::available_architectures().avx2 && cpu_has_popcnt()
                               ? &detail::kernels_avx2()
+                              : nullptr;
+                 }});
+#endif
+#if defined(BEBR_HAVE_AVX512)
+    v.push_back({"avx512", []() noexcept -> const Kernels* {
+                   return xsimd::available_architectures().avx512bw && cpu_has_avx512_popcounts()
+                              ? &detail::kernels_avx512()
                               : nullptr;
                  }});
 #endif

@@ -2,6 +2,7 @@
 // which is compiled with that architecture's flags; nothing else sees these definitions.
 #pragma once
 
+#include <algorithm>
 #include <cstring>
 
 #include <type_traits>
@@ -62,29 +63,6 @@ inline std::uint64_t and_popcount_fixed(const std::uint64_t* q, const std::uint8
 }
 
 #if defined(__AVX2__)
-// popcount(q AND c) of two codes c0, c1 of `blocks` 32-byte blocks each (at most 31: byte
-// counters), with byte-wise nibble lookups: fewer instructions per byte than scalar popcnt.
-inline void and_popcount2_avx2(const __m256i* q, const std::uint8_t* c0, const std::uint8_t* c1,
-                               std::size_t blocks, std::uint64_t* out) noexcept {
-  const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1, 2, 2, 3, 1,
-                                       2, 2, 3, 2, 3, 3, 4);
-  const __m256i low = _mm256_set1_epi8(0x0f);
-  const auto count = [&](__m256i v) {
-    return _mm256_add_epi8(_mm256_shuffle_epi8(lut, _mm256_and_si256(v, low)),
-                           _mm256_shuffle_epi8(lut, _mm256_and_si256(_mm256_srli_epi16(v, 4), low)));
-  };
-  __m256i a = _mm256_setzero_si256(), b = _mm256_setzero_si256();
-  for (std::size_t k = 0; k < blocks; ++k) {
-    a = _mm256_add_epi8(a, count(_mm256_and_si256(q[k], _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c0 + 32 * k)))));
-    b = _mm256_add_epi8(b, count(_mm256_and_si256(q[k], _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c1 + 32 * k)))));
-  }
-  const __m256i sa = _mm256_sad_epu8(a, _mm256_setzero_si256()), sb = _mm256_sad_epu8(b, _mm256_setzero_si256());
-  const __m256i h = _mm256_add_epi64(_mm256_unpacklo_epi64(sa, sb), _mm256_unpackhi_epi64(sa, sb));
-  const __m128i r = _mm_add_epi64(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
-  out[0] = static_cast<std::uint64_t>(_mm_cvtsi128_si64(r));
-  out[1] = static_cast<std::uint64_t>(_mm_extract_epi64(r, 1));
-}
-
 // The key filter for one-bit codes of `blocks` 32-byte blocks, eight codes at a time and in
 // registers throughout: byte-wise popcounts, per-code sums gathered into eight int32 lanes, the
 // float key, the comparison as a bit mask. The same float operations in the same order as the
@@ -93,15 +71,22 @@ template <std::size_t K>
 inline void filter_avx2(const __m256i* q, std::size_t blocks, const std::uint8_t* planes,
                         std::size_t stride, std::size_t n, const SdcKeys& k, float A, float Q2,
                         float oq, float limit, std::uint64_t* mask, float* keys_out) noexcept {
+#if !defined(__AVX512BITALG__)
   const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1, 2, 2, 3, 1,
                                        2, 2, 3, 2, 3, 3, 4);
-  const __m256i low = _mm256_set1_epi8(0x0f), zero = _mm256_setzero_si256();
+  const __m256i low = _mm256_set1_epi8(0x0f);
+#endif
+  const __m256i zero = _mm256_setzero_si256();
   const __m256i order = _mm256_setr_epi32(0, 2, 1, 3, 4, 6, 5, 7);
   const __m256 a = _mm256_set1_ps(A), q2 = _mm256_set1_ps(Q2), vq = _mm256_set1_ps(oq), four = _mm256_set1_ps(4.f),
                lim = _mm256_set1_ps(limit);
   const auto count = [&](__m256i v) {  // per-byte popcount
+#if defined(__AVX512BITALG__)
+    return _mm256_popcnt_epi8(v);
+#else
     return _mm256_add_epi8(_mm256_shuffle_epi8(lut, _mm256_and_si256(v, low)),
                            _mm256_shuffle_epi8(lut, _mm256_and_si256(_mm256_srli_epi16(v, 4), low)));
+#endif
   };
   // Four u64 partial sums of one code's dot: for each code plane l and block, the query planes
   // combine per byte as t = 2 t + popcount(Q_k & C_l) (at most 8 (2^K - 1) <= 120: a byte), summed
@@ -109,9 +94,15 @@ inline void filter_avx2(const __m256i* q, std::size_t blocks, const std::uint8_t
   const auto sums = [&](const std::uint8_t* c) {
     if constexpr (K == 1) {
       __m256i acc = zero;
+#if defined(__AVX512VPOPCNTDQ__)
+      for (std::size_t b = 0; b < blocks; ++b)  // word counts straight into the u64 lanes
+        acc = _mm256_add_epi64(acc, _mm256_popcnt_epi64(_mm256_and_si256(q[b], _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + 32 * b)))));
+      return acc;
+#else
       for (std::size_t b = 0; b < blocks; ++b)
         acc = _mm256_add_epi8(acc, count(_mm256_and_si256(q[b], _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + 32 * b)))));
       return _mm256_sad_epu8(acc, zero);
+#endif
     } else {
       __m256i acc = zero;
       for (std::size_t l = 0; l < K; ++l) {
@@ -150,12 +141,97 @@ inline void filter_avx2(const __m256i* q, std::size_t blocks, const std::uint8_t
     if (k.T) key = _mm256_add_ps(key, _mm256_mul_ps(vq, _mm256_loadu_ps(k.T + i)));
     key = _mm256_xor_ps(key, _mm256_set1_ps(-0.f));  // negation, as -key
     if (k.U) key = _mm256_add_ps(key, _mm256_loadu_ps(k.U + i));
-    _mm256_storeu_ps(keys_out + i, key);
     const unsigned bits = static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(key, lim, _CMP_LE_OQ)));
-    mask[i / 64] |= static_cast<std::uint64_t>(bits) << (i % 64);
+    if (bits) {  // once the heap is full most groups have no candidate: no key traffic for them
+      _mm256_storeu_ps(keys_out + i, key);
+      mask[i / 64] |= static_cast<std::uint64_t>(bits) << (i % 64);
+    }
   }
 }
 #endif
+
+#if defined(__AVX2__)
+// The Hamming filter for codes of `blocks` 32-byte blocks (at most 31), eight codes at a time in
+// registers: XOR, per-word (VPOPCNTDQ) or per-byte (nibble lookup) counts, one u32 lane per code.
+inline void hamming_filter_avx2(const __m256i* q, std::size_t blocks, const std::uint8_t* codes, std::size_t stride,
+                                std::size_t n, std::uint32_t limit, std::uint64_t* mask,
+                                std::uint32_t* hams_out) noexcept {
+#if !defined(__AVX512VPOPCNTDQ__)
+  const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1, 2, 2, 3, 1,
+                                       2, 2, 3, 2, 3, 3, 4);
+  const __m256i low = _mm256_set1_epi8(0x0f);
+#endif
+  const __m256i zero = _mm256_setzero_si256();
+  const __m256i order = _mm256_setr_epi32(0, 2, 1, 3, 4, 6, 5, 7);
+  const __m256i lim = _mm256_set1_epi32(static_cast<int>(std::min<std::uint32_t>(limit, 0x7fffffff)));
+  const auto sums = [&](const std::uint8_t* c) {  // four u64 partial counts of one code
+    __m256i acc = zero;
+    for (std::size_t b = 0; b < blocks; ++b) {
+      const __m256i x = _mm256_xor_si256(q[b], _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + 32 * b)));
+#if defined(__AVX512VPOPCNTDQ__)
+      acc = _mm256_add_epi64(acc, _mm256_popcnt_epi64(x));
+#else
+      acc = _mm256_add_epi8(acc, _mm256_add_epi8(_mm256_shuffle_epi8(lut, _mm256_and_si256(x, low)),
+                                                 _mm256_shuffle_epi8(lut, _mm256_and_si256(_mm256_srli_epi16(x, 4), low))));
+#endif
+    }
+#if defined(__AVX512VPOPCNTDQ__)
+    return acc;
+#else
+    return _mm256_sad_epu8(acc, zero);
+#endif
+  };
+  const auto pair = [&](const std::uint8_t* c0, const std::uint8_t* c1) {  // [c0 lo, c1 lo, c0 hi, c1 hi]
+    const __m256i s0 = sums(c0), s1 = sums(c1);
+    return _mm256_add_epi64(_mm256_unpacklo_epi64(s0, s1), _mm256_unpackhi_epi64(s0, s1));
+  };
+  for (std::size_t w = 0; w < (n + 63) / 64; ++w) mask[w] = 0;
+  for (std::size_t i = 0; i < n; i += 8) {
+    const std::uint8_t* c = codes + i * stride;
+    const __m256i p01 = pair(c, c + stride), p23 = pair(c + 2 * stride, c + 3 * stride);
+    const __m256i p45 = pair(c + 4 * stride, c + 5 * stride), p67 = pair(c + 6 * stride, c + 7 * stride);
+    const __m256i t0 = _mm256_or_si256(p01, _mm256_slli_epi64(p23, 32));  // codes 0 2 1 3 | 0 2 1 3
+    const __m256i t1 = _mm256_or_si256(p45, _mm256_slli_epi64(p67, 32));  // codes 4 6 5 7 | 4 6 5 7
+    const __m256i u = _mm256_add_epi32(_mm256_permute2x128_si256(t0, t1, 0x20), _mm256_permute2x128_si256(t0, t1, 0x31));
+    const __m256i h = _mm256_permutevar8x32_epi32(u, order);
+    const unsigned over = static_cast<unsigned>(_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(h, lim))));
+    if (const unsigned bits = ~over & 0xffu) {
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(hams_out + i), h);
+      mask[i / 64] |= static_cast<std::uint64_t>(bits) << (i % 64);
+    }
+  }
+}
+#endif
+
+struct hamming_filter_k {
+  template <class Arch>
+  void operator()(Arch, const std::uint64_t* q, std::size_t words, const std::uint8_t* codes, std::size_t stride,
+                  std::size_t n, std::uint32_t limit, std::uint64_t* mask, std::uint32_t* hams_out) const noexcept {
+#if defined(__AVX2__)
+    constexpr bool kAvx2 = std::is_same_v<Arch, xsimd::avx2> || std::is_same_v<Arch, xsimd::avx512bw>;
+    const std::size_t blocks = words / 4;
+    if (kAvx2 && words % 4 == 0 && blocks <= 31 && n % 8 == 0) {
+      alignas(32) __m256i qv[31];
+      for (std::size_t b = 0; b < blocks; ++b) qv[b] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 4 * b));
+      hamming_filter_avx2(qv, blocks, codes, stride, n, limit, mask, hams_out);
+      return;
+    }
+#endif
+    for (std::size_t w = 0; w < (n + 63) / 64; ++w) mask[w] = 0;
+    for (std::size_t i = 0; i < n; i += 64) {
+      const std::size_t m = n - i < 64 ? n - i : 64;
+      std::uint32_t h[64];
+      hamming_many_k{}(Arch{}, q, codes + i * stride, stride, words, m, h);
+      std::uint64_t bits = 0;
+      for (std::size_t j = 0; j < m; ++j)
+        if (h[j] <= limit) {
+          hams_out[i + j] = h[j];
+          bits |= std::uint64_t{1} << j;
+        }
+      mask[i / 64] = bits;
+    }
+  }
+};
 
 // The same for K bits known at compile time: the K sums stay in registers.
 template <std::size_t K>
@@ -233,7 +309,7 @@ struct sdc_scan_k {
       const B ip = (((sq * vs) * tab) / s2 + oq) + vo;
       B d;
       if (t.metric == 1) {
-        d = -ip;
+        d = xsimd::bitwise_xor(ip, B(-0.0));  // -ip with its sign bit flipped: -0 for 0 (xsimd 8.1 avx512 negates as 0 - x)
       } else {
         const B tbb = (four * B::load_aligned(sd) - two_c * (vn + vn)) + mcc;
         const B nb = ((vs * vs) * tbb) / s2 + two * vo;
@@ -264,7 +340,8 @@ struct sdc_filter_k {
     // blocks (byte counters): everything in registers.
     alignas(32) __m256i qv[4 * 31];
     const std::size_t blocks = words / 4;
-    const bool wide = std::is_same_v<Arch, xsimd::avx2> && bits <= 4 && words % 4 == 0 && blocks <= 31;
+    constexpr bool kAvx2 = std::is_same_v<Arch, xsimd::avx2> || std::is_same_v<Arch, xsimd::avx512bw>;
+    const bool wide = kAvx2 && bits <= 4 && words % 4 == 0 && blocks <= 31;
     if (wide) {
       for (std::size_t kq = 0; kq < bits; ++kq)
         for (std::size_t b = 0; b < blocks; ++b)
@@ -282,17 +359,6 @@ struct sdc_filter_k {
     // One-bit codes of the common widths get an unrolled popcount.
     const auto fill = [&](std::size_t i) {
       const std::uint8_t* c = planes + i * stride;
-#if defined(__AVX2__)
-      if (wide) {
-        std::uint64_t two[2];
-        for (std::size_t j = 0; j < L; j += 2) {
-          and_popcount2_avx2(qv, c + j * stride, c + (j + 1) * stride, words / 4, two);
-          dot[j] = static_cast<float>(two[0]);
-          dot[j + 1] = static_cast<float>(two[1]);
-        }
-        return;
-      }
-#endif
 #define BEBR_FIXED(W)                                                                        \
   case W:                                                                                    \
     for (std::size_t j = 0; j < L; ++j) dot[j] = static_cast<float>(and_popcount_fixed<W>(q, c + j * stride)); \
@@ -437,8 +503,13 @@ Kernels make_kernels(const char* name) noexcept {
                     float A, float Q2, float oq, float limit, std::uint64_t* mask, float* keys_out) noexcept {
     sdc_filter_k{}(Arch{}, q, bits, words, planes, stride, n, keys, A, Q2, oq, limit, mask, keys_out);
   };
+  k.hamming_filter = [](const std::uint64_t* q, std::size_t words, const std::uint8_t* codes, std::size_t stride,
+                        std::size_t n, std::uint32_t limit, std::uint64_t* mask, std::uint32_t* hams_out) noexcept {
+    hamming_filter_k{}(Arch{}, q, words, codes, stride, n, limit, mask, hams_out);
+  };
 #if defined(__AVX2__)
-  if constexpr (std::is_same_v<Arch, xsimd::avx2>) k.encode_one_bit = &encode_one_bit_avx2;
+  if constexpr (std::is_same_v<Arch, xsimd::avx2> || std::is_same_v<Arch, xsimd::avx512bw>)
+    k.encode_one_bit = &encode_one_bit_avx2;
 #endif
   k.dot_f32 = [](const float* a, const float* b, std::size_t dim) noexcept {
     return dot_f32_k{}(Arch{}, a, b, dim);

@@ -88,6 +88,17 @@ void sdc_filter(const std::uint64_t* q, std::size_t bits, std::size_t words, con
   }
 }
 
+void hamming_filter(const std::uint64_t* q, std::size_t words, const std::uint8_t* codes, std::size_t stride,
+                    std::size_t n, std::uint32_t limit, std::uint64_t* mask, std::uint32_t* hams_out) noexcept {
+  for (std::size_t w = 0; w < (n + 63) / 64; ++w) mask[w] = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    std::uint32_t h = 0;
+    hamming_many(q, codes + i * stride, 0, words, 1, &h);
+    hams_out[i] = h;
+    if (h <= limit) mask[i / 64] |= std::uint64_t{1} << (i % 64);
+  }
+}
+
 float dot_f32(const float* a, const float* b, std::size_t dim) noexcept {
   double s = 0;
   for (std::size_t i = 0; i < dim; ++i) s += double{a[i]} * double{b[i]};
@@ -114,7 +125,7 @@ void l2sq_f32_many(const float* q, const float* x, std::size_t dim, std::size_t 
 }  // namespace
 
 const Kernels& kernels() noexcept {
-  static const Kernels table{"ref", &hamming_many, &sdc_dot_many, &sdc_scan, &sdc_filter, nullptr, &dot_f32, &l2sq_f32,
+  static const Kernels table{"ref", &hamming_many, &sdc_dot_many, &sdc_scan, &sdc_filter, &hamming_filter, nullptr, &dot_f32, &l2sq_f32,
                              &dot_f32_many, &l2sq_f32_many};
   return table;
 }
