@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "bebr/simd.hpp"
@@ -10,16 +11,21 @@
 namespace bebr {
 
 std::vector<Neighbor> TopK::take() {
+  std::sort(buffer_.begin(), buffer_.end());
+  if (buffer_.size() > k_) buffer_.resize(k_);
   std::vector<Neighbor> out;
-  out.reserve(heap_.size());
-  while (!heap_.empty()) {
-    out.push_back(heap_.top());
-    heap_.pop();
-  }
-  std::reverse(out.begin(), out.end());
+  out.swap(buffer_);
+  threshold_ = std::numeric_limits<double>::infinity();
+  fill_ = k_;
   return out;
 }
 
+void TopK::compact() {
+  std::nth_element(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(k_ - 1), buffer_.end());
+  buffer_.resize(k_);
+  threshold_ = buffer_[k_ - 1].distance;  // the k-th best: nth_element put the largest kept last
+  fill_ = 2 * k_;
+}
 
 SdcQuery::SdcQuery(const CodeView& query, Metric metric)
     : query_(query), stats_(code_stats(query)), metric_(metric) {
@@ -115,8 +121,15 @@ float SdcQuery::key_limit(const KeyBounds& bounds, double threshold) const noexc
   return std::nextafter(static_cast<float>(widened), kNone);
 }
 
-bool SdcQuery::select(const CodeBlock& b, const KeyBounds& bounds, double threshold, std::uint64_t* mask) const {
-  if (!b.keys.P || !b.keys.R || b.n % 64) return false;
+bool SdcQuery::filter(const CodeBlock& b, const KeyBounds& bounds, double threshold, std::uint64_t* mask) const {
+  if (b.n % 64 || !std::isfinite(threshold)) return false;
+  if (hamming_ && b.hamming_ok) {
+    hams_.resize(b.n);
+    kernels().hamming_filter(planes_.data(), planes_.size(), b.planes, b.stride, b.n, hamming_limit(threshold), mask,
+                             hams_.data());
+    return true;
+  }
+  if (!b.keys.P || !b.keys.R) return false;
   const float limit = key_limit(bounds, threshold);
   if (std::isinf(limit)) return false;
   const SdcTerms& t = terms_;
@@ -126,6 +139,47 @@ bool SdcQuery::select(const CodeBlock& b, const KeyBounds& bounds, double thresh
                        static_cast<float>(A), static_cast<float>(Q2), static_cast<float>(t.offset), limit, mask,
                        keys_.data());
   return true;
+}
+
+void SdcQuery::offer(const CodeBlock& b, const std::int64_t* rowids, TopK& top) const {
+  const std::size_t n = candidates_.size(), P = planes_bytes(query_.shape);
+  if (!n) return;
+  cand_planes_.resize(n * P);
+  cand_scale_.resize(n);
+  cand_offset_.resize(n);
+  const bool stats = b.digit_sum && b.self_dot;
+  if (stats) {
+    cand_sum_.resize(n);
+    cand_self_.resize(n);
+  }
+  // Scalars and rowids were not read by the filter: all their misses in flight at once.
+  for (const std::size_t i : candidates_) {
+    __builtin_prefetch(rowids + i);
+    __builtin_prefetch(b.scale + i);
+    __builtin_prefetch(b.offset + i);
+  }
+  for (std::size_t j = 0; j < n; ++j) {
+    const std::size_t i = candidates_[j];
+    std::memcpy(cand_planes_.data() + j * P, b.planes + i * b.stride, P);
+    cand_scale_[j] = b.scale[i];
+    cand_offset_[j] = b.offset[i];
+    if (stats) {
+      cand_sum_[j] = b.digit_sum[i];
+      cand_self_[j] = b.self_dot[i];
+    }
+  }
+  CodeBlock c;
+  c.planes = cand_planes_.data();
+  c.stride = P;
+  c.scale = cand_scale_.data();
+  c.offset = cand_offset_.data();
+  c.digit_sum = stats ? cand_sum_.data() : nullptr;
+  c.self_dot = stats ? cand_self_.data() : nullptr;
+  c.n = n;
+  exact_.resize(n);
+  distances(c, exact_.data());
+  for (std::size_t j = 0; j < n; ++j)
+    if (exact_[j] <= top.threshold()) top.push(exact_[j], rowids[candidates_[j]]);
 }
 
 KeyLayout key_layout(const CodeShape& shape, Metric metric) noexcept {

@@ -319,6 +319,35 @@ TEST_CASE("the Hamming filter kernel marks the codes within the limit on every l
   }
 }
 
+TEST_CASE("TopK keeps the k smallest (distance, rowid) pairs in ascending order", "[kernels]") {
+  std::mt19937_64 rng(1618);
+  for (const std::size_t k : {0u, 1u, 2u, 7u, 100u, 1000u}) {
+    for (const int spread : {3, 1000000}) {  // few distinct distances (many ties) and many
+      std::vector<Neighbor> all;
+      TopK top(k);
+      for (int i = 0; i < 5000; ++i) {
+        const Neighbor n{static_cast<double>(rng() % static_cast<std::uint64_t>(spread)) / 7.0,
+                         static_cast<std::int64_t>(rng() % 100000)};
+        all.push_back(n);
+        top.push(n.distance, n.rowid);
+        CHECK(top.size() == std::min<std::size_t>(k, all.size()));
+      }
+      std::sort(all.begin(), all.end());  // the oracle: a full sort
+      all.resize(std::min(k, all.size()));
+      INFO("k " << k << " spread " << spread);
+      // The threshold is a bound: nothing beyond it can get in, and the k-th best is within it.
+      if (k) CHECK(top.threshold() >= all.back().distance);
+      const auto got = top.take();
+      REQUIRE(got.size() == all.size());
+      for (std::size_t i = 0; i < got.size(); ++i) {
+        CHECK(got[i].distance == all[i].distance);
+        CHECK(got[i].rowid == all[i].rowid);
+      }
+      CHECK(top.size() == 0);
+    }
+  }
+}
+
 TEST_CASE("the filtered scan keeps exactly the brute-force top k", "[kernels]") {
   const std::uint64_t seed = 31337;
   std::mt19937_64 rng(seed);

@@ -8,10 +8,10 @@
 //   std::vector<bebr::Neighbor> best = top.take();  // ascending distance, ties by rowid
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
-#include <queue>
 #include <vector>
 
 #include "bebr/codes.hpp"
@@ -28,32 +28,31 @@ struct Neighbor {
   }
 };
 
-// The k best (smallest distance, then smallest rowid) of everything pushed.
+// The k best (smallest distance, then smallest rowid) of everything pushed. Pushes append to a
+// buffer; when it holds 2k results a linear-time selection keeps the best k and the k-th best
+// becomes the threshold. No per-result heap walk: a scan offers thousands of results at large k.
 class TopK {
  public:
-  explicit TopK(std::size_t k) : k_(k) {}
+  explicit TopK(std::size_t k) : k_(k), fill_(k) {}
   void push(double distance, std::int64_t rowid) {
-    if (k_ == 0) return;
-    const Neighbor n{distance, rowid};
-    if (heap_.size() < k_) {
-      heap_.push(n);
-    } else if (n < heap_.top()) {
-      heap_.pop();
-      heap_.push(n);
-    }
+    if (k_ == 0 || !(distance <= threshold_)) return;
+    buffer_.push_back(Neighbor{distance, rowid});
+    if (buffer_.size() >= fill_) compact();
   }
-  std::size_t size() const noexcept { return heap_.size(); }
+  // How many results take() returns so far.
+  std::size_t size() const noexcept { return buffer_.size() < k_ ? buffer_.size() : k_; }
   std::size_t capacity() const noexcept { return k_; }
-  // The distance a new result must not exceed to get in: the worst kept once full, else +inf.
-  double threshold() const noexcept {
-    return heap_.size() < k_ ? std::numeric_limits<double>::infinity() : heap_.top().distance;
-  }
-  // The results in ascending order; empties the heap.
+  // No result with a larger distance can get in (+inf until k results are kept); results within
+  // it may or may not (the threshold tightens at each selection, not at each push).
+  double threshold() const noexcept { return threshold_; }
+  // The results in ascending order; empties the buffer.
   std::vector<Neighbor> take();
 
  private:
-  std::size_t k_;
-  std::priority_queue<Neighbor> heap_;  // max-heap: the worst kept result on top
+  void compact();
+  std::size_t k_, fill_;
+  double threshold_ = std::numeric_limits<double>::infinity();
+  std::vector<Neighbor> buffer_;
 };
 
 // Codes in the resident, structure-of-arrays layout of the virtual table: n codes whose planes
@@ -123,28 +122,7 @@ class SdcQuery {
             const std::int64_t* rowids, TopK& top, Accept&& accept) const {
     const std::size_t words = (block.n + 63) / 64;
     mask_.resize(words);
-    if (hamming_ && block.hamming_ok && block.n % 64 == 0 && std::isfinite(top.threshold())) {
-      double threshold = top.threshold();
-      std::uint32_t limit = hamming_limit(threshold);
-      hams_.resize(block.n);
-      kernels().hamming_filter(planes_.data(), planes_.size(), block.planes, block.stride, block.n, limit, mask_.data(),
-                               hams_.data());
-      for (std::size_t w = 0; w < words; ++w)
-        for (std::uint64_t b = mask_[w] & valid[w]; b; b &= b - 1) {
-          const std::size_t i = 64 * w + static_cast<std::size_t>(__builtin_ctzll(b));
-          if (hams_[i] > limit || !accept(i)) continue;
-          const double d = distance(block, i);
-          if (d <= threshold) {
-            top.push(d, rowids[i]);
-            if (top.threshold() != threshold) {
-              threshold = top.threshold();
-              limit = hamming_limit(threshold);
-            }
-          }
-        }
-      return;
-    }
-    if (!select(block, bounds, top.threshold(), mask_.data())) {
+    if (!filter(block, bounds, top.threshold(), mask_.data())) {
       exact_.resize(block.n);
       distances(block, exact_.data());
       for (std::size_t w = 0; w < words; ++w)
@@ -154,29 +132,24 @@ class SdcQuery {
         }
       return;
     }
-    // The chunk was filtered with the threshold it started with; the heap tightens as it goes,
-    // so each candidate's key is checked again against the current one first.
-    double threshold = top.threshold();
-    float limit = key_limit(bounds, threshold);
+    // The candidates' exact distances in one batch, then the heap.
+    candidates_.clear();
     for (std::size_t w = 0; w < words; ++w)
       for (std::uint64_t b = mask_[w] & valid[w]; b; b &= b - 1) {
         const std::size_t i = 64 * w + static_cast<std::size_t>(__builtin_ctzll(b));
-        if (keys_[i] > limit || !accept(i)) continue;
-        const double d = distance(block, i);
-        if (d <= threshold) {
-          top.push(d, rowids[i]);
-          if (top.threshold() != threshold) {
-            threshold = top.threshold();
-            limit = key_limit(bounds, threshold);
-          }
-        }
+        if (accept(i)) candidates_.push_back(i);
       }
+    offer(block, rowids, top);
   }
 
+
  private:
-  // Marks the codes whose key may be within `threshold`; false when the filter does not apply
-  // (no keys, no threshold yet, or a query whose key is undefined) and every code is a candidate.
-  bool select(const CodeBlock& block, const KeyBounds& bounds, double threshold, std::uint64_t* mask) const;
+  // Marks the codes whose distance may be within `threshold`, by the Hamming filter where it is
+  // exact (CodeBlock::hamming_ok) or else by the key filter; false when neither applies (no
+  // threshold yet, no keys, a query whose key is undefined) and every code is a candidate.
+  bool filter(const CodeBlock& block, const KeyBounds& bounds, double threshold, std::uint64_t* mask) const;
+  // Offers top the exact distances of the codes in candidates_, computed in one batch.
+  void offer(const CodeBlock& block, const std::int64_t* rowids, TopK& top) const;
   // The largest Hamming distance whose cosine distance 2 h / dim may be within `threshold`, with
   // a margin far above the double rounding of the exact distance.
   std::uint32_t hamming_limit(double threshold) const noexcept;
@@ -197,6 +170,10 @@ class SdcQuery {
   std::vector<std::uint64_t> ones_;          // a query whose digits are all 1: dot = digit sum
   mutable std::vector<std::uint64_t> code_;  // one code's planes as words
   mutable std::vector<double> exact_;
+  mutable std::vector<std::size_t> candidates_;  // the batch of offer(): slots, then their copies
+  mutable std::vector<std::uint8_t> cand_planes_;
+  mutable std::vector<float> cand_scale_, cand_offset_;
+  mutable std::vector<std::uint32_t> cand_sum_, cand_self_;
 };
 
 
