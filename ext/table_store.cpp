@@ -210,7 +210,8 @@ Store::Store(sqlite3* db, std::string schema, std::string name, TableConfig cfg,
   offsets_offset_ = scales_offset_ + 4 * C;
   data_bytes_ = offsets_offset_ + 4 * C;
   const int keys = 2 + layout_.S + layout_.T + layout_.U;
-  resident_bytes_ = (data_bytes_ + 63) / 64 * 64 + keys * ((4 * C + 63) / 64 * 64);
+  image_bytes_ = (data_bytes_ + 63) / 64 * 64;
+  keys_bytes_ = keys * ((4 * C + 63) / 64 * 64);
   stmts_.resize(kStmtCount);
 }
 
@@ -352,6 +353,7 @@ void Store::rename(const std::string& new_name) {
 void Store::forget() noexcept {
   loaded_ = codes_ = metadata_ = false;
   arena_.clear();
+  key_arena_.clear();
   chunks_.clear();
   open_.clear();
   rows_ = 0;
@@ -557,23 +559,28 @@ void Store::load_directory() {
 
 
 void Store::make_resident(Chunk& c, std::size_t expected_total) {
-  c.image = arena_.alloc(resident_bytes_, expected_total);
+  c.image = arena_.alloc(image_bytes_, expected_total);
   c.hamming_ok = true;
-  std::uint8_t* k = c.image + (data_bytes_ + 63) / 64 * 64;
+  for (float*& k : c.key) k = nullptr;
+}
+
+void Store::ensure_keys(Chunk& c) {
+  if (c.key[0]) return;
+  std::uint8_t* k = key_arena_.alloc(keys_bytes_, chunks_.size() * keys_bytes_);
   const bool used[5] = {true, true, layout_.S, layout_.T, layout_.U};
   for (int j = 0; j < 5; ++j) {
-    c.key[j] = nullptr;
     if (!used[j]) continue;
     c.key[j] = reinterpret_cast<float*>(k);
     k += (4 * cfg_.chunk_size + 63) / 64 * 64;
   }
+  compute_keys(c, 0, cfg_.chunk_size);
 }
 
 void Store::load_codes() {
   const std::size_t C = cfg_.chunk_size;
   // Each chunk's BLOB goes straight into its resident image: one incremental read per chunk.
   ChunkBlob blob(db_, schema_, name_, false);
-  const std::size_t total = chunks_.size() * resident_bytes_;
+  const std::size_t total = chunks_.size() * image_bytes_;
   for (auto& [id, c] : chunks_) {
     blob.seek(id);
     if (blob.bytes() != data_bytes_) corrupt(name_ + "_chunks", "chunk " + std::to_string(id) + " has the wrong size");
@@ -586,7 +593,6 @@ void Store::load_codes() {
           const Edit& e = log_[static_cast<std::size_t>(p->second.edit[slot])];
           write_slot(c, slot, e.rowid, body_of(e));
         }
-    compute_keys(c, 0, C);
     for (std::size_t w = 0; w < c.valid.size(); ++w)
       for (std::uint64_t b = c.valid[w]; b; b &= b - 1) check_hamming(c, 64 * w + static_cast<std::size_t>(__builtin_ctzll(b)));
   }
@@ -702,17 +708,20 @@ RowData Store::read_row(std::int64_t rowid, const Location& at) {
   return row;
 }
 
-void Store::scan(bool metadata, const std::function<void(const ChunkView&)>& visit) {
+void Store::scan(bool metadata, bool keys, const std::function<void(const ChunkView&)>& visit) {
   sync();
   if (metadata && !metadata_) load_metadata();
   if (cfg_.cache) {
     if (!codes_) load_codes();
-    for (const auto& [id, c] : chunks_) visit(ChunkView{c, rowids_of(c), block(c)});
+    for (auto& [id, c] : chunks_) {
+      if (keys || !c.hamming_ok) ensure_keys(c);
+      visit(ChunkView{c, rowids_of(c), block(c)});
+    }
     return;
   }
   // No cache: each chunk's BLOB into one scratch image, one incremental read per chunk.
   Chunk scratch;
-  AlignedBytes image(resident_bytes_);
+  AlignedBytes image(image_bytes_);
   scratch.image = image.data();
   ChunkBlob blob(db_, schema_, name_, false);
   for (const auto& [id, c] : chunks_) {
@@ -744,7 +753,7 @@ Location Store::allocate() {
     Chunk c;
     c.id = sqlite3_last_insert_rowid(db_);
     c.valid.assign(C / 64, 0);
-    if (codes_) make_resident(c, 64 * resident_bytes_);  // zeroed, as the new BLOB
+    if (codes_) make_resident(c, 64 * image_bytes_);  // zeroed, as the new BLOB
     if (metadata_) c.meta.assign(cfg_.metadata.size(), std::vector<Value>(C));
     open_.insert(c.id);
     chunks_.emplace(c.id, std::move(c));
@@ -758,7 +767,7 @@ Location Store::allocate() {
 void Store::set_resident(Chunk& c, std::uint32_t slot, std::int64_t rowid, const RowData& row) {
   if (c.image) {
     write_slot(c, slot, rowid, row.body.data());
-    compute_keys(c, slot, 1);
+    if (c.key[0]) compute_keys(c, slot, 1);
     check_hamming(c, slot);
   }
   if (!c.meta.empty())

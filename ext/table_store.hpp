@@ -178,7 +178,7 @@ class Store {
   std::optional<Location> find(std::int64_t rowid);
   RowData read_row(std::int64_t rowid, const Location& at);
   // Calls visit once per chunk in chunk_id order. Metadata is loaded first when `metadata`.
-  void scan(bool metadata, const std::function<void(const ChunkView&)>& visit);
+  void scan(bool metadata, bool keys, const std::function<void(const ChunkView&)>& visit);
 
   // Writes (inside the caller's transaction). insert returns the rowid (chosen by SQLite when
   // `rowid` is empty); the caller has checked that an explicit rowid is free.
@@ -243,9 +243,12 @@ class Store {
   void replay_directory();
   void maybe_flush();
   std::size_t validity_bytes_, rowids_offset_, planes_offset_, scales_offset_, offsets_offset_, data_bytes_;
-  std::size_t resident_bytes_;  // image + keys, rounded to 64
-  Arena arena_;
+  std::size_t image_bytes_, keys_bytes_;  // a chunk's resident image, its key coefficients (64-byte rounded)
+  Arena arena_, key_arena_;
   void make_resident(Chunk& c, std::size_t expected_total);
+  // The key coefficients of a resident chunk, computed when a query first needs them (queries
+  // that take the Hamming filter never do).
+  void ensure_keys(Chunk& c);
   std::int64_t* rowids_of(const Chunk& c) const noexcept {
     return reinterpret_cast<std::int64_t*>(c.image + rowids_offset_);
   }

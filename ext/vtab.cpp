@@ -546,7 +546,7 @@ void knn(Table& t, Cursor& cur, int plan, const char* idx, sqlite3_value** argv)
     return true;
   };
   if (cur.stream) {
-    t.store->scan(need_meta, [&](const ChunkView& c) {
+    t.store->scan(need_meta, false, [&](const ChunkView& c) {
       sdc.distances(c.codes, dist.data());
       for (std::size_t w = 0; w < c.chunk.valid.size(); ++w)
         for (std::uint64_t bits = c.chunk.valid[w]; bits; bits &= bits - 1) {
@@ -556,7 +556,7 @@ void knn(Table& t, Cursor& cur, int plan, const char* idx, sqlite3_value** argv)
     });
   } else if (top.capacity()) {
     const KeyBounds& bounds = t.store->key_bounds();
-    t.store->scan(need_meta, [&](const ChunkView& c) {
+    t.store->scan(need_meta, !sdc.hamming(), [&](const ChunkView& c) {
       sdc.scan(c.codes, bounds, c.chunk.valid.data(), c.rowids, top, [&](std::size_t s) { return passes(c, s); });
     });
   }

@@ -110,6 +110,8 @@ class SdcQuery {
   SdcQuery(const CodeView& query, Metric metric);
   // out[i] = distance to code i of the block, for i < block.n.
   void distances(const CodeBlock& block, double* out) const;
+  // Whether scan filters blocks with hamming_ok by Hamming distance alone (no key coefficients).
+  bool hamming() const noexcept { return hamming_; }
   // The exact distance to code i of the block.
   double distance(const CodeBlock& block, std::size_t i) const;
 
