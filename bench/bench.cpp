@@ -353,19 +353,24 @@ void speed(const Options& o, std::size_t dim, std::size_t n, double gbs, std::ma
   // bebr, 1 bit per dimension (raw binarizer, cosine SDC), no stored floats.
   const double bebr_ins = build_bebr(o, bpath, n, dim, "bits=1");
   const double bebr_size = file_bytes(bpath);
-  // The first query of a fresh connection builds the resident cache.
-  const Stat first = measure(3, [&] {
-    Db db(bpath, {o.ext});
-    sqlite3_stmt* q = db.prepare("SELECT rowid, distance FROM t WHERE e MATCH ?1 AND k = 10");
-    std::vector<float> x(dim);
-    row(3, 0, dim, x.data());
-    sqlite3_bind_blob(q, 1, x.data(), static_cast<int>(dim * 4), SQLITE_STATIC);
-    const double t0 = now();
-    db.run(q);
-    const double ms = (now() - t0) * 1e3;
-    sqlite3_finalize(q);
-    return ms;
-  });
+  // The first query of a fresh connection builds the resident cache; with mmap_size set, SQLite
+  // hands the pages over from the mapping instead of a pread each.
+  const auto first_query = [&](bool mmap) {
+    return measure(3, [&] {
+      Db db(bpath, {o.ext});
+      if (mmap) db.exec("PRAGMA mmap_size = 1073741824");
+      sqlite3_stmt* q = db.prepare("SELECT rowid, distance FROM t WHERE e MATCH ?1 AND k = 10");
+      std::vector<float> x(dim);
+      row(3, 0, dim, x.data());
+      sqlite3_bind_blob(q, 1, x.data(), static_cast<int>(dim * 4), SQLITE_STATIC);
+      const double t0 = now();
+      db.run(q);
+      const double ms = (now() - t0) * 1e3;
+      sqlite3_finalize(q);
+      return ms;
+    });
+  };
+  const Stat first = first_query(false), first_mmap = first_query(true);
   std::map<long long, Stat> bebr_k, vec_k, faiss_k;
   std::map<long long, double> bebr_floor;
   {
@@ -442,6 +447,8 @@ void speed(const Options& o, std::size_t dim, std::size_t n, double gbs, std::ma
   }
   rows.push_back({"bebr first query after open (builds the cache)", first,
                   ratio(first.median, vec_k[10].median, "one sqlite-vec query")});
+  rows.push_back({"bebr first query after open, PRAGMA mmap_size = 1 GiB", first_mmap,
+                  ratio(first_mmap.median, vec_k[10].median, "one sqlite-vec query")});
   rows.push_back(single("bebr k=1000 / k=10", bebr_k[1000].median / bebr_k[10].median, "ratio of the medians"));
   print_table("### kNN, " + std::to_string(n) + " x " + std::to_string(dim) + "-d, one thread, through SQL", rows, "ms/query");
 

@@ -8,11 +8,6 @@
 #include <cstring>
 
 namespace bebr::ext {
-namespace {
-
-// Cached statements of a Store.
-enum Stmts { kDataVersion, kFind, kInsertRowid, kInsertVector, kInsertAux, kDeleteRowid, kDeleteVector, kDeleteAux,
-             kReadRow, kReadVector, kMove, kStmtCount };
 
 // An incremental-I/O handle on the data BLOB of <name>_chunks rows, closed when it goes out of
 // scope: an open handle counts as a running statement and would hold the transaction open.
@@ -55,6 +50,13 @@ class ChunkBlob {
   sqlite3_blob* h_ = nullptr;
   std::int64_t row_ = 0;
 };
+
+namespace {
+
+// Cached statements of a Store.
+enum Stmts { kDataVersion, kFind, kInsertRowid, kInsertVector, kInsertAux, kDeleteRowid, kDeleteVector, kDeleteAux,
+             kReadRow, kReadVector, kMove, kStmtCount };
+
 
 // Resets a cached statement when the scope ends.
 struct Reset {
@@ -210,7 +212,8 @@ Store::Store(sqlite3* db, std::string schema, std::string name, TableConfig cfg,
   offsets_offset_ = scales_offset_ + 4 * C;
   data_bytes_ = offsets_offset_ + 4 * C;
   const int keys = 2 + layout_.S + layout_.T + layout_.U;
-  image_bytes_ = (data_bytes_ + 63) / 64 * 64;
+  image_bytes_ = (data_bytes_ - C * planes_bytes_ + 63) / 64 * 64;
+  chunk_planes_bytes_ = (C * planes_bytes_ + 63) / 64 * 64;
   keys_bytes_ = keys * ((4 * C + 63) / 64 * 64);
   stmts_.resize(kStmtCount);
 }
@@ -353,6 +356,7 @@ void Store::rename(const std::string& new_name) {
 void Store::forget() noexcept {
   loaded_ = codes_ = metadata_ = false;
   arena_.clear();
+  planes_arena_.clear();
   key_arena_.clear();
   chunks_.clear();
   open_.clear();
@@ -558,8 +562,9 @@ void Store::load_directory() {
 }
 
 
-void Store::make_resident(Chunk& c, std::size_t expected_total) {
-  c.image = arena_.alloc(image_bytes_, expected_total);
+void Store::make_resident(Chunk& c, std::size_t expected_chunks) {
+  c.image = arena_.alloc(image_bytes_, expected_chunks * image_bytes_);
+  c.planes = planes_arena_.alloc(chunk_planes_bytes_, expected_chunks * chunk_planes_bytes_);
   c.hamming_ok = true;
   for (float*& k : c.key) k = nullptr;
 }
@@ -580,12 +585,12 @@ void Store::load_codes() {
   const std::size_t C = cfg_.chunk_size;
   // Each chunk's BLOB goes straight into its resident image: one incremental read per chunk.
   ChunkBlob blob(db_, schema_, name_, false);
-  const std::size_t total = chunks_.size() * image_bytes_;
+  const std::size_t total = chunks_.size();
   for (auto& [id, c] : chunks_) {
     blob.seek(id);
     if (blob.bytes() != data_bytes_) corrupt(name_ + "_chunks", "chunk " + std::to_string(id) + " has the wrong size");
     make_resident(c, total);
-    blob.read(c.image, data_bytes_, 0);
+    read_resident(blob, c);
     // The waiting edits of this chunk, over what the disk holds.
     if (auto p = pending_.find(c.id); p != pending_.end())
       for (std::uint32_t slot = 0; slot < C; ++slot)
@@ -599,17 +604,24 @@ void Store::load_codes() {
   codes_ = true;
 }
 
+void Store::read_resident(ChunkBlob& blob, Chunk& c) {
+  const std::size_t C = cfg_.chunk_size;
+  blob.read(c.image, planes_offset_, 0);                    // validity, rowids
+  blob.read(c.planes, C * planes_bytes_, planes_offset_);   // planes
+  blob.read(c.image + planes_offset_, 8 * C, scales_offset_);  // scales, offsets
+}
+
 // A slot of a resident image: rowid, planes, scale, offset (body: scale, offset, planes).
 void Store::write_slot(Chunk& c, std::uint32_t slot, std::int64_t rowid, const std::uint8_t* body) {
   rowids_of(c)[slot] = rowid;
-  std::memcpy(c.image + planes_offset_ + slot * planes_bytes_, body + kScalarBytes, planes_bytes_);
+  std::memcpy(c.planes + slot * planes_bytes_, body + kScalarBytes, planes_bytes_);
   std::memcpy(scales_of(c) + slot, body, 4);
   std::memcpy(offsets_of(c) + slot, body + 4, 4);
 }
 
 void Store::compute_keys(Chunk& c, std::size_t first, std::size_t n) {
   const auto at = [&](int j) { return c.key[j] ? c.key[j] + first : nullptr; };
-  key_coefficients(binarizer_->shape(), cfg_.metric, c.image + planes_offset_ + first * planes_bytes_, planes_bytes_,
+  key_coefficients(binarizer_->shape(), cfg_.metric, c.planes + first * planes_bytes_, planes_bytes_,
                    scales_of(c) + first, offsets_of(c) + first, n, at(0), at(1), at(2), at(3), at(4), bounds_);
 }
 
@@ -619,13 +631,14 @@ void Store::check_hamming(Chunk& c, std::size_t slot) const noexcept {
 
 CodeBlock Store::block(const Chunk& c) const {
   CodeBlock b;
-  b.planes = c.image + planes_offset_;
+  b.planes = c.planes;
   b.stride = planes_bytes_;
   b.scale = scales_of(c);
   b.offset = offsets_of(c);
   b.n = cfg_.chunk_size;
   b.keys = SdcKeys{c.key[0], c.key[1], c.key[2], c.key[3], c.key[4]};
   b.hamming_ok = c.image && c.hamming_ok;
+  b.stable = cfg_.cache;  // resident images live until the next write or reload
   return b;
 }
 
@@ -721,13 +734,14 @@ void Store::scan(bool metadata, bool keys, const std::function<void(const ChunkV
   }
   // No cache: each chunk's BLOB into one scratch image, one incremental read per chunk.
   Chunk scratch;
-  AlignedBytes image(image_bytes_);
+  AlignedBytes image(image_bytes_), planes(chunk_planes_bytes_);
   scratch.image = image.data();
+  scratch.planes = planes.data();
   ChunkBlob blob(db_, schema_, name_, false);
   for (const auto& [id, c] : chunks_) {
     blob.seek(id);
     if (blob.bytes() != data_bytes_) corrupt(name_ + "_chunks", "chunk " + std::to_string(id) + " has the wrong size");
-    blob.read(scratch.image, data_bytes_, 0);
+    read_resident(blob, scratch);
     if (auto pe = pending_.find(id); pe != pending_.end())  // waiting edits over the disk
       for (std::uint32_t slot = 0; slot < cfg_.chunk_size; ++slot)
         if (pe->second.edit[slot] >= 0) {
@@ -753,7 +767,7 @@ Location Store::allocate() {
     Chunk c;
     c.id = sqlite3_last_insert_rowid(db_);
     c.valid.assign(C / 64, 0);
-    if (codes_) make_resident(c, 64 * image_bytes_);  // zeroed, as the new BLOB
+    if (codes_) make_resident(c, 64);  // zeroed, as the new BLOB
     if (metadata_) c.meta.assign(cfg_.metadata.size(), std::vector<Value>(C));
     open_.insert(c.id);
     chunks_.emplace(c.id, std::move(c));

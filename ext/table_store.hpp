@@ -37,6 +37,8 @@
 
 namespace bebr::ext {
 
+class ChunkBlob;  // table_store.cpp
+
 // The value of a metadata or auxiliary column, owned.
 struct Value {
   enum Kind : std::uint8_t { null, integer, real, text, blob };
@@ -112,10 +114,12 @@ struct Chunk {
   std::int64_t id = 0;
   std::uint32_t count = 0;            // rows held
   std::vector<std::uint64_t> valid;   // chunk_size bits
-  // Resident codes (cache=1, after the first kNN query): the chunk BLOB's image (validity as
-  // on disk at load; the directory's `valid` is current), then the key coefficients P, R, S, T,
-  // U of the filter (only those the table's layout needs), all in the arena.
+  // Resident codes (cache=1, after the first kNN query): the chunk BLOB's image without its
+  // planes (validity as on disk at load, the directory's `valid` is current; rowids; scales;
+  // offsets), the planes, and once a query needs them the key coefficients P, R, S, T, U of the
+  // filter (only those the table's layout needs), each in its own arena.
   std::uint8_t* image = nullptr;
+  std::uint8_t* planes = nullptr;     // the codes' planes, chunk_size x planes bytes
   float* key[5] = {nullptr, nullptr, nullptr, nullptr, nullptr};
   // No code written since the image was made has a scale <= 0 or an offset != 0 (CodeBlock).
   bool hamming_ok = true;
@@ -243,17 +247,26 @@ class Store {
   void replay_directory();
   void maybe_flush();
   std::size_t validity_bytes_, rowids_offset_, planes_offset_, scales_offset_, offsets_offset_, data_bytes_;
-  std::size_t image_bytes_, keys_bytes_;  // a chunk's resident image, its key coefficients (64-byte rounded)
-  Arena arena_, key_arena_;
-  void make_resident(Chunk& c, std::size_t expected_total);
+  // A resident chunk is split: its planes in one arena, where consecutive chunks' planes follow
+  // each other so a scan reads one unbroken stream (25-35% faster than whole images side by side,
+  // measured), and the rest of its image (validity, rowids, scales, offsets: the disk layout
+  // without the planes) in another. Key coefficients (64-byte rounded) in a third.
+  std::size_t image_bytes_, chunk_planes_bytes_, keys_bytes_;
+  Arena arena_, planes_arena_, key_arena_;
+  // Reads a chunk's BLOB into a resident chunk's image and planes: three incremental reads.
+  void read_resident(ChunkBlob& blob, Chunk& c);
+  void make_resident(Chunk& c, std::size_t expected_chunks);
   // The key coefficients of a resident chunk, computed when a query first needs them (queries
   // that take the Hamming filter never do).
   void ensure_keys(Chunk& c);
   std::int64_t* rowids_of(const Chunk& c) const noexcept {
     return reinterpret_cast<std::int64_t*>(c.image + rowids_offset_);
   }
-  float* scales_of(const Chunk& c) const noexcept { return reinterpret_cast<float*>(c.image + scales_offset_); }
-  float* offsets_of(const Chunk& c) const noexcept { return reinterpret_cast<float*>(c.image + offsets_offset_); }
+  // In the resident image the scales and offsets follow the rowids (where the planes are on disk).
+  float* scales_of(const Chunk& c) const noexcept { return reinterpret_cast<float*>(c.image + planes_offset_); }
+  float* offsets_of(const Chunk& c) const noexcept {
+    return reinterpret_cast<float*>(c.image + planes_offset_ + 4 * cfg_.chunk_size);
+  }
   std::vector<Stmt> stmts_;
 };
 

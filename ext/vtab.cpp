@@ -559,6 +559,7 @@ void knn(Table& t, Cursor& cur, int plan, const char* idx, sqlite3_value** argv)
     t.store->scan(need_meta, !sdc.hamming(), [&](const ChunkView& c) {
       sdc.scan(c.codes, bounds, c.chunk.valid.data(), c.rowids, top, [&](std::size_t s) { return passes(c, s); });
     });
+    sdc.finish(top);
   }
   if (cur.stream) {
     std::make_heap(cur.rows.begin(), cur.rows.end(), nearest_last);

@@ -141,6 +141,48 @@ bool SdcQuery::filter(const CodeBlock& b, const KeyBounds& bounds, double thresh
   return true;
 }
 
+void SdcQuery::prune() const {
+  const std::uint32_t limit = limit_;
+  waiting_.erase(std::remove_if(waiting_.begin(), waiting_.end(), [limit](const Waiting& w) { return w.h > limit; }),
+                 waiting_.end());
+}
+
+void SdcQuery::finish(TopK& top) const {
+  if (!waiting_.empty()) {
+    prune();
+    // The survivors as one block of copies (their scalars and rowids prefetched first: the
+    // filter never read them), exact distances in one batch.
+    for (const Waiting& w : waiting_) {
+      __builtin_prefetch(w.scale);
+      __builtin_prefetch(w.offset);
+      __builtin_prefetch(w.rowid);
+    }
+    const std::size_t n = waiting_.size(), P = planes_bytes(query_.shape);
+    cand_planes_.resize(n * P);
+    cand_scale_.resize(n);
+    cand_offset_.resize(n);
+    for (std::size_t j = 0; j < n; ++j) std::memcpy(cand_planes_.data() + j * P, waiting_[j].planes, P);
+    for (std::size_t j = 0; j < n; ++j) {
+      cand_scale_[j] = *waiting_[j].scale;
+      cand_offset_[j] = *waiting_[j].offset;
+    }
+    CodeBlock c;
+    c.planes = cand_planes_.data();
+    c.stride = P;
+    c.scale = cand_scale_.data();
+    c.offset = cand_offset_.data();
+    c.n = n;
+    exact_.resize(n);
+    distances(c, exact_.data());
+    for (std::size_t j = 0; j < n; ++j)
+      if (exact_[j] <= top.threshold()) top.push(exact_[j], *waiting_[j].rowid);
+  }
+  waiting_.clear();
+  hist_.clear();
+  limit_ = 0;
+  alive_ = 0;
+}
+
 void SdcQuery::offer(const CodeBlock& b, const std::int64_t* rowids, TopK& top) const {
   const std::size_t n = candidates_.size(), P = planes_bytes(query_.shape);
   if (!n) return;

@@ -372,18 +372,23 @@ TEST_CASE("the filtered scan keeps exactly the brute-force top k", "[kernels]") 
             const auto qblob = bin.encode_blob(bebr::testing::random_vector(rng, dim, 0.3f));
             const CodeView qv = parse_code(qblob, "q");
             const SdcQuery query(qv, metric);
-            for (const std::size_t k : {1u, 10u, 100u}) {
+            // Stable blocks (the resident cache) let one-bit raw cosine scans defer exact distances.
+            for (const bool stable : {false, true})
+            for (const std::size_t k : {1u, 10u, 100u, 300u}) {
               TopK fast(k), slow(k);
+              std::vector<std::vector<std::int64_t>> rowids(blocks.size(), std::vector<std::int64_t>(128));
               for (std::size_t j = 0; j < blocks.size(); ++j) {
-                std::vector<std::int64_t> rowids(128);
-                for (std::size_t i = 0; i < 128; ++i) rowids[i] = static_cast<std::int64_t>(1000 * j + i);
-                query.scan(blocks[j].block(true), bounds, valid.data(), rowids.data(), fast, [](std::size_t) { return true; });
+                for (std::size_t i = 0; i < 128; ++i) rowids[j][i] = static_cast<std::int64_t>(1000 * j + i);
+                CodeBlock cb = blocks[j].block(true);
+                cb.stable = stable;
+                query.scan(cb, bounds, valid.data(), rowids[j].data(), fast, [](std::size_t) { return true; });
                 for (std::size_t i = 0; i < 128; ++i)
                   if ((valid[i / 64] >> (i % 64)) & 1)
-                    slow.push(sdc_distance(qv, parse_code(blocks[j].blobs[i], "code"), metric), rowids[i]);
+                    slow.push(sdc_distance(qv, parse_code(blocks[j].blobs[i], "code"), metric), rowids[j][i]);
               }
+              query.finish(fast);
               INFO("dim " << dim << " bits " << bits << " centred " << centred << " metric " << metric_name(metric)
-                          << " k " << k);
+                          << " k " << k << " stable " << stable);
               const auto f = fast.take(), s = slow.take();
               REQUIRE(f.size() == s.size());
               for (std::size_t i = 0; i < f.size(); ++i) {

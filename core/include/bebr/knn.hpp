@@ -72,6 +72,8 @@ struct CodeBlock {
   // cosine distance is 2 h / dim of its Hamming distance h to the query, and scan filters on h
   // alone (no coefficient reads). False: the key filter above.
   bool hamming_ok = false;
+  // The block's memory stays as it is until the query's finish(): scan may keep pointers into it.
+  bool stable = false;
 };
 
 // Fills digit_sum[i] and self_dot[i] (see CodeStats) of n codes' planes at a stride.
@@ -110,6 +112,9 @@ class SdcQuery {
   SdcQuery(const CodeView& query, Metric metric);
   // out[i] = distance to code i of the block, for i < block.n.
   void distances(const CodeBlock& block, double* out) const;
+  // Offers top the exact distances of the candidates scan left waiting; then the query is ready
+  // for another scan.
+  void finish(TopK& top) const;
   // Whether scan filters blocks with hamming_ok by Hamming distance alone (no key coefficients).
   bool hamming() const noexcept { return hamming_; }
   // The exact distance to code i of the block.
@@ -118,12 +123,45 @@ class SdcQuery {
   // Offers top every code i of the block whose bit is set in `valid` and which accept(i) takes,
   // with its exact distance and rowids[i]. The same result as pushing them all, but codes whose
   // key (when the block has keys and top is full) shows they cannot get in are skipped without
-  // computing their distance. block.n must be a multiple of 64.
+  // computing their distance. block.n must be a multiple of 64. After the last block, finish(top)
+  // before top.take().
+  //
+  // Stable blocks that take the Hamming filter are not offered at once: their candidates wait as
+  // (Hamming distance, pointers) while a histogram keeps the limit at the k-th smallest Hamming
+  // distance so far, and finish() computes the exact distances of the survivors only. Distances
+  // of different Hamming distances differ by 2 / dim, far above rounding, so the survivors (every
+  // code up to the k-th smallest, ties included) hold the exact top k.
   template <class Accept>
   void scan(const CodeBlock& block, const KeyBounds& bounds, const std::uint64_t* valid,
             const std::int64_t* rowids, TopK& top, Accept&& accept) const {
     const std::size_t words = (block.n + 63) / 64;
     mask_.resize(words);
+    if (hamming_ && block.hamming_ok && block.stable && block.n % 64 == 0) {
+      const std::size_t k = top.capacity();
+      if (k == 0) return;
+      if (hist_.empty()) {
+        hist_.assign(query_.shape.dim + 1, 0);
+        limit_ = query_.shape.dim;
+      }
+      hams_.resize(block.n);
+      kernels().hamming_filter(planes_.data(), planes_.size(), block.planes, block.stride, block.n, limit_,
+                               mask_.data(), hams_.data());
+      for (std::size_t w = 0; w < words; ++w)
+        for (std::uint64_t b = mask_[w] & valid[w]; b; b &= b - 1) {
+          const std::size_t i = 64 * w + static_cast<std::size_t>(__builtin_ctzll(b));
+          const std::uint32_t h = hams_[i];
+          if (h > limit_ || !accept(i)) continue;
+          waiting_.push_back({block.planes + i * block.stride, block.scale + i, block.offset + i, rowids + i, h});
+          ++hist_[h];
+          ++alive_;
+          while (alive_ - hist_[limit_] >= k) {  // the k best are all below the limit
+            alive_ -= hist_[limit_];
+            hist_[limit_--] = 0;
+          }
+        }
+      if (waiting_.size() > 2 * alive_ + 4096) prune();
+      return;
+    }
     if (!filter(block, bounds, top.threshold(), mask_.data())) {
       exact_.resize(block.n);
       distances(block, exact_.data());
@@ -150,6 +188,15 @@ class SdcQuery {
   // exact (CodeBlock::hamming_ok) or else by the key filter; false when neither applies (no
   // threshold yet, no keys, a query whose key is undefined) and every code is a candidate.
   bool filter(const CodeBlock& block, const KeyBounds& bounds, double threshold, std::uint64_t* mask) const;
+  struct Waiting {  // a candidate of a stable block, by reference
+    const std::uint8_t* planes;
+    const float* scale;
+    const float* offset;
+    const std::int64_t* rowid;
+    std::uint32_t h;
+  };
+  // Drops the waiting candidates beyond the limit.
+  void prune() const;
   // Offers top the exact distances of the codes in candidates_, computed in one batch.
   void offer(const CodeBlock& block, const std::int64_t* rowids, TopK& top) const;
   // The largest Hamming distance whose cosine distance 2 h / dim may be within `threshold`, with
@@ -168,6 +215,10 @@ class SdcQuery {
   mutable std::vector<std::uint64_t> mask_;  // scratch, reused across calls
   mutable std::vector<float> keys_;
   mutable std::vector<std::uint32_t> hams_;
+  mutable std::vector<Waiting> waiting_;     // the deferred Hamming scan: candidates,
+  mutable std::vector<std::uint32_t> hist_;  // how many alive ones have each Hamming distance,
+  mutable std::uint32_t limit_ = 0;          // the largest Hamming distance still alive,
+  mutable std::size_t alive_ = 0;            // and how many are alive (h <= limit_)
   mutable std::vector<std::uint32_t> sums_, self_;
   std::vector<std::uint64_t> ones_;          // a query whose digits are all 1: dot = digit sum
   mutable std::vector<std::uint64_t> code_;  // one code's planes as words
