@@ -63,6 +63,38 @@ inline std::uint64_t and_popcount_fixed(const std::uint64_t* q, const std::uint8
 }
 
 #if defined(__AVX2__)
+// Per-byte popcounts: vpopcntb where the CPU has BITALG, else two nibble lookups.
+inline __m256i popcount_bytes(__m256i v) noexcept {
+#if defined(__AVX512BITALG__)
+  return _mm256_popcnt_epi8(v);
+#else
+  const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1, 2, 2, 3, 1,
+                                       2, 2, 3, 2, 3, 3, 4);
+  const __m256i low = _mm256_set1_epi8(0x0f);
+  return _mm256_add_epi8(_mm256_shuffle_epi8(lut, _mm256_and_si256(v, low)),
+                         _mm256_shuffle_epi8(lut, _mm256_and_si256(_mm256_srli_epi16(v, 4), low)));
+#endif
+}
+
+// The sums of eight codes c, c + stride, ..., as eight u32 lanes in code order; sums(code) gives
+// four u64 partial sums of one code, their total below 2^32.
+template <class Sums>
+inline __m256i gather8(const Sums& sums, const std::uint8_t* c, std::size_t stride) noexcept {
+  const auto pair = [&](const std::uint8_t* c0, const std::uint8_t* c1) {  // [c0 lo, c1 lo, c0 hi, c1 hi]
+    const __m256i s0 = sums(c0), s1 = sums(c1);
+    return _mm256_add_epi64(_mm256_unpacklo_epi64(s0, s1), _mm256_unpackhi_epi64(s0, s1));
+  };
+  const __m256i p01 = pair(c, c + stride), p23 = pair(c + 2 * stride, c + 3 * stride);
+  const __m256i p45 = pair(c + 4 * stride, c + 5 * stride), p67 = pair(c + 6 * stride, c + 7 * stride);
+  // Two u64 lanes become a pair of u32 lanes; then the halves add up.
+  const __m256i t0 = _mm256_or_si256(p01, _mm256_slli_epi64(p23, 32));  // codes 0 2 1 3 | 0 2 1 3
+  const __m256i t1 = _mm256_or_si256(p45, _mm256_slli_epi64(p67, 32));  // codes 4 6 5 7 | 4 6 5 7
+  const __m256i u = _mm256_add_epi32(_mm256_permute2x128_si256(t0, t1, 0x20), _mm256_permute2x128_si256(t0, t1, 0x31));
+  return _mm256_permutevar8x32_epi32(u, _mm256_setr_epi32(0, 2, 1, 3, 4, 6, 5, 7));
+}
+#endif
+
+#if defined(__AVX2__)
 // The key filter for one-bit codes of `blocks` 32-byte blocks, eight codes at a time and in
 // registers throughout: byte-wise popcounts, per-code sums gathered into eight int32 lanes, the
 // float key, the comparison as a bit mask. The same float operations in the same order as the
@@ -71,23 +103,10 @@ template <std::size_t K>
 inline void filter_avx2(const __m256i* q, std::size_t blocks, const std::uint8_t* planes,
                         std::size_t stride, std::size_t n, const SdcKeys& k, float A, float Q2,
                         float oq, float limit, std::uint64_t* mask, float* keys_out) noexcept {
-#if !defined(__AVX512BITALG__)
-  const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1, 2, 2, 3, 1,
-                                       2, 2, 3, 2, 3, 3, 4);
-  const __m256i low = _mm256_set1_epi8(0x0f);
-#endif
   const __m256i zero = _mm256_setzero_si256();
-  const __m256i order = _mm256_setr_epi32(0, 2, 1, 3, 4, 6, 5, 7);
   const __m256 a = _mm256_set1_ps(A), q2 = _mm256_set1_ps(Q2), vq = _mm256_set1_ps(oq), four = _mm256_set1_ps(4.f),
                lim = _mm256_set1_ps(limit);
-  const auto count = [&](__m256i v) {  // per-byte popcount
-#if defined(__AVX512BITALG__)
-    return _mm256_popcnt_epi8(v);
-#else
-    return _mm256_add_epi8(_mm256_shuffle_epi8(lut, _mm256_and_si256(v, low)),
-                           _mm256_shuffle_epi8(lut, _mm256_and_si256(_mm256_srli_epi16(v, 4), low)));
-#endif
-  };
+  const auto count = [](__m256i v) { return popcount_bytes(v); };
   // Four u64 partial sums of one code's dot: for each code plane l and block, the query planes
   // combine per byte as t = 2 t + popcount(Q_k & C_l) (at most 8 (2^K - 1) <= 120: a byte), summed
   // by vpsadbw; planes fold as acc = 2 acc + sum_l. For K = 1 this is the plain popcount.
@@ -119,21 +138,11 @@ inline void filter_avx2(const __m256i* q, std::size_t blocks, const std::uint8_t
       return acc;
     }
   };
-  const auto pair = [&](const std::uint8_t* c0, const std::uint8_t* c1) {  // [c0 lo, c1 lo, c0 hi, c1 hi]
-    const __m256i s0 = sums(c0), s1 = sums(c1);
-    return _mm256_add_epi64(_mm256_unpacklo_epi64(s0, s1), _mm256_unpackhi_epi64(s0, s1));
-  };
   for (std::size_t w = 0; w < (n + 63) / 64; ++w) mask[w] = 0;
   for (std::size_t i = 0; i < n; i += 8) {
     const std::uint8_t* c = planes + i * stride;
     if constexpr (K > 1) _mm_prefetch(reinterpret_cast<const char*>(c + 8 * stride), _MM_HINT_T0);
-    const __m256i p01 = pair(c, c + stride), p23 = pair(c + 2 * stride, c + 3 * stride);
-    const __m256i p45 = pair(c + 4 * stride, c + 5 * stride), p67 = pair(c + 6 * stride, c + 7 * stride);
-    // Sums are below 2^32: two u64 lanes become a pair of u32 lanes; then the halves add up.
-    const __m256i t0 = _mm256_or_si256(p01, _mm256_slli_epi64(p23, 32));  // codes 0 2 1 3 | 0 2 1 3
-    const __m256i t1 = _mm256_or_si256(p45, _mm256_slli_epi64(p67, 32));  // codes 4 6 5 7 | 4 6 5 7
-    const __m256i u = _mm256_add_epi32(_mm256_permute2x128_si256(t0, t1, 0x20), _mm256_permute2x128_si256(t0, t1, 0x31));
-    const __m256 dot = _mm256_cvtepi32_ps(_mm256_permutevar8x32_epi32(u, order));
+    const __m256 dot = _mm256_cvtepi32_ps(gather8(sums, c, stride));
     __m256 key = _mm256_mul_ps(
         a, _mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(k.P + i), _mm256_add_ps(_mm256_mul_ps(four, dot), q2)),
                          _mm256_loadu_ps(k.R + i)));
@@ -156,13 +165,7 @@ inline void filter_avx2(const __m256i* q, std::size_t blocks, const std::uint8_t
 inline void hamming_filter_avx2(const __m256i* q, std::size_t blocks, const std::uint8_t* codes, std::size_t stride,
                                 std::size_t n, std::uint32_t limit, std::uint64_t* mask,
                                 std::uint32_t* hams_out) noexcept {
-#if !defined(__AVX512VPOPCNTDQ__)
-  const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1, 2, 2, 3, 1,
-                                       2, 2, 3, 2, 3, 3, 4);
-  const __m256i low = _mm256_set1_epi8(0x0f);
-#endif
   const __m256i zero = _mm256_setzero_si256();
-  const __m256i order = _mm256_setr_epi32(0, 2, 1, 3, 4, 6, 5, 7);
   const __m256i lim = _mm256_set1_epi32(static_cast<int>(std::min<std::uint32_t>(limit, 0x7fffffff)));
   const auto sums = [&](const std::uint8_t* c) {  // four u64 partial counts of one code
     __m256i acc = zero;
@@ -171,8 +174,7 @@ inline void hamming_filter_avx2(const __m256i* q, std::size_t blocks, const std:
 #if defined(__AVX512VPOPCNTDQ__)
       acc = _mm256_add_epi64(acc, _mm256_popcnt_epi64(x));
 #else
-      acc = _mm256_add_epi8(acc, _mm256_add_epi8(_mm256_shuffle_epi8(lut, _mm256_and_si256(x, low)),
-                                                 _mm256_shuffle_epi8(lut, _mm256_and_si256(_mm256_srli_epi16(x, 4), low))));
+      acc = _mm256_add_epi8(acc, popcount_bytes(x));
 #endif
     }
 #if defined(__AVX512VPOPCNTDQ__)
@@ -181,19 +183,9 @@ inline void hamming_filter_avx2(const __m256i* q, std::size_t blocks, const std:
     return _mm256_sad_epu8(acc, zero);
 #endif
   };
-  const auto pair = [&](const std::uint8_t* c0, const std::uint8_t* c1) {  // [c0 lo, c1 lo, c0 hi, c1 hi]
-    const __m256i s0 = sums(c0), s1 = sums(c1);
-    return _mm256_add_epi64(_mm256_unpacklo_epi64(s0, s1), _mm256_unpackhi_epi64(s0, s1));
-  };
   for (std::size_t w = 0; w < (n + 63) / 64; ++w) mask[w] = 0;
   for (std::size_t i = 0; i < n; i += 8) {
-    const std::uint8_t* c = codes + i * stride;
-    const __m256i p01 = pair(c, c + stride), p23 = pair(c + 2 * stride, c + 3 * stride);
-    const __m256i p45 = pair(c + 4 * stride, c + 5 * stride), p67 = pair(c + 6 * stride, c + 7 * stride);
-    const __m256i t0 = _mm256_or_si256(p01, _mm256_slli_epi64(p23, 32));  // codes 0 2 1 3 | 0 2 1 3
-    const __m256i t1 = _mm256_or_si256(p45, _mm256_slli_epi64(p67, 32));  // codes 4 6 5 7 | 4 6 5 7
-    const __m256i u = _mm256_add_epi32(_mm256_permute2x128_si256(t0, t1, 0x20), _mm256_permute2x128_si256(t0, t1, 0x31));
-    const __m256i h = _mm256_permutevar8x32_epi32(u, order);
+    const __m256i h = gather8(sums, codes + i * stride, stride);
     const unsigned over = static_cast<unsigned>(_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(h, lim))));
     if (const unsigned bits = ~over & 0xffu) {
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(hams_out + i), h);
