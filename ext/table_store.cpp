@@ -215,6 +215,10 @@ Store::Store(sqlite3* db, std::string schema, std::string name, TableConfig cfg,
   image_bytes_ = (data_bytes_ - C * planes_bytes_ + 63) / 64 * 64;
   chunk_planes_bytes_ = (C * planes_bytes_ + 63) / 64 * 64;
   keys_bytes_ = keys * ((4 * C + 63) / 64 * 64);
+  if (binarizer_->shape().bits == 4 && kernels().planes_to_nibbles && kernels().sdc_filter_nibbles) {
+    nibble_words_ = plane_words(binarizer_->shape().dim);
+    nibble_bytes_ = 32 * nibble_words_;
+  }
   stmts_.resize(kStmtCount);
 }
 
@@ -357,6 +361,7 @@ void Store::forget() noexcept {
   loaded_ = codes_ = metadata_ = false;
   arena_.clear();
   planes_arena_.clear();
+  nibbles_arena_.clear();
   key_arena_.clear();
   chunks_.clear();
   open_.clear();
@@ -565,6 +570,8 @@ void Store::load_directory() {
 void Store::make_resident(Chunk& c, std::size_t expected_chunks) {
   c.image = arena_.alloc(image_bytes_, expected_chunks * image_bytes_);
   c.planes = planes_arena_.alloc(chunk_planes_bytes_, expected_chunks * chunk_planes_bytes_);
+  const std::size_t nib = cfg_.chunk_size * nibble_bytes_;
+  c.nibbles = nib ? nibbles_arena_.alloc(nib, expected_chunks * nib) : nullptr;
   c.hamming_ok = true;
   for (float*& k : c.key) k = nullptr;
 }
@@ -591,6 +598,7 @@ void Store::load_codes() {
     if (blob.bytes() != data_bytes_) corrupt(name_ + "_chunks", "chunk " + std::to_string(id) + " has the wrong size");
     make_resident(c, total);
     read_resident(blob, c);
+    if (c.nibbles) kernels().planes_to_nibbles(c.planes, planes_bytes_, nibble_words_, C, c.nibbles, nibble_bytes_);
     // The waiting edits of this chunk, over what the disk holds.
     if (auto p = pending_.find(c.id); p != pending_.end())
       for (std::uint32_t slot = 0; slot < C; ++slot)
@@ -615,6 +623,9 @@ void Store::read_resident(ChunkBlob& blob, Chunk& c) {
 void Store::write_slot(Chunk& c, std::uint32_t slot, std::int64_t rowid, const std::uint8_t* body) {
   rowids_of(c)[slot] = rowid;
   std::memcpy(c.planes + slot * planes_bytes_, body + kScalarBytes, planes_bytes_);
+  if (c.nibbles)
+    kernels().planes_to_nibbles(c.planes + slot * planes_bytes_, planes_bytes_, nibble_words_, 1,
+                                c.nibbles + slot * nibble_bytes_, nibble_bytes_);
   std::memcpy(scales_of(c) + slot, body, 4);
   std::memcpy(offsets_of(c) + slot, body + 4, 4);
 }
@@ -639,6 +650,8 @@ CodeBlock Store::block(const Chunk& c) const {
   b.keys = SdcKeys{c.key[0], c.key[1], c.key[2], c.key[3], c.key[4]};
   b.hamming_ok = c.image && c.hamming_ok;
   b.stable = cfg_.cache;  // resident images live until the next write or reload
+  b.nibbles = c.nibbles;
+  b.nibble_stride = nibble_bytes_;
   return b;
 }
 

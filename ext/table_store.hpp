@@ -120,6 +120,7 @@ struct Chunk {
   // filter (only those the table's layout needs), each in its own arena.
   std::uint8_t* image = nullptr;
   std::uint8_t* planes = nullptr;     // the codes' planes, chunk_size x planes bytes
+  std::uint8_t* nibbles = nullptr;    // four-bit tables, where kept: the codes as nibbles
   float* key[5] = {nullptr, nullptr, nullptr, nullptr, nullptr};
   // No code written since the image was made has a scale <= 0 or an offset != 0 (CodeBlock).
   bool hamming_ok = true;
@@ -252,7 +253,11 @@ class Store {
   // measured), and the rest of its image (validity, rowids, scales, offsets: the disk layout
   // without the planes) in another. Key coefficients (64-byte rounded) in a third.
   std::size_t image_bytes_, chunk_planes_bytes_, keys_bytes_;
-  Arena arena_, planes_arena_, key_arena_;
+  // Four-bit tables on CPUs with a nibble kernel (Kernels::sdc_filter_nibbles) also keep their
+  // codes as nibbles for the filter: the same bytes again, read instead of the planes, with one
+  // multiply-add per digit instead of 16 plane-pair counts. 0: not kept.
+  std::size_t nibble_bytes_ = 0, nibble_words_ = 0;
+  Arena arena_, planes_arena_, key_arena_, nibbles_arena_;
   // Reads a chunk's BLOB into a resident chunk's image and planes: three incremental reads.
   void read_resident(ChunkBlob& blob, Chunk& c);
   void make_resident(Chunk& c, std::size_t expected_chunks);

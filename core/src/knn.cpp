@@ -135,9 +135,14 @@ bool SdcQuery::filter(const CodeBlock& b, const KeyBounds& bounds, double thresh
   const SdcTerms& t = terms_;
   const double A = t.scale / t.s2, Q2 = t.m * t.c * t.c - 2.0 * t.c * t.digit_sum;
   keys_.resize(b.n);
-  kernels().sdc_filter(planes_.data(), query_.shape.bits, plane_words(query_.shape.dim), b.planes, b.stride, b.n, b.keys,
-                       static_cast<float>(A), static_cast<float>(Q2), static_cast<float>(t.offset), limit, mask,
-                       keys_.data());
+  const Kernels& k = kernels();
+  if (b.nibbles && query_.shape.bits == 4 && k.sdc_filter_nibbles)
+    k.sdc_filter_nibbles(planes_.data(), plane_words(query_.shape.dim), b.nibbles, b.nibble_stride, b.n, b.keys,
+                         static_cast<float>(A), static_cast<float>(Q2), static_cast<float>(t.offset), limit, mask,
+                         keys_.data());
+  else
+    k.sdc_filter(planes_.data(), query_.shape.bits, plane_words(query_.shape.dim), b.planes, b.stride, b.n, b.keys,
+                 static_cast<float>(A), static_cast<float>(Q2), static_cast<float>(t.offset), limit, mask, keys_.data());
   return true;
 }
 

@@ -288,6 +288,47 @@ TEST_CASE("the key filter kernel gives the same mask on every level", "[kernels]
   }
 }
 
+TEST_CASE("four-bit codes as nibbles: the layout, and the nibble filter equals the plane filter", "[kernels]") {
+  std::mt19937_64 rng(4444);
+  for (const std::uint32_t dim : {64u, 100u, 768u, 1024u}) {
+    const Binarizer bin = Binarizer::center(bebr::testing::random_vector(rng, dim, 0.5f), 4);
+    const Block b = make_block(bin, Metric::cosine, 128, rng, 1.f);
+    const std::size_t words = plane_words(dim), P = planes_bytes(bin.shape()), N = 32 * words;
+    // The layout, against digit() of codes.hpp: byte b of block w holds dimensions 64 w + b (low
+    // nibble) and 64 w + 32 + b (high nibble); dimensions past dim are 0.
+    std::vector<std::uint8_t> want(128 * N, 0);
+    for (std::size_t i = 0; i < 128; ++i)
+      for (std::uint32_t j = 0; j < dim; ++j)
+        want[i * N + 32 * (j / 64) + j % 32] |=
+            static_cast<std::uint8_t>(digit(b.planes.data() + i * P, bin.shape(), j) << (j % 64 < 32 ? 0 : 4));
+    const auto qblob = bin.encode_blob(bebr::testing::random_vector(rng, dim));
+    const CodeView qv = parse_code(qblob, "q");
+    std::vector<std::uint64_t> q(4 * words);
+    for (std::size_t w = 0; w < q.size(); ++w) q[w] = load_u64(qv.planes + 8 * w);
+    const CodeBlock cb = b.block(true);
+    for (const std::string& level : available_levels()) {
+      const Kernels* k = kernels_for(level);
+      if (!k->planes_to_nibbles) continue;
+      INFO("dim " << dim << " level " << level);
+      std::vector<std::uint8_t> got(128 * N, 0xee);
+      k->planes_to_nibbles(b.planes.data(), P, words, 128, got.data(), N);
+      CHECK(got == want);
+      for (const float limit : {-1e9f, -3.f, 0.f, 2.5f, 1e9f}) {
+        std::vector<std::uint64_t> m_want(2), m_got(2);
+        std::vector<float> k_want(128), k_got(128);
+        ref::kernels().sdc_filter(q.data(), 4, words, cb.planes, cb.stride, cb.n, cb.keys, 0.37f, -12.5f, 0.8f, limit,
+                                  m_want.data(), k_want.data());
+        k->sdc_filter_nibbles(q.data(), words, want.data(), N, 128, cb.keys, 0.37f, -12.5f, 0.8f, limit, m_got.data(),
+                              k_got.data());
+        INFO("limit " << limit);
+        CHECK(m_got == m_want);
+        for (std::size_t i = 0; i < 128; ++i)
+          if (m_want[i / 64] >> (i % 64) & 1) CHECK(k_got[i] == k_want[i]);
+      }
+    }
+  }
+}
+
 TEST_CASE("the Hamming filter kernel marks the codes within the limit on every level", "[kernels]") {
   std::mt19937_64 rng(2718);
   for (const std::size_t words : {1u, 2u, 4u, 12u, 16u}) {
@@ -381,6 +422,14 @@ TEST_CASE("the filtered scan keeps exactly the brute-force top k", "[kernels]") 
                 for (std::size_t i = 0; i < 128; ++i) rowids[j][i] = static_cast<std::int64_t>(1000 * j + i);
                 CodeBlock cb = blocks[j].block(true);
                 cb.stable = stable;
+                std::vector<std::uint8_t> nib;
+                if (bits == 4 && kernels().planes_to_nibbles && kernels().sdc_filter_nibbles && stable) {
+                  const std::size_t N = 32 * plane_words(dim);
+                  nib.resize(128 * N);
+                  kernels().planes_to_nibbles(cb.planes, cb.stride, plane_words(dim), 128, nib.data(), N);
+                  cb.nibbles = nib.data();
+                  cb.nibble_stride = N;
+                }
                 query.scan(cb, bounds, valid.data(), rowids[j].data(), fast, [](std::size_t) { return true; });
                 for (std::size_t i = 0; i < 128; ++i)
                   if ((valid[i / 64] >> (i % 64)) & 1)

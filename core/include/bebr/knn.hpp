@@ -74,6 +74,10 @@ struct CodeBlock {
   bool hamming_ok = false;
   // The block's memory stays as it is until the query's finish(): scan may keep pointers into it.
   bool stable = false;
+  // Optional, four-bit codes only: the same codes as nibbles (Kernels::planes_to_nibbles), which
+  // the key filter reads instead of the planes where the CPU has a nibble kernel.
+  const std::uint8_t* nibbles = nullptr;
+  std::size_t nibble_stride = 0;
 };
 
 // Fills digit_sum[i] and self_dot[i] (see CodeStats) of n codes' planes at a stride.

@@ -83,6 +83,19 @@ struct Kernels {
                          std::size_t stride, std::size_t n, std::uint32_t limit, std::uint64_t* mask,
                          std::uint32_t* hams_out) noexcept;
 
+  // The four-bit codes' digits as nibbles, for the nibble filter below: code i's planes
+  // (planes + i * stride, 4 planes of `words` words, plane 0 most significant) become 32 * words
+  // bytes at out + i * out_stride, where byte b of block w holds the digit of dimension 64 w + b in
+  // its low nibble and of 64 w + 32 + b in its high nibble. Null on levels without it.
+  void (*planes_to_nibbles)(const std::uint8_t* planes, std::size_t stride, std::size_t words, std::size_t n,
+                            std::uint8_t* out, std::size_t out_stride) noexcept;
+  // sdc_filter for four-bit codes given as nibbles (planes_to_nibbles): the same mask and keys,
+  // with the dot product as one multiply-add per digit (VNNI) instead of 16 plane-pair counts.
+  // q: the query's 4 planes of `words` words. Null on levels without it.
+  void (*sdc_filter_nibbles)(const std::uint64_t* q, std::size_t words, const std::uint8_t* digits,
+                             std::size_t stride, std::size_t n, const SdcKeys& keys, float A, float Q2, float oq,
+                             float limit, std::uint64_t* mask, float* keys_out) noexcept;
+
   // One-bit encoding of x (minus mean, when not null) over m floats: the sign bits (r >= 0) into
   // ceil(m/64) little-endian words, and the four partial sums of |r| (part[i] over j = i mod 4,
   // in order of j), in double. Null on levels without it: the caller's scalar loop does the same.

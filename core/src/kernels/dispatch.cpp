@@ -39,11 +39,12 @@ bool cpu_has_popcnt() noexcept {
 #endif
 }
 
-// VL, VPOPCNTDQ and BITALG, beyond what xsimd's avx512bw checks (F, CD, DQ, BW).
+// VL, VPOPCNTDQ, BITALG and VNNI, beyond what xsimd's avx512bw checks (F, CD, DQ, BW).
 bool cpu_has_avx512_popcounts() noexcept {
 #if defined(__x86_64__) || defined(__i386__)
   return __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vpopcntdq") &&
-         __builtin_cpu_supports("avx512bitalg") && __builtin_cpu_supports("popcnt");
+         __builtin_cpu_supports("avx512bitalg") && __builtin_cpu_supports("avx512vnni") &&
+         __builtin_cpu_supports("popcnt");
 #else
   return false;
 #endif

@@ -95,17 +95,41 @@ inline __m256i gather8(const Sums& sums, const std::uint8_t* c, std::size_t stri
 #endif
 
 #if defined(__AVX2__)
+// The float keys of codes i..i+7 from their dot products (exact integers below 2^24), compared
+// with the limit: the generic path's float operations in its order, so keys and masks match.
+struct KeyTail {
+  const SdcKeys& k;
+  __m256 a, q2, vq, four, lim;
+  KeyTail(const SdcKeys& keys, float A, float Q2, float oq, float limit) noexcept
+      : k(keys), a(_mm256_set1_ps(A)), q2(_mm256_set1_ps(Q2)), vq(_mm256_set1_ps(oq)), four(_mm256_set1_ps(4.f)),
+        lim(_mm256_set1_ps(limit)) {}
+  void operator()(std::size_t i, __m256 dot, std::uint64_t* mask, float* keys_out) const noexcept {
+    __m256 key = _mm256_mul_ps(
+        a, _mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(k.P + i), _mm256_add_ps(_mm256_mul_ps(four, dot), q2)),
+                         _mm256_loadu_ps(k.R + i)));
+    if (k.S) key = _mm256_add_ps(key, _mm256_loadu_ps(k.S + i));
+    if (k.T) key = _mm256_add_ps(key, _mm256_mul_ps(vq, _mm256_loadu_ps(k.T + i)));
+    key = _mm256_xor_ps(key, _mm256_set1_ps(-0.f));  // negation, as -key
+    if (k.U) key = _mm256_add_ps(key, _mm256_loadu_ps(k.U + i));
+    const unsigned bits = static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(key, lim, _CMP_LE_OQ)));
+    if (bits) {  // once the heap is full most groups have no candidate: no key traffic for them
+      _mm256_storeu_ps(keys_out + i, key);
+      mask[i / 64] |= static_cast<std::uint64_t>(bits) << (i % 64);
+    }
+  }
+};
+#endif
+
+#if defined(__AVX2__)
 // The key filter for one-bit codes of `blocks` 32-byte blocks, eight codes at a time and in
 // registers throughout: byte-wise popcounts, per-code sums gathered into eight int32 lanes, the
 // float key, the comparison as a bit mask. The same float operations in the same order as the
 // generic path (dot below 2^24 converts exactly), so the keys and masks are identical.
 template <std::size_t K>
 inline void filter_avx2(const __m256i* q, std::size_t blocks, const std::uint8_t* planes,
-                        std::size_t stride, std::size_t n, const SdcKeys& k, float A, float Q2,
-                        float oq, float limit, std::uint64_t* mask, float* keys_out) noexcept {
+                        std::size_t stride, std::size_t n, const KeyTail& tail, std::uint64_t* mask,
+                        float* keys_out) noexcept {
   const __m256i zero = _mm256_setzero_si256();
-  const __m256 a = _mm256_set1_ps(A), q2 = _mm256_set1_ps(Q2), vq = _mm256_set1_ps(oq), four = _mm256_set1_ps(4.f),
-               lim = _mm256_set1_ps(limit);
   const auto count = [](__m256i v) { return popcount_bytes(v); };
   // Four u64 partial sums of one code's dot: for each code plane l and block, the query planes
   // combine per byte as t = 2 t + popcount(Q_k & C_l) (at most 8 (2^K - 1) <= 120: a byte), summed
@@ -142,19 +166,68 @@ inline void filter_avx2(const __m256i* q, std::size_t blocks, const std::uint8_t
   for (std::size_t i = 0; i < n; i += 8) {
     const std::uint8_t* c = planes + i * stride;
     if constexpr (K > 1) _mm_prefetch(reinterpret_cast<const char*>(c + 8 * stride), _MM_HINT_T0);
-    const __m256 dot = _mm256_cvtepi32_ps(gather8(sums, c, stride));
-    __m256 key = _mm256_mul_ps(
-        a, _mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(k.P + i), _mm256_add_ps(_mm256_mul_ps(four, dot), q2)),
-                         _mm256_loadu_ps(k.R + i)));
-    if (k.S) key = _mm256_add_ps(key, _mm256_loadu_ps(k.S + i));
-    if (k.T) key = _mm256_add_ps(key, _mm256_mul_ps(vq, _mm256_loadu_ps(k.T + i)));
-    key = _mm256_xor_ps(key, _mm256_set1_ps(-0.f));  // negation, as -key
-    if (k.U) key = _mm256_add_ps(key, _mm256_loadu_ps(k.U + i));
-    const unsigned bits = static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(key, lim, _CMP_LE_OQ)));
-    if (bits) {  // once the heap is full most groups have no candidate: no key traffic for them
-      _mm256_storeu_ps(keys_out + i, key);
-      mask[i / 64] |= static_cast<std::uint64_t>(bits) << (i % 64);
+    tail(i, _mm256_cvtepi32_ps(gather8(sums, c, stride)), mask, keys_out);
+  }
+}
+#endif
+
+#if defined(__AVX512VNNI__) && defined(__AVX512BW__)
+// One code plane word of 64 dimensions as 64 digit bytes: 0xff where the bit is set, masked to
+// the plane's weight, or-ed over the 4 planes (plane 0 weighs 8).
+inline __m512i digit_bytes(const std::uint8_t* planes, std::size_t words, std::size_t w) noexcept {
+  __m512i d = _mm512_setzero_si512();
+  for (std::size_t l = 0; l < 4; ++l)
+    d = _mm512_or_si512(d, _mm512_maskz_set1_epi8(_cvtu64_mask64(load_word(planes + 8 * (l * words + w))),
+                                                  static_cast<char>(8 >> l)));
+  return d;
+}
+
+inline void planes_to_nibbles_avx512(const std::uint8_t* planes, std::size_t stride, std::size_t words,
+                                     std::size_t n, std::uint8_t* out, std::size_t out_stride) noexcept {
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t w = 0; w < words; ++w) {
+      const __m512i d = digit_bytes(planes + i * stride, words, w);
+      const __m256i lo = _mm512_castsi512_si256(d), hi = _mm512_extracti64x4_epi64(d, 1);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i * out_stride + 32 * w),
+                          _mm256_or_si256(lo, _mm256_slli_epi16(hi, 4)));  // hi digits < 16: no carry across bytes
     }
+}
+
+// The dot products of eight nibble codes at a time by vpdpbusd (code nibbles unsigned, query
+// digits signed bytes <= 15), summed across lanes by three rounds of horizontal adds.
+inline void filter_nibbles_avx512(const std::uint64_t* q, std::size_t words, const std::uint8_t* digits,
+                                  std::size_t stride, std::size_t n, const KeyTail& tail, std::uint64_t* mask,
+                                  float* keys_out) noexcept {
+  alignas(32) __m256i qlo[32], qhi[32];  // words <= 32
+  for (std::size_t w = 0; w < words; ++w) {
+    const __m512i d = digit_bytes(reinterpret_cast<const std::uint8_t*>(q), words, w);
+    qlo[w] = _mm512_castsi512_si256(d);
+    qhi[w] = _mm512_extracti64x4_epi64(d, 1);
+  }
+  const __m256i low = _mm256_set1_epi8(0x0f);
+  // Two codes at once: four independent vpdpbusd chains (one code, two chains, was
+  // latency-bound). Returns hadd(code 0's i32 partial sums, code 1's).
+  const auto dot2 = [&](const std::uint8_t* c0, const std::uint8_t* c1) {
+    __m256i a0 = _mm256_setzero_si256(), b0 = a0, a1 = a0, b1 = a0;
+    for (std::size_t w = 0; w < words; ++w) {
+      const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c0 + 32 * w));
+      const __m256i y = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c1 + 32 * w));
+      a0 = _mm256_dpbusd_epi32(a0, _mm256_and_si256(x, low), qlo[w]);
+      b0 = _mm256_dpbusd_epi32(b0, _mm256_and_si256(_mm256_srli_epi16(x, 4), low), qhi[w]);
+      a1 = _mm256_dpbusd_epi32(a1, _mm256_and_si256(y, low), qlo[w]);
+      b1 = _mm256_dpbusd_epi32(b1, _mm256_and_si256(_mm256_srli_epi16(y, 4), low), qhi[w]);
+    }
+    return _mm256_hadd_epi32(_mm256_add_epi32(a0, b0), _mm256_add_epi32(a1, b1));
+  };
+  for (std::size_t w = 0; w < (n + 63) / 64; ++w) mask[w] = 0;
+  for (std::size_t i = 0; i < n; i += 8) {
+    const std::uint8_t* c = digits + i * stride;
+    const __m256i h01 = dot2(c, c + stride), h23 = dot2(c + 2 * stride, c + 3 * stride);
+    const __m256i h45 = dot2(c + 4 * stride, c + 5 * stride), h67 = dot2(c + 6 * stride, c + 7 * stride);
+    const __m256i h0123 = _mm256_hadd_epi32(h01, h23), h4567 = _mm256_hadd_epi32(h45, h67);
+    const __m256i sum = _mm256_add_epi32(_mm256_permute2x128_si256(h0123, h4567, 0x20),
+                                         _mm256_permute2x128_si256(h0123, h4567, 0x31));  // codes 0..7
+    tail(i, _mm256_cvtepi32_ps(sum), mask, keys_out);
   }
 }
 #endif
@@ -338,11 +411,12 @@ struct sdc_filter_k {
       for (std::size_t kq = 0; kq < bits; ++kq)
         for (std::size_t b = 0; b < blocks; ++b)
           qv[kq * blocks + b] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + kq * words + 4 * b));
+      const KeyTail tail(k, A, Q2, oq, limit);
       switch (bits) {
-        case 1: filter_avx2<1>(qv, blocks, planes, stride, n, k, A, Q2, oq, limit, mask, keys_out); return;
-        case 2: filter_avx2<2>(qv, blocks, planes, stride, n, k, A, Q2, oq, limit, mask, keys_out); return;
-        case 3: filter_avx2<3>(qv, blocks, planes, stride, n, k, A, Q2, oq, limit, mask, keys_out); return;
-        default: filter_avx2<4>(qv, blocks, planes, stride, n, k, A, Q2, oq, limit, mask, keys_out); return;
+        case 1: filter_avx2<1>(qv, blocks, planes, stride, n, tail, mask, keys_out); return;
+        case 2: filter_avx2<2>(qv, blocks, planes, stride, n, tail, mask, keys_out); return;
+        case 3: filter_avx2<3>(qv, blocks, planes, stride, n, tail, mask, keys_out); return;
+        default: filter_avx2<4>(qv, blocks, planes, stride, n, tail, mask, keys_out); return;
       }
     }
 #endif
@@ -499,6 +573,18 @@ Kernels make_kernels(const char* name) noexcept {
                         std::size_t n, std::uint32_t limit, std::uint64_t* mask, std::uint32_t* hams_out) noexcept {
     hamming_filter_k{}(Arch{}, q, words, codes, stride, n, limit, mask, hams_out);
   };
+#if defined(__AVX512VNNI__) && defined(__AVX512BW__)
+  if constexpr (std::is_same_v<Arch, xsimd::avx512bw>) {
+    k.planes_to_nibbles = &planes_to_nibbles_avx512;
+    k.sdc_filter_nibbles = [](const std::uint64_t* q, std::size_t words, const std::uint8_t* digits,
+                              std::size_t stride, std::size_t n, const SdcKeys& keys, float A, float Q2, float oq,
+                              float limit, std::uint64_t* mask, float* keys_out) noexcept {
+      if (words > 32 || n % 8) return ref::kernels().sdc_filter_nibbles(q, words, digits, stride, n, keys, A, Q2, oq,
+                                                                        limit, mask, keys_out);
+      filter_nibbles_avx512(q, words, digits, stride, n, KeyTail(keys, A, Q2, oq, limit), mask, keys_out);
+    };
+  }
+#endif
 #if defined(__AVX2__)
   if constexpr (std::is_same_v<Arch, xsimd::avx2> || std::is_same_v<Arch, xsimd::avx512bw>)
     k.encode_one_bit = &encode_one_bit_avx2;

@@ -99,6 +99,43 @@ void hamming_filter(const std::uint64_t* q, std::size_t words, const std::uint8_
   }
 }
 
+unsigned digit_of(const std::uint8_t* planes, std::size_t words, std::size_t j) noexcept {
+  unsigned d = 0;
+  for (std::size_t l = 0; l < 4; ++l) d = 2 * d + ((planes[8 * (l * words) + j / 8] >> (j % 8)) & 1);
+  return d;
+}
+
+void planes_to_nibbles(const std::uint8_t* planes, std::size_t stride, std::size_t words, std::size_t n,
+                       std::uint8_t* out, std::size_t out_stride) noexcept {
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t w = 0; w < words; ++w)
+      for (std::size_t b = 0; b < 32; ++b)
+        out[i * out_stride + 32 * w + b] = static_cast<std::uint8_t>(
+            digit_of(planes + i * stride, words, 64 * w + b) | digit_of(planes + i * stride, words, 64 * w + 32 + b) << 4);
+}
+
+void sdc_filter_nibbles(const std::uint64_t* q, std::size_t words, const std::uint8_t* digits, std::size_t stride,
+                        std::size_t n, const SdcKeys& k, float A, float Q2, float oq, float limit, std::uint64_t* mask,
+                        float* keys_out) noexcept {
+  for (std::size_t w = 0; w < (n + 63) / 64; ++w) mask[w] = 0;
+  const auto* qb = reinterpret_cast<const std::uint8_t*>(q);  // little-endian words
+  for (std::size_t i = 0; i < n; ++i) {
+    std::uint64_t dot = 0;
+    for (std::size_t j = 0; j < 64 * words; ++j) {
+      const std::uint8_t byte = digits[i * stride + 32 * (j / 64) + j % 32];
+      const unsigned nc = j % 64 < 32 ? byte & 15u : byte >> 4;
+      dot += digit_of(qb, words, j) * nc;
+    }
+    float key = A * (k.P[i] * (4.f * static_cast<float>(dot) + Q2) + k.R[i]);
+    if (k.S) key = key + k.S[i];
+    if (k.T) key = key + oq * k.T[i];
+    key = -key;
+    if (k.U) key = key + k.U[i];
+    keys_out[i] = key;
+    if (key <= limit) mask[i / 64] |= std::uint64_t{1} << (i % 64);
+  }
+}
+
 float dot_f32(const float* a, const float* b, std::size_t dim) noexcept {
   double s = 0;
   for (std::size_t i = 0; i < dim; ++i) s += double{a[i]} * double{b[i]};
@@ -125,7 +162,8 @@ void l2sq_f32_many(const float* q, const float* x, std::size_t dim, std::size_t 
 }  // namespace
 
 const Kernels& kernels() noexcept {
-  static const Kernels table{"ref", &hamming_many, &sdc_dot_many, &sdc_scan, &sdc_filter, &hamming_filter, nullptr, &dot_f32, &l2sq_f32,
+  static const Kernels table{"ref", &hamming_many, &sdc_dot_many, &sdc_scan, &sdc_filter, &hamming_filter, &planes_to_nibbles,
+                             &sdc_filter_nibbles, nullptr, &dot_f32, &l2sq_f32,
                              &dot_f32_many, &l2sq_f32_many};
   return table;
 }
