@@ -315,6 +315,24 @@ Stat query_ms(const Options& o, Db& db, const std::string& sql, std::size_t dim,
   return s;
 }
 
+// The first kNN query of a fresh connection (it builds the resident cache), 3 times; with
+// mmap_size set, SQLite hands the pages over from the mapping instead of a pread each.
+Stat first_query_ms(const Options& o, const std::string& path, std::size_t dim, bool mmap) {
+  return measure(3, [&] {
+    Db db(path, {o.ext});
+    if (mmap) db.exec("PRAGMA mmap_size = 1073741824");
+    sqlite3_stmt* q = db.prepare("SELECT rowid, distance FROM t WHERE e MATCH ?1 AND k = 10");
+    std::vector<float> x(dim);
+    row(3, 0, dim, x.data());
+    sqlite3_bind_blob(q, 1, x.data(), static_cast<int>(dim * 4), SQLITE_STATIC);
+    const double t0 = now();
+    db.run(q);
+    const double ms = (now() - t0) * 1e3;
+    sqlite3_finalize(q);
+    return ms;
+  });
+}
+
 // ms per query as query_ms, and the median over runs of (that run's ms / the floor read just
 // before it): the ratio to the floor with both sides measured under the same load.
 struct Floored {
@@ -376,24 +394,7 @@ void speed(const Options& o, std::size_t dim, std::size_t n, double gbs, std::ma
   // bebr, 1 bit per dimension (raw binarizer, cosine SDC), no stored floats.
   const double bebr_ins = build_bebr(o, bpath, n, dim, "bits=1");
   const double bebr_size = file_bytes(bpath);
-  // The first query of a fresh connection builds the resident cache; with mmap_size set, SQLite
-  // hands the pages over from the mapping instead of a pread each.
-  const auto first_query = [&](bool mmap) {
-    return measure(3, [&] {
-      Db db(bpath, {o.ext});
-      if (mmap) db.exec("PRAGMA mmap_size = 1073741824");
-      sqlite3_stmt* q = db.prepare("SELECT rowid, distance FROM t WHERE e MATCH ?1 AND k = 10");
-      std::vector<float> x(dim);
-      row(3, 0, dim, x.data());
-      sqlite3_bind_blob(q, 1, x.data(), static_cast<int>(dim * 4), SQLITE_STATIC);
-      const double t0 = now();
-      db.run(q);
-      const double ms = (now() - t0) * 1e3;
-      sqlite3_finalize(q);
-      return ms;
-    });
-  };
-  const Stat first = first_query(false), first_mmap = first_query(true);
+  const Stat first = first_query_ms(o, bpath, dim, false), first_mmap = first_query_ms(o, bpath, dim, true);
   std::map<long long, Stat> bebr_k, vec_k, faiss_k;
   std::map<long long, double> bebr_floor;
   double k1000_over_k10 = 0;
@@ -556,18 +557,7 @@ void bebr_only(const Options& o, std::size_t dim, std::size_t n, double gbs) {
                       ratio(s.median, bits * one, "K x the bits=1 figure") + "; " + floor_note(f.ratio) + " of K-bit codes"});
     }
     if (bits == 1) {
-      const Stat first = measure(3, [&] {
-        Db fresh(p, {o.ext});
-        sqlite3_stmt* q = fresh.prepare("SELECT rowid, distance FROM t WHERE e MATCH ?1 AND k = 10");
-        std::vector<float> x(dim);
-        row(3, 0, dim, x.data());
-        sqlite3_bind_blob(q, 1, x.data(), static_cast<int>(dim * 4), SQLITE_STATIC);
-        const double t0 = now();
-        fresh.run(q);
-        const double ms = (now() - t0) * 1e3;
-        sqlite3_finalize(q);
-        return ms;
-      });
+      const Stat first = first_query_ms(o, p, dim, false);
       rows.push_back({"bebr first query after open", first, ""});
     }
     std::remove(p.c_str());

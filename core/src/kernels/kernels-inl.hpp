@@ -165,7 +165,7 @@ inline void filter_avx2(const __m256i* q, std::size_t blocks, const std::uint8_t
   for (std::size_t w = 0; w < (n + 63) / 64; ++w) mask[w] = 0;
   for (std::size_t i = 0; i < n; i += 8) {
     const std::uint8_t* c = planes + i * stride;
-    if constexpr (K > 1) _mm_prefetch(reinterpret_cast<const char*>(c + 8 * stride), _MM_HINT_T0);
+    if constexpr (K > 2) _mm_prefetch(reinterpret_cast<const char*>(c + 8 * stride), _MM_HINT_T0);
     tail(i, _mm256_cvtepi32_ps(gather8(sums, c, stride)), mask, keys_out);
   }
 }

@@ -71,6 +71,18 @@ void sdc_scan(const std::uint64_t* q, const SdcTerms& t, const std::uint8_t* pla
   }
 }
 
+// Code i's key from its dot product, and its bit when the key is within the limit.
+void key_of(const SdcKeys& k, std::size_t i, std::uint64_t dot, float A, float Q2, float oq, float limit,
+            std::uint64_t* mask, float* keys_out) noexcept {
+  float key = A * (k.P[i] * (4.f * static_cast<float>(dot) + Q2) + k.R[i]);
+  if (k.S) key = key + k.S[i];
+  if (k.T) key = key + oq * k.T[i];
+  key = -key;
+  if (k.U) key = key + k.U[i];
+  keys_out[i] = key;
+  if (key <= limit) mask[i / 64] |= std::uint64_t{1} << (i % 64);
+}
+
 void sdc_filter(const std::uint64_t* q, std::size_t bits, std::size_t words, const std::uint8_t* planes,
                 std::size_t stride, std::size_t n, const SdcKeys& k, float A, float Q2, float oq, float limit,
                 std::uint64_t* mask, float* keys_out) noexcept {
@@ -78,13 +90,7 @@ void sdc_filter(const std::uint64_t* q, std::size_t bits, std::size_t words, con
   for (std::size_t i = 0; i < n; ++i) {
     std::uint64_t dot = 0;
     sdc_dot_many(q, planes + i * stride, 0, bits, words, 1, &dot);
-    float key = A * (k.P[i] * (4.f * static_cast<float>(dot) + Q2) + k.R[i]);
-    if (k.S) key = key + k.S[i];
-    if (k.T) key = key + oq * k.T[i];
-    key = -key;
-    if (k.U) key = key + k.U[i];
-    keys_out[i] = key;
-    if (key <= limit) mask[i / 64] |= std::uint64_t{1} << (i % 64);
+    key_of(k, i, dot, A, Q2, oq, limit, mask, keys_out);
   }
 }
 
@@ -126,13 +132,7 @@ void sdc_filter_nibbles(const std::uint64_t* q, std::size_t words, const std::ui
       const unsigned nc = j % 64 < 32 ? byte & 15u : byte >> 4;
       dot += digit_of(qb, words, j) * nc;
     }
-    float key = A * (k.P[i] * (4.f * static_cast<float>(dot) + Q2) + k.R[i]);
-    if (k.S) key = key + k.S[i];
-    if (k.T) key = key + oq * k.T[i];
-    key = -key;
-    if (k.U) key = key + k.U[i];
-    keys_out[i] = key;
-    if (key <= limit) mask[i / 64] |= std::uint64_t{1} << (i % 64);
+    key_of(k, i, dot, A, Q2, oq, limit, mask, keys_out);
   }
 }
 
