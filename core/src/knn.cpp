@@ -41,10 +41,6 @@ SdcQuery::SdcQuery(const CodeView& query, Metric metric)
   terms_.m = query.shape.dim;
   terms_.s2 = static_cast<double>(std::int64_t{1} << (2 * (K - 1)));
   terms_.metric = static_cast<int>(metric);
-  const std::size_t words = plane_words(query.shape.dim);
-  ones_.assign(planes_.size(), 0);
-  std::fill(ones_.end() - static_cast<std::ptrdiff_t>(words), ones_.end(), ~std::uint64_t{0});
-  code_.resize(planes_.size());
   hamming_ = metric == Metric::cosine && query.shape.kind == BinarizerKind::raw && K == 1 && query.scale > 0 &&
              query.offset == 0;
 }
@@ -68,32 +64,6 @@ void SdcQuery::distances(const CodeBlock& b, double* out) const {
   }
   kernels().sdc_scan(planes_.data(), terms_, b.planes, b.stride, query_.shape.bits, plane_words(query_.shape.dim),
                      b.scale, b.offset, sums, self, b.n, out);
-}
-
-double SdcQuery::distance(const CodeBlock& b, std::size_t i) const {
-  std::uint32_t sum, self;
-  const std::uint8_t* p = b.planes + i * b.stride;
-  const std::size_t words = plane_words(query_.shape.dim);
-  if (b.digit_sum && b.self_dot) {
-    sum = b.digit_sum[i];
-    self = b.self_dot[i];
-  } else {  // block_stats without its allocations: this runs once per candidate
-    const Kernels& k = kernels();
-    std::uint64_t d = 0;
-    k.sdc_dot_many(ones_.data(), p, 0, query_.shape.bits, words, 1, &d);
-    sum = static_cast<std::uint32_t>(d);
-    if (query_.shape.bits == 1) {
-      self = sum;
-    } else {
-      for (std::size_t w = 0; w < code_.size(); ++w) code_[w] = load_u64(p + 8 * w);
-      k.sdc_dot_many(code_.data(), p, 0, query_.shape.bits, words, 1, &d);
-      self = static_cast<std::uint32_t>(d);
-    }
-  }
-  double d;
-  kernels().sdc_scan(planes_.data(), terms_, p, b.stride, query_.shape.bits, plane_words(query_.shape.dim),
-                     b.scale + i, b.offset + i, &sum, &self, 1, &d);
-  return d;
 }
 
 float SdcQuery::key_limit(const KeyBounds& bounds, double threshold) const noexcept {
@@ -153,35 +123,8 @@ void SdcQuery::prune() const {
 }
 
 void SdcQuery::finish(TopK& top) const {
-  if (!waiting_.empty()) {
-    prune();
-    // The survivors as one block of copies (their scalars and rowids prefetched first: the
-    // filter never read them), exact distances in one batch.
-    for (const Waiting& w : waiting_) {
-      __builtin_prefetch(w.scale);
-      __builtin_prefetch(w.offset);
-      __builtin_prefetch(w.rowid);
-    }
-    const std::size_t n = waiting_.size(), P = planes_bytes(query_.shape);
-    cand_planes_.resize(n * P);
-    cand_scale_.resize(n);
-    cand_offset_.resize(n);
-    for (std::size_t j = 0; j < n; ++j) std::memcpy(cand_planes_.data() + j * P, waiting_[j].planes, P);
-    for (std::size_t j = 0; j < n; ++j) {
-      cand_scale_[j] = *waiting_[j].scale;
-      cand_offset_[j] = *waiting_[j].offset;
-    }
-    CodeBlock c;
-    c.planes = cand_planes_.data();
-    c.stride = P;
-    c.scale = cand_scale_.data();
-    c.offset = cand_offset_.data();
-    c.n = n;
-    exact_.resize(n);
-    distances(c, exact_.data());
-    for (std::size_t j = 0; j < n; ++j)
-      if (exact_[j] <= top.threshold()) top.push(exact_[j], *waiting_[j].rowid);
-  }
+  prune();
+  score(waiting_, top);
   waiting_.clear();
   hist_.clear();
   limit_ = 0;
@@ -189,44 +132,39 @@ void SdcQuery::finish(TopK& top) const {
 }
 
 void SdcQuery::offer(const CodeBlock& b, const std::int64_t* rowids, TopK& top) const {
-  const std::size_t n = candidates_.size(), P = planes_bytes(query_.shape);
+  batch_.clear();
+  for (const std::size_t i : candidates_)
+    batch_.push_back({b.planes + i * b.stride, b.scale + i, b.offset + i, rowids + i, 0});
+  score(batch_, top);
+}
+
+void SdcQuery::score(const std::vector<Waiting>& list, TopK& top) const {
+  const std::size_t n = list.size(), P = planes_bytes(query_.shape);
   if (!n) return;
+  // Scalars and rowids were not read by the filter: all their misses in flight at once.
+  for (const Waiting& w : list) {
+    __builtin_prefetch(w.scale);
+    __builtin_prefetch(w.offset);
+    __builtin_prefetch(w.rowid);
+  }
   cand_planes_.resize(n * P);
   cand_scale_.resize(n);
   cand_offset_.resize(n);
-  const bool stats = b.digit_sum && b.self_dot;
-  if (stats) {
-    cand_sum_.resize(n);
-    cand_self_.resize(n);
-  }
-  // Scalars and rowids were not read by the filter: all their misses in flight at once.
-  for (const std::size_t i : candidates_) {
-    __builtin_prefetch(rowids + i);
-    __builtin_prefetch(b.scale + i);
-    __builtin_prefetch(b.offset + i);
-  }
+  for (std::size_t j = 0; j < n; ++j) std::memcpy(cand_planes_.data() + j * P, list[j].planes, P);
   for (std::size_t j = 0; j < n; ++j) {
-    const std::size_t i = candidates_[j];
-    std::memcpy(cand_planes_.data() + j * P, b.planes + i * b.stride, P);
-    cand_scale_[j] = b.scale[i];
-    cand_offset_[j] = b.offset[i];
-    if (stats) {
-      cand_sum_[j] = b.digit_sum[i];
-      cand_self_[j] = b.self_dot[i];
-    }
+    cand_scale_[j] = *list[j].scale;
+    cand_offset_[j] = *list[j].offset;
   }
   CodeBlock c;
   c.planes = cand_planes_.data();
   c.stride = P;
   c.scale = cand_scale_.data();
   c.offset = cand_offset_.data();
-  c.digit_sum = stats ? cand_sum_.data() : nullptr;
-  c.self_dot = stats ? cand_self_.data() : nullptr;
   c.n = n;
   exact_.resize(n);
   distances(c, exact_.data());
   for (std::size_t j = 0; j < n; ++j)
-    if (exact_[j] <= top.threshold()) top.push(exact_[j], rowids[candidates_[j]]);
+    if (exact_[j] <= top.threshold()) top.push(exact_[j], *list[j].rowid);
 }
 
 KeyLayout key_layout(const CodeShape& shape, Metric metric) noexcept {

@@ -76,6 +76,14 @@ double recall_at_10(const Binarizer& b, const std::vector<float>& base, const st
   return hits / (10.0 * double(nq));
 }
 
+// A rows x cols matrix of standard normal entries.
+M gaussian(Eigen::Index rows, Eigen::Index cols, std::mt19937_64& rng) {
+  std::normal_distribution<double> g;
+  M m(rows, cols);
+  for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = g(rng);
+  return m;
+}
+
 // Central differences of loss() with respect to every entry of x, against `analytic`.
 template <class Loss>
 void check_gradient(M& x, const M& analytic, Loss loss) {
@@ -94,10 +102,7 @@ void check_gradient(M& x, const M& analytic, Loss loss) {
 
 TEST_CASE("the soft contrastive loss: value by hand and gradient by finite differences", "[train]") {
   std::mt19937_64 rng(11);
-  std::normal_distribution<double> g;
-  M u(5, 4), x(5, 3);
-  for (Eigen::Index i = 0; i < u.size(); ++i) u.data()[i] = g(rng);
-  for (Eigen::Index i = 0; i < x.size(); ++i) x.data()[i] = g(rng);
+  M u = gaussian(5, 4, rng), x = gaussian(5, 3, rng);
   const M xn = mlp::l2_normalize<double>(x);
   const M target = mlp::softmax_rows<double>(xn * xn.transpose() / 0.5, true);
   for (Eigen::Index i = 0; i < 5; ++i) {
@@ -234,12 +239,8 @@ TEST_CASE("training: bad options and interruption", "[train]") {
 
 TEST_CASE("the cross-set loss: gradient by finite differences", "[train]") {
   std::mt19937_64 rng(12);
-  std::normal_distribution<double> g;
-  M a(4, 3), b(5, 3);
-  for (Eigen::Index i = 0; i < a.size(); ++i) a.data()[i] = g(rng);
-  for (Eigen::Index i = 0; i < b.size(); ++i) b.data()[i] = g(rng);
-  M logits(4, 5);
-  for (Eigen::Index i = 0; i < logits.size(); ++i) logits.data()[i] = g(rng);
+  M a = gaussian(4, 3, rng), b = gaussian(5, 3, rng);
+  M logits = gaussian(4, 5, rng);
   const M target = mlp::softmax_rows<double>(logits, false);
   M da, tmp;
   mlp::cross_similarity_loss<double>(a, b, target, 0.4, da);

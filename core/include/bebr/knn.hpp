@@ -5,6 +5,7 @@
 //   bebr::TopK top(10);
 //   q.distances(block, dist);                       // exact distances to a block of codes
 //   q.scan(block, bounds, valid, rowids, top, accept);  // or: only what can enter top
+//   q.finish(top);                                  // after the last scan: deferred candidates
 //   std::vector<bebr::Neighbor> best = top.take();  // ascending distance, ties by rowid
 #pragma once
 
@@ -121,8 +122,6 @@ class SdcQuery {
   void finish(TopK& top) const;
   // Whether scan filters blocks with hamming_ok by Hamming distance alone (no key coefficients).
   bool hamming() const noexcept { return hamming_; }
-  // The exact distance to code i of the block.
-  double distance(const CodeBlock& block, std::size_t i) const;
 
   // Offers top every code i of the block whose bit is set in `valid` and which accept(i) takes,
   // with its exact distance and rowids[i]. The same result as pushing them all, but codes whose
@@ -192,7 +191,7 @@ class SdcQuery {
   // exact (CodeBlock::hamming_ok) or else by the key filter; false when neither applies (no
   // threshold yet, no keys, a query whose key is undefined) and every code is a candidate.
   bool filter(const CodeBlock& block, const KeyBounds& bounds, double threshold, std::uint64_t* mask) const;
-  struct Waiting {  // a candidate of a stable block, by reference
+  struct Waiting {  // a candidate by reference (h: its Hamming distance, when deferred)
     const std::uint8_t* planes;
     const float* scale;
     const float* offset;
@@ -201,8 +200,10 @@ class SdcQuery {
   };
   // Drops the waiting candidates beyond the limit.
   void prune() const;
-  // Offers top the exact distances of the codes in candidates_, computed in one batch.
+  // Offers top the exact distances of the codes in candidates_ (slots of the block).
   void offer(const CodeBlock& block, const std::int64_t* rowids, TopK& top) const;
+  // Offers top the exact distances of the listed codes, computed in one batch of copies.
+  void score(const std::vector<Waiting>& list, TopK& top) const;
   // The largest Hamming distance whose cosine distance 2 h / dim may be within `threshold`, with
   // a margin far above the double rounding of the exact distance.
   std::uint32_t hamming_limit(double threshold) const noexcept;
@@ -224,13 +225,11 @@ class SdcQuery {
   mutable std::uint32_t limit_ = 0;          // the largest Hamming distance still alive,
   mutable std::size_t alive_ = 0;            // and how many are alive (h <= limit_)
   mutable std::vector<std::uint32_t> sums_, self_;
-  std::vector<std::uint64_t> ones_;          // a query whose digits are all 1: dot = digit sum
-  mutable std::vector<std::uint64_t> code_;  // one code's planes as words
   mutable std::vector<double> exact_;
-  mutable std::vector<std::size_t> candidates_;  // the batch of offer(): slots, then their copies
-  mutable std::vector<std::uint8_t> cand_planes_;
+  mutable std::vector<std::size_t> candidates_;  // offer(): the chunk's candidate slots,
+  mutable std::vector<Waiting> batch_;           // as references,
+  mutable std::vector<std::uint8_t> cand_planes_;  // and score()'s copies
   mutable std::vector<float> cand_scale_, cand_offset_;
-  mutable std::vector<std::uint32_t> cand_sum_, cand_self_;
 };
 
 
