@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 
 namespace bebr::ext {
 
@@ -55,7 +56,7 @@ namespace {
 
 // Cached statements of a Store.
 enum Stmts { kDataVersion, kFind, kInsertRowid, kInsertVector, kInsertAux, kDeleteRowid, kDeleteVector, kDeleteAux,
-             kReadRow, kReadVector, kMove, kStmtCount };
+             kReadRow, kReadVector, kMove, kNewChunk, kMaxRowid, kStmtCount };
 
 
 // Resets a cached statement when the scope ends.
@@ -204,15 +205,19 @@ Store::Store(sqlite3* db, std::string schema, std::string name, TableConfig cfg,
     : db_(db), schema_(std::move(schema)), name_(std::move(name)), cfg_(std::move(cfg)),
       binarizer_(std::move(binarizer)), planes_bytes_(planes_bytes(binarizer_->shape())),
       layout_(key_layout(binarizer_->shape(), cfg_.metric)) {
-  const std::size_t C = cfg_.chunk_size;
+  const std::size_t C = cfg_.chunk_size, none = std::string::npos;
   validity_bytes_ = C / 8;
-  rowids_offset_ = validity_bytes_;
-  planes_offset_ = rowids_offset_ + 8 * C;
-  scales_offset_ = planes_offset_ + C * planes_bytes_;
-  offsets_offset_ = scales_offset_ + 4 * C;
-  data_bytes_ = offsets_offset_ + 4 * C;
+  const bool offsets = binarizer_->shape().kind != BinarizerKind::raw;  // raw codes' offsets are 0
+  for (const bool with_rowids : {false, true}) {
+    DiskLayout& d = with_rowids ? listed_ : ranged_;
+    d.rowids = with_rowids ? validity_bytes_ : none;
+    d.planes = validity_bytes_ + (with_rowids ? 8 * C : 0);
+    d.scales = d.planes + C * planes_bytes_;
+    d.offsets = offsets ? d.scales + 4 * C : none;
+    d.bytes = d.scales + (offsets ? 8 : 4) * C;
+  }
   const int keys = 2 + layout_.S + layout_.T + layout_.U;
-  image_bytes_ = (data_bytes_ - C * planes_bytes_ + 63) / 64 * 64;
+  image_bytes_ = (validity_bytes_ + 16 * C + 63) / 64 * 64;
   chunk_planes_bytes_ = (C * planes_bytes_ + 63) / 64 * 64;
   keys_bytes_ = keys * ((4 * C + 63) / 64 * 64);
   if (binarizer_->shape().bits == 4 && kernels().planes_to_nibbles && kernels().sdc_filter_nibbles) {
@@ -250,7 +255,7 @@ void Store::create() {
     step_done(db_, s.get());
     sqlite3_reset(s.get());
   };
-  put("format", "2");
+  put("format", "3");
   put("column", cfg_.column);
   put("dim", std::to_string(cfg_.dim));
   put("bits", std::to_string(cfg_.bits));
@@ -320,9 +325,9 @@ TableConfig Store::read_config(sqlite3* db, const std::string& schema, const std
       c.model.assign(p, p + sqlite3_column_bytes(s.get(), 1));
     }
   }
-  if (format != "2")
+  if (format != "3")
     throw Error(Errc::corrupt, "table " + name + " was created by another version of bebr (storage format '" + format +
-                                   "'; this build reads format 2)");
+                                   "'; this build reads format 3)");
   if (c.dim < 1 || c.dim > kMaxDim || c.bits < 1 || c.bits > kMaxBits || c.chunk_size < 64 || c.chunk_size % 64)
     corrupt(table, "bad dim, bits or chunk_size");
   for (auto& [i, d] : meta) c.metadata.push_back(d);
@@ -424,7 +429,7 @@ void Store::replay_directory() {
     rows_ -= c.count;
     c.count = popcount(c.valid);
     rows_ += c.count;
-    if (c.count < cfg_.chunk_size) open_.insert(id);
+    if (listed(id) && c.count < cfg_.chunk_size) open_.insert(id);
     else open_.erase(id);
   }
   for (auto it = pending_.begin(); it != pending_.end();)
@@ -486,11 +491,13 @@ void Store::flush() {
     const auto found = chunks_.find(id);
     if (found == chunks_.end()) continue;  // deleted since
     const Chunk& c = found->second;
+    const DiskLayout& d = disk(id);
     blob.seek(id);
     buf.resize(validity_bytes_);
     for (std::size_t w = 0; w < c.valid.size(); ++w) store_u64(buf.data() + 8 * w, c.valid[w]);
     blob.write(buf.data(), validity_bytes_, 0);
-    // Runs of consecutive set slots go out as four writes each (rowids, planes, scales, offsets).
+    // Runs of consecutive set slots go out as up to four writes each (rowids, planes, scales,
+    // offsets: the parts this kind of chunk stores).
     const std::uint32_t C = cfg_.chunk_size;
     for (std::uint32_t first = 0; first < C;) {
       if (patch.edit[first] < 0) {
@@ -511,10 +518,10 @@ void Store::flush() {
         std::memcpy(offsets.data() + 4 * i, body + 4, 4);
         std::memcpy(planes.data() + i * planes_bytes_, body + kScalarBytes, planes_bytes_);
       }
-      blob.write(rowids.data(), rowids.size(), rowids_offset_ + 8 * first);
-      blob.write(planes.data(), planes.size(), planes_offset_ + first * planes_bytes_);
-      blob.write(scales.data(), scales.size(), scales_offset_ + 4 * first);
-      blob.write(offsets.data(), offsets.size(), offsets_offset_ + 4 * first);
+      if (d.rowids != std::string::npos) blob.write(rowids.data(), rowids.size(), d.rowids + 8 * first);
+      blob.write(planes.data(), planes.size(), d.planes + first * planes_bytes_);
+      blob.write(scales.data(), scales.size(), d.scales + 4 * first);
+      if (d.offsets != std::string::npos) blob.write(offsets.data(), offsets.size(), d.offsets + 4 * first);
       first += n;
     }
   }
@@ -550,15 +557,13 @@ void Store::load_directory() {
     Chunk c;
     c.id = sqlite3_column_int64(s.get(), 0);
     blob.seek(c.id);
-    if (blob.bytes() != data_bytes_)
-      corrupt(name_ + "_chunks", "chunk " + std::to_string(c.id) + " has " + std::to_string(blob.bytes()) +
-                                     " bytes; expected " + std::to_string(data_bytes_));
+    check_size(blob, c.id);
     blob.read(bytes.data(), validity_bytes_, 0);
     c.valid.resize(cfg_.chunk_size / 64);
     for (std::size_t w = 0; w < c.valid.size(); ++w) c.valid[w] = load_u64(bytes.data() + 8 * w);
     c.count = popcount(c.valid);
     rows_ += c.count;
-    if (c.count < cfg_.chunk_size) open_.insert(c.id);
+    if (listed(c.id) && c.count < cfg_.chunk_size) open_.insert(c.id);
     chunks_.emplace(c.id, std::move(c));
   }
   if (rc != SQLITE_DONE) fail(sqlite3_errmsg(db_));
@@ -566,6 +571,13 @@ void Store::load_directory() {
   loaded_ = true;
 }
 
+
+void Store::check_size(ChunkBlob& blob, std::int64_t chunk) const {
+  const std::size_t want = disk(chunk).bytes;
+  if (blob.bytes() != want)
+    corrupt(name_ + "_chunks", "chunk " + std::to_string(chunk) + " has " + std::to_string(blob.bytes()) +
+                                   " bytes; expected " + std::to_string(want));
+}
 
 void Store::make_resident(Chunk& c, std::size_t expected_chunks) {
   c.image = arena_.alloc(image_bytes_, expected_chunks * image_bytes_);
@@ -595,7 +607,7 @@ void Store::load_codes() {
   const std::size_t total = chunks_.size();
   for (auto& [id, c] : chunks_) {
     blob.seek(id);
-    if (blob.bytes() != data_bytes_) corrupt(name_ + "_chunks", "chunk " + std::to_string(id) + " has the wrong size");
+    check_size(blob, id);
     make_resident(c, total);
     read_resident(blob, c);
     if (c.nibbles) kernels().planes_to_nibbles(c.planes, planes_bytes_, nibble_words_, C, c.nibbles, nibble_bytes_);
@@ -614,9 +626,16 @@ void Store::load_codes() {
 
 void Store::read_resident(ChunkBlob& blob, Chunk& c) {
   const std::size_t C = cfg_.chunk_size;
-  blob.read(c.image, planes_offset_, 0);                    // validity, rowids
-  blob.read(c.planes, C * planes_bytes_, planes_offset_);   // planes
-  blob.read(c.image + planes_offset_, 8 * C, scales_offset_);  // scales, offsets
+  const DiskLayout& d = disk(c.id);
+  blob.read(c.image, d.planes, 0);  // validity, and the rowids of a listed chunk
+  if (d.rowids == std::string::npos) {
+    std::int64_t* r = rowids_of(c);
+    for (std::uint32_t s = 0; s < C; ++s) r[s] = rowid_at(c.id, s);
+  }
+  blob.read(c.planes, C * planes_bytes_, d.planes);
+  const bool offsets = d.offsets != std::string::npos;
+  blob.read(scales_of(c), (offsets ? 8 : 4) * C, d.scales);  // scales, and offsets where stored
+  if (!offsets) std::memset(offsets_of(c), 0, 4 * C);
 }
 
 // A slot of a resident image: rowid, planes, scale, offset (body: scale, offset, planes).
@@ -659,31 +678,52 @@ void Store::load_metadata() {
   const std::size_t nm = cfg_.metadata.size();
   for (auto& [id, c] : chunks_) c.meta.assign(nm, std::vector<Value>(cfg_.chunk_size));
   if (nm) {
-    Stmt s = prepare(db_, "SELECT chunk_id, slot" + column_list("m", nm) + " FROM " + shadow("rowids"));
+    Stmt s = prepare(db_, "SELECT chunk_id, slot, rowid" + column_list("m", nm) + " FROM " + shadow("rowids"));
     int rc;
     while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
-      auto it = chunks_.find(sqlite3_column_int64(s.get(), 0));
+      const std::int64_t chunk = sqlite3_column_int64(s.get(), 0), rowid = sqlite3_column_int64(s.get(), 2);
+      auto it = chunks_.find(chunk);
       const sqlite3_int64 slot = sqlite3_column_int64(s.get(), 1);
-      if (it == chunks_.end() || slot < 0 || slot >= cfg_.chunk_size)
-        corrupt(name_ + "_rowids", "a row points to a missing chunk or slot");
+      if (it == chunks_.end() || slot < 0 || slot >= cfg_.chunk_size || !test_bit(it->second.valid, static_cast<std::uint32_t>(slot)) ||
+          (!listed(chunk) && (chunk != home(rowid) || slot != home_slot(rowid))))
+        corrupt(name_ + "_rowids", "row " + std::to_string(rowid) + " points to chunk " + std::to_string(chunk) + " slot " +
+                                       std::to_string(slot));
       for (std::size_t j = 0; j < nm; ++j)
-        it->second.meta[j][static_cast<std::size_t>(slot)] = Value::copy_column(s.get(), static_cast<int>(2 + j));
+        it->second.meta[j][static_cast<std::size_t>(slot)] = Value::copy_column(s.get(), static_cast<int>(3 + j));
     }
     if (rc != SQLITE_DONE) fail(sqlite3_errmsg(db_));
   }
   metadata_ = true;
 }
 
+std::int64_t Store::home(std::int64_t rowid) const noexcept {
+  const std::int64_t C = cfg_.chunk_size;
+  return rowid / C - (rowid % C < 0 ? 1 : 0);  // floor division
+}
+
+std::uint32_t Store::home_slot(std::int64_t rowid) const noexcept {
+  return static_cast<std::uint32_t>(static_cast<std::uint64_t>(rowid) -
+                                    static_cast<std::uint64_t>(home(rowid)) * cfg_.chunk_size);
+}
+
 std::optional<Location> Store::find(std::int64_t rowid) {
+  sync();
+  const std::int64_t h = home(rowid);
+  const std::uint32_t slot = home_slot(rowid);
+  if (const auto it = chunks_.find(h); it != chunks_.end() && test_bit(it->second.valid, slot)) return Location{h, slot};
+  if (!has_listed()) return std::nullopt;
   sqlite3_stmt* s = cached(kFind, [&] { return std::string("SELECT chunk_id, slot FROM " + shadow("rowids") + " WHERE rowid = ?1"); });
   Reset r{s};
   sqlite3_bind_int64(s, 1, rowid);
   const int rc = sqlite3_step(s);
   if (rc == SQLITE_DONE) return std::nullopt;
   if (rc != SQLITE_ROW) fail(sqlite3_errmsg(db_));
-  const sqlite3_int64 slot = sqlite3_column_int64(s, 1);
-  if (slot < 0 || slot >= cfg_.chunk_size) corrupt(name_ + "_rowids", "row " + std::to_string(rowid) + " has slot " + std::to_string(slot));
-  return Location{sqlite3_column_int64(s, 0), static_cast<std::uint32_t>(slot)};
+  const std::int64_t chunk = sqlite3_column_int64(s, 0);
+  const sqlite3_int64 at = sqlite3_column_int64(s, 1);
+  if (!listed(chunk) || at < 0 || at >= cfg_.chunk_size)  // a ranged row's home slot is empty
+    corrupt(name_ + "_rowids", "row " + std::to_string(rowid) + " has chunk " + std::to_string(chunk) + " and slot " +
+                                   std::to_string(at));
+  return Location{chunk, static_cast<std::uint32_t>(at)};
 }
 
 void Store::read_slot(std::int64_t chunk, std::uint32_t slot, std::int64_t* rowid, std::uint8_t* body) {
@@ -694,13 +734,19 @@ void Store::read_slot(std::int64_t chunk, std::uint32_t slot, std::int64_t* rowi
   }
   ChunkBlob blob(db_, schema_, name_, false);
   blob.seek(chunk);
-  if (blob.bytes() != data_bytes_) corrupt(name_ + "_chunks", "chunk " + std::to_string(chunk) + " has the wrong size");
-  std::uint8_t r[8];
-  blob.read(r, 8, rowids_offset_ + 8 * slot);
-  *rowid = static_cast<std::int64_t>(load_u64(r));
-  blob.read(body, 4, scales_offset_ + 4 * slot);
-  blob.read(body + 4, 4, offsets_offset_ + 4 * slot);
-  blob.read(body + kScalarBytes, planes_bytes_, planes_offset_ + slot * planes_bytes_);
+  check_size(blob, chunk);
+  const DiskLayout& d = disk(chunk);
+  if (d.rowids != std::string::npos) {
+    std::uint8_t r[8];
+    blob.read(r, 8, d.rowids + 8 * slot);
+    *rowid = static_cast<std::int64_t>(load_u64(r));
+  } else {
+    *rowid = rowid_at(chunk, slot);
+  }
+  blob.read(body, 4, d.scales + 4 * slot);
+  if (d.offsets != std::string::npos) blob.read(body + 4, 4, d.offsets + 4 * slot);
+  else std::memset(body + 4, 0, 4);
+  blob.read(body + kScalarBytes, planes_bytes_, d.planes + slot * planes_bytes_);
 }
 
 RowData Store::read_row(std::int64_t rowid, const Location& at) {
@@ -711,15 +757,12 @@ RowData Store::read_row(std::int64_t rowid, const Location& at) {
   if (stored != rowid) corrupt(name_ + "_chunks", "slot " + std::to_string(at.slot) + " of chunk " +
                                                       std::to_string(at.chunk) + " does not hold row " + std::to_string(rowid));
   const std::size_t nm = cfg_.metadata.size(), na = cfg_.auxiliary.size();
-  sqlite3_stmt* s = cached(kReadRow, [&] {
-    std::string sql = "SELECT NULL" + column_list("r.m", nm) + column_list("x.a", na) + " FROM " + shadow("rowids") + " r";
-    if (na) sql += " LEFT JOIN " + shadow("auxiliary") + " x ON x.rowid = r.rowid";
-    return sql + " WHERE r.rowid = ?1";
-  });
-  {
+  if (nm + na) {
+    sqlite3_stmt* s = cached(kReadRow, [&] { return row_select() + (nm ? " WHERE r.rowid = ?1" : " WHERE x.rowid = ?1"); });
     Reset r{s};
     sqlite3_bind_int64(s, 1, rowid);
-    if (sqlite3_step(s) != SQLITE_ROW) corrupt(name_ + "_rowids", "row " + std::to_string(rowid) + " vanished");
+    if (sqlite3_step(s) != SQLITE_ROW)
+      corrupt(name_ + (nm ? "_rowids" : "_auxiliary"), "row " + std::to_string(rowid) + " has no entry");
     for (std::size_t j = 0; j < nm; ++j) row.meta.push_back(Value::copy_column(s, static_cast<int>(1 + j)));
     for (std::size_t j = 0; j < na; ++j) row.aux.push_back(Value::copy_column(s, static_cast<int>(1 + nm + j)));
   }
@@ -732,6 +775,39 @@ RowData Store::read_row(std::int64_t rowid, const Location& at) {
     row.vector.assign(p, p + sqlite3_column_bytes(v, 0));
   }
   return row;
+}
+
+std::string Store::row_select() const {
+  const std::size_t nm = cfg_.metadata.size(), na = cfg_.auxiliary.size();
+  if (nm) {
+    std::string sql = "SELECT r.rowid" + column_list("r.m", nm) + column_list("x.a", na) + " FROM " + shadow("rowids") + " r";
+    if (na) sql += " LEFT JOIN " + shadow("auxiliary") + " x ON x.rowid = r.rowid";
+    return sql;
+  }
+  if (na) return "SELECT x.rowid" + column_list("x.a", na) + " FROM " + shadow("auxiliary") + " x";
+  return "";
+}
+
+std::vector<std::int64_t> Store::rowids() {
+  sync();
+  std::vector<std::int64_t> out;
+  out.reserve(rows_);
+  for (const auto& [id, c] : chunks_) {
+    if (listed(id)) break;
+    for (std::uint32_t w = 0; w < c.valid.size(); ++w)
+      for (std::uint64_t b = c.valid[w]; b; b &= b - 1)
+        out.push_back(rowid_at(id, 64 * w + static_cast<std::uint32_t>(__builtin_ctzll(b))));
+  }
+  if (has_listed()) {
+    Stmt s = prepare(db_, "SELECT rowid FROM " + shadow("rowids") + " WHERE chunk_id >= ?1 ORDER BY rowid");
+    sqlite3_bind_int64(s.get(), 1, kListedBase);
+    const std::size_t ranged = out.size();
+    int rc;
+    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) out.push_back(sqlite3_column_int64(s.get(), 0));
+    if (rc != SQLITE_DONE) fail(sqlite3_errmsg(db_));
+    std::inplace_merge(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(ranged), out.end());
+  }
+  return out;
 }
 
 void Store::scan(bool metadata, bool keys, const std::function<void(const ChunkView&)>& visit) {
@@ -753,7 +829,8 @@ void Store::scan(bool metadata, bool keys, const std::function<void(const ChunkV
   ChunkBlob blob(db_, schema_, name_, false);
   for (const auto& [id, c] : chunks_) {
     blob.seek(id);
-    if (blob.bytes() != data_bytes_) corrupt(name_ + "_chunks", "chunk " + std::to_string(id) + " has the wrong size");
+    check_size(blob, id);
+    scratch.id = id;
     read_resident(blob, scratch);
     if (auto pe = pending_.find(id); pe != pending_.end())  // waiting edits over the disk
       for (std::uint32_t slot = 0; slot < cfg_.chunk_size; ++slot)
@@ -771,24 +848,77 @@ void Store::scan(bool metadata, bool keys, const std::function<void(const ChunkV
   }
 }
 
-Location Store::allocate() {
-  if (open_.empty()) {
-    const std::size_t C = cfg_.chunk_size;
-    Stmt s = prepare(db_, "INSERT INTO " + shadow("chunks") + "(data) VALUES (zeroblob(?1))");
-    sqlite3_bind_int64(s.get(), 1, static_cast<sqlite3_int64>(data_bytes_));
-    step_done(db_, s.get());
-    Chunk c;
-    c.id = sqlite3_last_insert_rowid(db_);
-    c.valid.assign(C / 64, 0);
-    if (codes_) make_resident(c, 64);  // zeroed, as the new BLOB
-    if (metadata_) c.meta.assign(cfg_.metadata.size(), std::vector<Value>(C));
-    open_.insert(c.id);
-    chunks_.emplace(c.id, std::move(c));
+Chunk& Store::new_chunk(std::int64_t id) {
+  const std::size_t C = cfg_.chunk_size;
+  sqlite3_stmt* s = cached(kNewChunk, [&] { return std::string("INSERT INTO " + shadow("chunks") + "(chunk_id, data) VALUES (?1, zeroblob(?2))"); });
+  {
+    Reset r{s};
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_int64(s, 2, static_cast<sqlite3_int64>(disk(id).bytes));
+    step_done(db_, s);
   }
+  Chunk c;
+  c.id = id;
+  c.valid.assign(C / 64, 0);
+  if (codes_) {
+    make_resident(c, 64);  // zeroed, as the new BLOB
+    for (std::uint32_t slot = 0; slot < C; ++slot) rowids_of(c)[slot] = listed(id) ? 0 : rowid_at(id, slot);
+  }
+  if (metadata_) c.meta.assign(cfg_.metadata.size(), std::vector<Value>(C));
+  if (listed(id)) open_.insert(id);
+  return chunks_.emplace(id, std::move(c)).first->second;
+}
+
+Location Store::allocate() {
+  if (open_.empty()) new_chunk(has_listed() ? chunks_.rbegin()->first + 1 : kListedBase);
   const Chunk& c = chunks_.at(*open_.begin());
   for (std::uint32_t w = 0; w < c.valid.size(); ++w)
     if (~c.valid[w]) return Location{c.id, w * 64 + static_cast<std::uint32_t>(__builtin_ctzll(~c.valid[w]))};
   corrupt(name_ + "_chunks", "an open chunk has no free slot");
+}
+
+// A row goes to its ranged chunk when that exists. A missing one is made when the table has no
+// ranged chunk yet or one of the neighbours exists: rowids given in order (or chosen by bebr)
+// fill ranged chunks one after another, while scattered rowids go to listed chunks instead of
+// making a mostly empty chunk each.
+Location Store::place(std::int64_t rowid) {
+  const std::int64_t h = home(rowid);
+  const std::uint32_t slot = home_slot(rowid);
+  if (chunks_.count(h)) return Location{h, slot};
+  const bool no_ranged = chunks_.empty() || listed(chunks_.begin()->first);
+  if (no_ranged || (h > std::numeric_limits<std::int64_t>::min() && chunks_.count(h - 1)) || chunks_.count(h + 1)) {
+    new_chunk(h);
+    return Location{h, slot};
+  }
+  return allocate();
+}
+
+std::int64_t Store::next_rowid() {
+  std::int64_t top = 0;  // an empty table starts at 1
+  bool any = false;
+  auto it = chunks_.lower_bound(kListedBase);
+  if (it != chunks_.begin()) {  // the highest ranged chunk's highest row
+    const Chunk& c = std::prev(it)->second;
+    for (std::size_t w = c.valid.size(); w-- > 0;)
+      if (c.valid[w]) {
+        top = rowid_at(c.id, static_cast<std::uint32_t>(64 * w + 63 - static_cast<std::size_t>(__builtin_clzll(c.valid[w]))));
+        any = true;
+        break;
+      }
+  }
+  if (has_listed()) {
+    sqlite3_stmt* s = cached(kMaxRowid, [&] { return std::string("SELECT max(rowid) FROM " + shadow("rowids")); });
+    Reset r{s};
+    if (sqlite3_step(s) != SQLITE_ROW) fail(sqlite3_errmsg(db_));
+    if (sqlite3_column_type(s, 0) == SQLITE_INTEGER) {
+      const std::int64_t m = sqlite3_column_int64(s, 0);
+      top = any ? std::max(top, m) : m;
+      any = true;
+    }
+  }
+  if (any && top == std::numeric_limits<std::int64_t>::max())
+    fail("table " + name_ + " holds the largest rowid (9223372036854775807): give each new row its rowid");
+  return any ? top + 1 : 1;
 }
 
 void Store::set_resident(Chunk& c, std::uint32_t slot, std::int64_t rowid, const RowData& row) {
@@ -804,19 +934,19 @@ void Store::set_resident(Chunk& c, std::uint32_t slot, std::int64_t rowid, const
 std::int64_t Store::insert(std::optional<std::int64_t> rowid, const RowData& row) {
   sync();
   try {
-    const Location at = allocate();
+    const std::int64_t id = rowid ? *rowid : next_rowid();
+    const Location at = place(id);
     const std::size_t nm = cfg_.metadata.size(), na = cfg_.auxiliary.size();
-    sqlite3_stmt* s = cached(kInsertRowid, [&] { return std::string("INSERT INTO " + shadow("rowids") + "(rowid, chunk_id, slot" +
-                                               column_list("m", nm) + ") VALUES (?1, ?2, ?3" + placeholders(4, nm) + ")"); });
-    {
+    if (nm || listed(at.chunk)) {
+      sqlite3_stmt* s = cached(kInsertRowid, [&] { return std::string("INSERT INTO " + shadow("rowids") + "(rowid, chunk_id, slot" +
+                                                 column_list("m", nm) + ") VALUES (?1, ?2, ?3" + placeholders(4, nm) + ")"); });
       Reset r{s};
-      if (rowid) sqlite3_bind_int64(s, 1, *rowid);
+      sqlite3_bind_int64(s, 1, id);
       sqlite3_bind_int64(s, 2, at.chunk);
       sqlite3_bind_int64(s, 3, at.slot);
       for (std::size_t j = 0; j < nm; ++j) row.meta[j].bind(s, static_cast<int>(4 + j));
       step_done(db_, s);
     }
-    const std::int64_t id = sqlite3_last_insert_rowid(db_);
     if (cfg_.store_vectors) {
       sqlite3_stmt* v = cached(kInsertVector, [&] { return std::string("INSERT INTO " + shadow("vectors") + "(rowid, vector) VALUES (?1, ?2)"); });
       Reset r{v};
@@ -833,6 +963,7 @@ std::int64_t Store::insert(std::optional<std::int64_t> rowid, const RowData& row
       step_done(db_, a);
     }
     Chunk& c = chunks_.at(at.chunk);
+    if (test_bit(c.valid, at.slot)) corrupt(name_ + "_chunks", "row " + std::to_string(id) + " is there already");
     log_edit(at.chunk, at.slot, id, row.body.data());
     c.valid[at.slot / 64] |= std::uint64_t{1} << (at.slot % 64);
     if (++c.count == cfg_.chunk_size) open_.erase(c.id);
@@ -870,7 +1001,7 @@ void Store::remove(std::int64_t rowid, const Location& at) {
       free_chunk(c.id);
       return;
     }
-    open_.insert(c.id);
+    if (listed(c.id)) open_.insert(c.id);
     maybe_flush();
   } catch (...) {
     forget();
@@ -887,14 +1018,68 @@ void Store::free_chunk(std::int64_t chunk) {
   pending_.erase(chunk);
 }
 
+void Store::move_row(std::int64_t rowid, const Location& from, const Location& to, const std::uint8_t* body) {
+  Chunk& dst = chunks_.at(to.chunk);
+  log_edit(to.chunk, to.slot, rowid, body);
+  dst.valid[to.slot / 64] |= std::uint64_t{1} << (to.slot % 64);
+  if (++dst.count == cfg_.chunk_size) open_.erase(dst.id);
+  if (!cfg_.metadata.empty() || listed(to.chunk)) {
+    sqlite3_stmt* m = cached(kMove, [&] { return std::string("UPDATE " + shadow("rowids") + " SET chunk_id = ?2, slot = ?3 WHERE rowid = ?1"); });
+    Reset r{m};
+    sqlite3_bind_int64(m, 1, rowid);
+    sqlite3_bind_int64(m, 2, to.chunk);
+    sqlite3_bind_int64(m, 3, to.slot);
+    step_done(db_, m);
+  } else {  // a ranged row of a table without metadata has no map row
+    sqlite3_stmt* d = cached(kDeleteRowid, [&] { return std::string("DELETE FROM ") + shadow("rowids") + " WHERE rowid = ?1"; });
+    Reset r{d};
+    sqlite3_bind_int64(d, 1, rowid);
+    step_done(db_, d);
+  }
+  Chunk& src = chunks_.at(from.chunk);
+  src.valid[from.slot / 64] &= ~(std::uint64_t{1} << (from.slot % 64));
+  log_edit(from.chunk, from.slot, 0, nullptr);
+  if (--src.count == 0) free_chunk(src.id);
+  else if (listed(src.id)) open_.insert(src.id);
+}
+
 std::size_t Store::optimize() {
   sync();
   std::size_t moved = 0;
   try {
+    const std::size_t C = cfg_.chunk_size;
     std::vector<std::uint8_t> body(kScalarBytes + planes_bytes_);
-    sqlite3_stmt* m = cached(kMove, [&] { return std::string("UPDATE " + shadow("rowids") + " SET chunk_id = ?2, slot = ?3 WHERE rowid = ?1"); });
-    // Fill the lowest holes with the highest rows until they meet.
-    while (!chunks_.empty()) {
+    // The listed rows, by the ranged chunk they belong to.
+    std::map<std::int64_t, std::vector<std::pair<std::int64_t, Location>>> by_home;
+    if (has_listed()) {
+      Stmt s = prepare(db_, "SELECT rowid, chunk_id, slot FROM " + shadow("rowids") + " WHERE chunk_id >= ?1");
+      sqlite3_bind_int64(s.get(), 1, kListedBase);
+      int rc;
+      while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+        const std::int64_t rowid = sqlite3_column_int64(s.get(), 0);
+        const sqlite3_int64 slot = sqlite3_column_int64(s.get(), 2);
+        if (slot < 0 || slot >= cfg_.chunk_size) corrupt(name_ + "_rowids", "row " + std::to_string(rowid) + " has slot " + std::to_string(slot));
+        by_home[home(rowid)].push_back({rowid, Location{sqlite3_column_int64(s.get(), 1), static_cast<std::uint32_t>(slot)}});
+      }
+      if (rc != SQLITE_DONE) fail(sqlite3_errmsg(db_));
+    }
+    // A ranged chunk pays for itself when its rows would take more room listed: each listed row
+    // costs its slot with the rowid (8 bytes more) and a map row (about 16 bytes).
+    const std::size_t ranged_bytes = C * (planes_bytes_ + 8);
+    for (auto& [h, rows] : by_home) {
+      if (!chunks_.count(h) && rows.size() * (planes_bytes_ + 8 + 8 + 16) < ranged_bytes) continue;
+      if (!chunks_.count(h)) new_chunk(h);
+      for (const auto& [rowid, from] : rows) {
+        std::int64_t stored = 0;
+        read_slot(from.chunk, from.slot, &stored, body.data());
+        if (stored != rowid) corrupt(name_ + "_chunks", "slot " + std::to_string(from.slot) + " of chunk " +
+                                                             std::to_string(from.chunk) + " does not hold row " + std::to_string(rowid));
+        move_row(rowid, from, Location{h, home_slot(rowid)}, body.data());
+        ++moved;
+      }
+    }
+    // Fill the lowest holes of listed chunks with the highest listed rows until they meet.
+    while (has_listed()) {
       Chunk& last = chunks_.rbegin()->second;
       if (open_.empty() || *open_.begin() >= last.id) break;
       const Location to = allocate();
@@ -906,22 +1091,8 @@ std::size_t Store::optimize() {
         }
       std::int64_t rowid = 0;
       read_slot(last.id, from, &rowid, body.data());
-      Chunk& dst = chunks_.at(to.chunk);
-      log_edit(to.chunk, to.slot, rowid, body.data());
-      dst.valid[to.slot / 64] |= std::uint64_t{1} << (to.slot % 64);
-      if (++dst.count == cfg_.chunk_size) open_.erase(dst.id);
-      {
-        Reset r{m};
-        sqlite3_bind_int64(m, 1, rowid);
-        sqlite3_bind_int64(m, 2, to.chunk);
-        sqlite3_bind_int64(m, 3, to.slot);
-        step_done(db_, m);
-      }
-      last.valid[from / 64] &= ~(std::uint64_t{1} << (from % 64));
-      log_edit(last.id, from, 0, nullptr);
+      move_row(rowid, Location{last.id, from}, to, body.data());
       ++moved;
-      if (--last.count == 0) free_chunk(last.id);
-      else open_.insert(last.id);
     }
   } catch (...) {
     forget();

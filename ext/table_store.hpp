@@ -2,28 +2,34 @@
 // per-connection resident cache of codes and metadata (docs/architecture.md).
 //
 // Codes live in chunks of C = `chunk_size` slots, one row of <name>_chunks(chunk_id, data) per
-// chunk, whose data BLOB is, in order:
+// chunk. A chunk is of one of two kinds, told by its id:
+//   ranged (id < 2^62): chunk id holds the rows floor(rowid / C) == id, row r in slot r - id C,
+//     so it stores no rowids and needs no map row: the common case of dense rowids;
+//   listed (id >= 2^62): any rows, each in a free slot, with its rowid stored in the chunk and
+//     its (chunk_id, slot) in <name>_rowids.
+// A chunk's data BLOB is, in order:
 //   validity  C / 8 bytes, bit s set when slot s holds a row
-//   rowids    C little-endian int64
+//   rowids    C little-endian int64 (listed chunks only)
 //   planes    the planes of every slot (C x planes_bytes): the scan-friendly layout
-//   scales    C float32, then offsets C float32
-// The resident cache holds this same image in memory (read with one incremental BLOB read per
-// chunk), followed by the chunk's key coefficients.
+//   scales    C float32, then offsets C float32 (not for the raw binarizer: always 0)
+// The resident cache holds validity, rowids (computed for ranged chunks), scales and offsets in
+// one arena and the planes in another, then the chunk's key coefficients.
 // Chunk edits are kept in memory, in order, and written in place with incremental BLOB I/O at
 // the next flush: when the transaction commits, or when no savepoint is open and many edits
 // are waiting. Reads of chunks overlay the waiting edits. Each savepoint (SQLite opens one per
 // statement inside a transaction) remembers how many edits there were; ROLLBACK TO drops the
 // later ones, and memory is rebuilt as disk + the remaining edits. So a bulk load writes each
 // chunk a few times, not once per row.
-// <name>_rowids(rowid, chunk_id, slot, metadata...) maps rows to slots and holds metadata;
-// <name>_vectors(rowid, vector) the float32 vectors (store_vectors=1); <name>_auxiliary(rowid,
-// auxiliary columns...) the auxiliary columns.
+// <name>_rowids(rowid, chunk_id, slot, metadata...) maps the rows of listed chunks to slots and,
+// when the table has metadata columns, holds every row with its metadata; <name>_vectors(rowid,
+// vector) the float32 vectors (store_vectors=1); <name>_auxiliary(rowid, auxiliary columns...)
+// the auxiliary columns.
 //
-// The directory (validity and counts) is always in memory: inserts find a free slot without a
-// query. With cache=1 the codes, their statistics and rowids are resident in aligned memory
-// after the first kNN query; metadata values are resident after the first filtered query. All
-// of it is updated by this connection's writes, forgotten on rollback, and rebuilt when
-// PRAGMA data_version says another connection has committed.
+// The directory (validity and counts) is always in memory: inserts find a slot and lookups find
+// a ranged row without a query. With cache=1 the codes, their statistics and rowids are resident
+// in aligned memory after the first kNN query; metadata values are resident after the first
+// filtered query. All of it is updated by this connection's writes, forgotten on rollback, and
+// rebuilt when PRAGMA data_version says another connection has committed.
 #pragma once
 
 #include <bit>
@@ -179,18 +185,30 @@ class Store {
   void rollback() noexcept;
   void forget() noexcept;
 
+  // Chunk ids from kListedBase up are listed chunks; below it, ranged ones (see the top).
+  static constexpr std::int64_t kListedBase = std::int64_t{1} << 62;
+  static bool listed(std::int64_t chunk) noexcept { return chunk >= kListedBase; }
+
   // Reads.
   std::optional<Location> find(std::int64_t rowid);
   RowData read_row(std::int64_t rowid, const Location& at);
+  // Every rowid, ascending (for a full scan of a table with neither metadata nor auxiliary
+  // columns, whose rows have no row in any shadow table but the chunks).
+  std::vector<std::int64_t> rowids();
+  // "SELECT <rowid>, m0.., a0.. FROM ..." over every row, aliased r (metadata) and x
+  // (auxiliary); empty when the table has neither metadata nor auxiliary columns.
+  std::string row_select() const;
   // Calls visit once per chunk in chunk_id order. Metadata is loaded first when `metadata`.
   void scan(bool metadata, bool keys, const std::function<void(const ChunkView&)>& visit);
 
-  // Writes (inside the caller's transaction). insert returns the rowid (chosen by SQLite when
-  // `rowid` is empty); the caller has checked that an explicit rowid is free.
+  // Writes (inside the caller's transaction). insert returns the rowid (one more than the
+  // largest, as SQLite does, when `rowid` is empty); the caller has checked that an explicit
+  // rowid is free.
   std::int64_t insert(std::optional<std::int64_t> rowid, const RowData& row);
   void remove(std::int64_t rowid, const Location& at);
-  // Moves rows into the lowest free slots so every chunk but the last is full, and frees the
-  // emptied chunks. Returns the number of rows moved.
+  // Makes ranged chunks for the rowid ranges that fill them, moves listed rows into their
+  // ranged chunk where it exists, then packs the listed rows into the lowest free slots so every
+  // listed chunk but the last is full, and frees the emptied chunks. Returns the rows moved.
   std::size_t optimize();
 
  private:
@@ -198,7 +216,20 @@ class Store {
   void load_directory();
   void load_codes();
   void load_metadata();
-  Location allocate();
+  Location allocate();  // a free slot of a listed chunk
+  // Where a new row goes: its ranged chunk when that exists or is worth making, else a listed one.
+  Location place(std::int64_t rowid);
+  Chunk& new_chunk(std::int64_t id);
+  std::int64_t next_rowid();
+  // The ranged chunk and slot of a rowid, and back (two's complement wrap-around keeps the
+  // products in range at the ends of the rowid space).
+  std::int64_t home(std::int64_t rowid) const noexcept;
+  std::uint32_t home_slot(std::int64_t rowid) const noexcept;
+  std::int64_t rowid_at(std::int64_t chunk, std::uint32_t slot) const noexcept {
+    return static_cast<std::int64_t>(static_cast<std::uint64_t>(chunk) * cfg_.chunk_size + slot);
+  }
+  bool has_listed() const noexcept { return chunks_.lower_bound(kListedBase) != chunks_.end(); }
+  void move_row(std::int64_t rowid, const Location& from, const Location& to, const std::uint8_t* body);
   void free_chunk(std::int64_t chunk);
   void read_slot(std::int64_t chunk, std::uint32_t slot, std::int64_t* rowid, std::uint8_t* body);
   void set_resident(Chunk& c, std::uint32_t slot, std::int64_t rowid, const RowData& row);
@@ -219,7 +250,7 @@ class Store {
   bool loaded_ = false, codes_ = false, metadata_ = false;
   std::int64_t data_version_ = -1;
   std::map<std::int64_t, Chunk> chunks_;
-  std::set<std::int64_t> open_;  // chunks with a free slot
+  std::set<std::int64_t> open_;  // listed chunks with a free slot
   std::size_t rows_ = 0;
 
   // Unflushed chunk edits, in order: a slot set to (rowid, body), or cleared. Bodies (scale,
@@ -247,11 +278,18 @@ class Store {
   void rebuild_pending();
   void replay_directory();
   void maybe_flush();
-  std::size_t validity_bytes_, rowids_offset_, planes_offset_, scales_offset_, offsets_offset_, data_bytes_;
+  // Where each part of a chunk BLOB starts; npos for a part the kind of chunk does not store.
+  struct DiskLayout {
+    std::size_t rowids, planes, scales, offsets, bytes;
+  };
+  DiskLayout ranged_, listed_;
+  const DiskLayout& disk(std::int64_t chunk) const noexcept { return listed(chunk) ? listed_ : ranged_; }
+  void check_size(ChunkBlob& blob, std::int64_t chunk) const;
+  std::size_t validity_bytes_;
   // A resident chunk is split: its planes in one arena, where consecutive chunks' planes follow
   // each other so a scan reads one unbroken stream (25-35% faster than whole images side by side,
-  // measured), and the rest of its image (validity, rowids, scales, offsets: the disk layout
-  // without the planes) in another. Key coefficients (64-byte rounded) in a third.
+  // measured), and the rest of its image (validity, rowids, scales, offsets, whatever the kind
+  // of chunk stores on disk) in another. Key coefficients (64-byte rounded) in a third.
   std::size_t image_bytes_, chunk_planes_bytes_, keys_bytes_;
   // Four-bit tables on CPUs with a nibble kernel (Kernels::sdc_filter_nibbles) also keep their
   // codes as nibbles for the filter: the same bytes again, read instead of the planes, with one
@@ -264,13 +302,15 @@ class Store {
   // The key coefficients of a resident chunk, computed when a query first needs them (queries
   // that take the Hamming filter never do).
   void ensure_keys(Chunk& c);
+  // The resident image: validity, rowids (8 C), scales (4 C), offsets (4 C).
   std::int64_t* rowids_of(const Chunk& c) const noexcept {
-    return reinterpret_cast<std::int64_t*>(c.image + rowids_offset_);
+    return reinterpret_cast<std::int64_t*>(c.image + validity_bytes_);
   }
-  // In the resident image the scales and offsets follow the rowids (where the planes are on disk).
-  float* scales_of(const Chunk& c) const noexcept { return reinterpret_cast<float*>(c.image + planes_offset_); }
+  float* scales_of(const Chunk& c) const noexcept {
+    return reinterpret_cast<float*>(c.image + validity_bytes_ + 8 * cfg_.chunk_size);
+  }
   float* offsets_of(const Chunk& c) const noexcept {
-    return reinterpret_cast<float*>(c.image + planes_offset_ + 4 * cfg_.chunk_size);
+    return reinterpret_cast<float*>(c.image + validity_bytes_ + 12 * cfg_.chunk_size);
   }
   std::vector<Stmt> stmts_;
 };

@@ -586,16 +586,8 @@ void knn(Table& t, Cursor& cur, int plan, const char* idx, sqlite3_value** argv)
   cur.has_distance = true;
 }
 
-// "r.m0, r.m1, x.a0" and the FROM clause that joins them, for one row or a full scan.
-std::string row_select(const Table& t) {
-  const std::size_t nm = t.cfg().metadata.size(), na = t.cfg().auxiliary.size();
-  std::string sql = "SELECT r.rowid";
-  for (std::size_t i = 0; i < nm; ++i) sql += ", r.m" + std::to_string(i);
-  for (std::size_t i = 0; i < na; ++i) sql += ", x.a" + std::to_string(i);
-  sql += " FROM " + t.store->shadow("rowids") + " r";
-  if (na) sql += " LEFT JOIN " + t.store->shadow("auxiliary") + " x ON x.rowid = r.rowid";
-  return sql;
-}
+// The rowid column of Store::row_select: r.rowid with metadata, x.rowid without.
+std::string row_key(const Table& t) { return t.cfg().metadata.empty() ? "x.rowid" : "r.rowid"; }
 
 int x_filter(sqlite3_vtab_cursor* base, int plan, const char* idx, int, sqlite3_value** argv) noexcept {
   auto* cur = static_cast<Cursor*>(base);
@@ -620,7 +612,12 @@ int x_filter(sqlite3_vtab_cursor* base, int plan, const char* idx, int, sqlite3_
       }
       return SQLITE_OK;
     }
-    cur->scan = prepare(t.db, row_select(t) + " ORDER BY r.rowid");
+    const std::string select = t.store->row_select();
+    if (select.empty()) {  // no column but the codes: the rowids come from the chunks
+      for (const std::int64_t id : t.store->rowids()) cur->rows.push_back({0.0, id});
+      return SQLITE_OK;
+    }
+    cur->scan = prepare(t.db, select + " ORDER BY " + row_key(t));
     const int rc = sqlite3_step(cur->scan.get());
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) fail(sqlite3_errmsg(t.db));
     cur->scan_done = rc == SQLITE_DONE;
@@ -662,11 +659,12 @@ sqlite3_stmt* current_row(Table& t, Cursor& cur) {
   if (cur.scan) return cur.scan.get();
   const std::int64_t id = current(cur).rowid;
   if (cur.has_fetched && cur.fetched == id) return cur.fetch.get();
-  if (!cur.fetch) cur.fetch = prepare(t.db, row_select(t) + " WHERE r.rowid = ?1");
+  if (!cur.fetch) cur.fetch = prepare(t.db, t.store->row_select() + " WHERE " + row_key(t) + " = ?1");
   sqlite3_reset(cur.fetch.get());
   sqlite3_bind_int64(cur.fetch.get(), 1, id);
   if (sqlite3_step(cur.fetch.get()) != SQLITE_ROW)
-    throw Error(Errc::corrupt, "row " + std::to_string(id) + " has no entry in " + t.store->name() + "_rowids");
+    throw Error(Errc::corrupt, "row " + std::to_string(id) + " has no entry in " + t.store->name() +
+                                   (t.cfg().metadata.empty() ? "_auxiliary" : "_rowids"));
   cur.fetched = id;
   cur.has_fetched = true;
   return cur.fetch.get();

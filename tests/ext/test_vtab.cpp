@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdio>
+#include <limits>
 #include <random>
 #include <csignal>
 #include <sys/wait.h>
@@ -21,6 +22,17 @@ std::vector<std::pair<long long, double>> rows_of(Db::Stmt& s) {
   std::vector<std::pair<long long, double>> out;
   while (s.step()) out.emplace_back(s.integer(0), s.real(1));
   return out;
+}
+
+// A rowid for a random write: mostly dense (ranged chunks of 64), some scattered far apart
+// (listed chunks), some negative, some at the ends of the rowid space.
+long long pick_id(std::mt19937_64& rng) {
+  const int r = static_cast<int>(rng() % 20);
+  if (r < 14) return static_cast<long long>(rng() % 400) + 1;
+  if (r < 18) return 100000 + static_cast<long long>(rng() % 60) * 1000;
+  if (r < 19) return -static_cast<long long>(rng() % 200);
+  return rng() % 2 ? std::numeric_limits<long long>::max() - static_cast<long long>(rng() % 70)
+                   : std::numeric_limits<long long>::min() + static_cast<long long>(rng() % 70);
 }
 
 }  // namespace
@@ -63,7 +75,7 @@ TEST_CASE("kNN through the virtual table equals brute force over a plain table",
     // One random write, applied to both tables.
     const auto write = [&] {
       const int op = static_cast<int>(rng() % 12);
-      const long long id = static_cast<long long>(rng() % 400) + 1;
+      const long long id = pick_id(rng);
       auto x = bebr::testing::random_vector(rng, dim);
       // Now and then a zero vector: its code has scale 0, which turns the Hamming filter off for
       // its chunk (the distance to it is 1 whatever the bits).
@@ -91,7 +103,7 @@ TEST_CASE("kNN through the virtual table equals brute force over a plain table",
         for (const std::string t : {"v", "p"})
           db.prepare("UPDATE " + t + " SET g = ?2, tag = ?3 WHERE rowid = ?1").bind(1, id).bind(2, g).bind(3, tag).step();
       } else if (op < 9) {  // a new rowid
-        const long long to = static_cast<long long>(rng() % 400) + 1;
+        const long long to = pick_id(rng);
         for (const std::string t : {"v", "p"})
           db.prepare("UPDATE OR REPLACE " + t + " SET rowid = ?2 WHERE rowid = ?1").bind(1, id).bind(2, to).step();
       } else if (op < 11) {
@@ -186,6 +198,89 @@ TEST_CASE("kNN through the virtual table equals brute force over a plain table",
         }
       }
     }
+    auto ic = db.prepare("PRAGMA integrity_check");
+    REQUIRE(ic.step());
+    CHECK(ic.text(0) == "ok");
+    // Both kinds of chunk were exercised.
+    auto kinds = db.prepare("SELECT sum(chunk_id < 4611686018427387904), sum(chunk_id >= 4611686018427387904) FROM v_chunks");
+    REQUIRE(kinds.step());
+    CHECK(kinds.integer(0) > 0);
+    CHECK(kinds.integer(1) > 0);
+  }
+}
+
+// A table with no column but the vector keeps its rows in the chunks alone: full scans, point
+// lookups, rowids chosen by bebr (one more than the largest, as SQLite chooses) and kNN, against
+// a plain table given the same writes.
+TEST_CASE("a table without metadata keeps any rowids", "[vtab]") {
+  const std::uint64_t seed = 4242;
+  std::mt19937_64 rng(seed);
+  INFO("seed " << seed);
+  for (const int cache : {1, 0}) {
+    Db db;
+    db.exec("CREATE VIRTUAL TABLE v USING bebr(e float[20], chunk_size=64, cache=" + std::to_string(cache) + ")");
+    db.exec("CREATE TABLE p(rowid INTEGER PRIMARY KEY, e BLOB)");
+    const auto both = [&](const std::string& sql, auto&&... args) {
+      for (const std::string t : {"v", "p"}) {
+        auto s = db.prepare(std::string(sql).replace(sql.find("{t}"), 3, t));
+        int i = 0;
+        (s.bind(++i, args), ...);
+        s.step();
+      }
+    };
+    const auto rowids = [&](const std::string& t, const std::string& where) {
+      std::vector<long long> out;
+      auto s = db.prepare("SELECT rowid FROM " + t + where);
+      while (s.step()) out.push_back(s.integer(0));
+      return out;
+    };
+    for (int step = 0; step < 600; ++step) {
+      const int op = static_cast<int>(rng() % 10);
+      const long long id = pick_id(rng);
+      const auto x = bebr::testing::random_vector(rng, 20);
+      if (op < 5) {
+        both("INSERT OR REPLACE INTO {t}(rowid, e) VALUES (?1, ?2)", id, x);
+      } else if (op < 7) {
+        auto top = db.prepare("SELECT max(rowid) FROM p");
+        top.step();
+        if (!top.is_null(0) && top.integer(0) == std::numeric_limits<long long>::max()) continue;  // SQLite picks at random
+        both("INSERT INTO {t}(e) VALUES (?1)", x);
+      } else if (op < 8) {
+        both("UPDATE OR REPLACE {t} SET rowid = ?2 WHERE rowid = ?1", id, pick_id(rng));
+      } else if (op < 9) {
+        both("DELETE FROM {t} WHERE rowid = ?1", id);
+      } else if (step % 50 == 0) {
+        db.exec("INSERT INTO v(v) VALUES ('optimize')");
+      } else {
+        db.exec("BEGIN");
+        both("INSERT OR REPLACE INTO {t}(rowid, e) VALUES (?1, ?2)", id, x);
+        both("DELETE FROM {t} WHERE rowid BETWEEN ?1 AND ?1 + 30", pick_id(rng));
+        db.exec("ROLLBACK");
+      }
+      if (step % 25 != 24) continue;
+      INFO("cache " << cache << " step " << step);
+      REQUIRE(rowids("v", " ORDER BY rowid") == rowids("p", " ORDER BY rowid"));
+      REQUIRE(rowids("v", "") == rowids("p", " ORDER BY rowid"));  // a full scan is in rowid order
+      const long long probe = pick_id(rng);
+      const std::string point = " WHERE rowid = " + std::to_string(probe);
+      CHECK(rowids("v", point) == rowids("p", point));
+      const auto q = bebr::testing::random_vector(rng, 20);
+      auto got = db.prepare("SELECT rowid, distance FROM v WHERE e MATCH ?1 AND k = 12");
+      got.bind(1, q);
+      auto want = db.prepare("SELECT rowid, bebr_sdc_distance(bebr_binarize(?1, 1), bebr_binarize(e, 1)) AS d FROM p "
+                             "ORDER BY d, rowid LIMIT 12");
+      want.bind(1, q);
+      const auto g = rows_of(got), w = rows_of(want);
+      REQUIRE(g.size() == w.size());
+      for (std::size_t i = 0; i < g.size(); ++i) {
+        CHECK(g[i].first == w[i].first);
+        CHECK(g[i].second == Approx(w[i].second).margin(1e-12));
+      }
+    }
+    auto kinds = db.prepare("SELECT sum(chunk_id < 4611686018427387904), sum(chunk_id >= 4611686018427387904) FROM v_chunks");
+    REQUIRE(kinds.step());
+    CHECK(kinds.integer(0) > 0);
+    CHECK(kinds.integer(1) > 0);
     auto ic = db.prepare("PRAGMA integrity_check");
     REQUIRE(ic.step());
     CHECK(ic.text(0) == "ok");
@@ -382,6 +477,9 @@ TEST_CASE("corrupt shadow tables give clear errors and never crash", "[vtab]") {
     Db db(path);
     db.exec("CREATE VIRTUAL TABLE v USING bebr(e float[4], tag text, bits=2, chunk_size=64)");
     db.exec("INSERT INTO v(rowid, e, tag) VALUES (1, '[1, 2, 3, 4]', 'a'), (2, '[4, 3, 2, 1]', 'b')");
+    // Without metadata: row 1 in ranged chunk 0, row 10^9 in a listed chunk with a map row.
+    db.exec("CREATE VIRTUAL TABLE w USING bebr(e float[4], chunk_size=64)");
+    db.exec("INSERT INTO w(rowid, e) VALUES (1, '[1, 2, 3, 4]'), (1000000000, '[4, 3, 2, 1]')");
   };
   const auto expect_error = [&](const std::string& damage, const std::string& query, const std::string& text) {
     fresh();
@@ -407,11 +505,18 @@ TEST_CASE("corrupt shadow tables give clear errors and never crash", "[vtab]") {
   expect_error("UPDATE v_info SET value = '1' WHERE key = 'format'", knn, "created by another version of bebr");
   expect_error("UPDATE v_info SET value = 'hamming' WHERE key = 'metric'", knn, "unknown metric 'hamming'");
   expect_error("DELETE FROM v_info", knn, "another version of bebr");
-  expect_error("UPDATE v_rowids SET slot = 99999 WHERE rowid = 1", "UPDATE v SET tag = 'c' WHERE rowid = 1",
+  expect_error("DELETE FROM v_rowids WHERE rowid = 1", "UPDATE v SET tag = 'c' WHERE rowid = 1",
                "v_rowids shadow table is corrupt");
   expect_error("UPDATE v_rowids SET slot = 99999 WHERE rowid = 1", knn + " AND tag = 'a'", "v_rowids shadow table is corrupt");
   expect_error("DELETE FROM v_rowids WHERE rowid = 2", knn, "row 2 has no entry in v_rowids");
-  expect_error("UPDATE v_rowids SET slot = 5 WHERE rowid = 1", "DELETE FROM v WHERE rowid = 1", "points to an empty slot");
+  expect_error("UPDATE v_rowids SET chunk_id = 1 WHERE rowid = 1", knn + " AND tag = 'a'", "v_rowids shadow table is corrupt");
   expect_error("DROP TABLE v_chunks", knn, "no such table");
+  const std::string wknn = "SELECT rowid FROM w WHERE e MATCH '[1, 2, 3, 4]' AND k = 2";
+  expect_error("UPDATE w_chunks SET data = zeroblob(10) WHERE chunk_id = 0", wknn, "w_chunks shadow table is corrupt");
+  expect_error("UPDATE w_chunks SET data = zeroblob(10) WHERE chunk_id > 0", wknn, "w_chunks shadow table is corrupt");
+  expect_error("UPDATE w_rowids SET chunk_id = 0", "DELETE FROM w WHERE rowid = 1000000000", "w_rowids shadow table is corrupt");
+  expect_error("UPDATE w_rowids SET slot = 5", "UPDATE w SET e = '[1, 1, 1, 1]' WHERE rowid = 1000000000",
+               "does not hold row 1000000000");
+  expect_error("UPDATE w_rowids SET slot = 5", "DELETE FROM w WHERE rowid = 1000000000", "points to an empty slot");
   remove_db(path);
 }
