@@ -877,20 +877,25 @@ Location Store::allocate() {
   corrupt(name_ + "_chunks", "an open chunk has no free slot");
 }
 
-// A row goes to its ranged chunk when that exists. A missing one is made when the table has no
-// ranged chunk yet or one of the neighbours exists: rowids given in order (or chosen by bebr)
-// fill ranged chunks one after another, while scattered rowids go to listed chunks instead of
-// making a mostly empty chunk each.
+// A row goes to its ranged chunk when that exists. A missing one is made only for a row that
+// continues a run: the table is empty, the row before (rowid - 1) is in its ranged chunk, or it
+// was the last row inserted here. So rowids given in order, or chosen by bebr, fill ranged
+// chunks one after another, while rowids in random order or scattered go to listed chunks:
+// making a chunk for any row whose neighbour chunk exists would, for rowids that take one in
+// ten of a range in random order, grow ranged chunks over the whole range one tenth full.
 Location Store::place(std::int64_t rowid) {
   const std::int64_t h = home(rowid);
   const std::uint32_t slot = home_slot(rowid);
   if (chunks_.count(h)) return Location{h, slot};
-  const bool no_ranged = chunks_.empty() || listed(chunks_.begin()->first);
-  if (no_ranged || (h > std::numeric_limits<std::int64_t>::min() && chunks_.count(h - 1)) || chunks_.count(h + 1)) {
-    new_chunk(h);
-    return Location{h, slot};
+  bool run = chunks_.empty();
+  if (!run && rowid > std::numeric_limits<std::int64_t>::min()) {
+    const std::int64_t before = rowid - 1;
+    const auto it = chunks_.find(home(before));
+    run = (it != chunks_.end() && test_bit(it->second.valid, home_slot(before))) || (last_insert_ && *last_insert_ == before);
   }
-  return allocate();
+  if (!run) return allocate();
+  new_chunk(h);
+  return Location{h, slot};
 }
 
 std::int64_t Store::next_rowid() {
@@ -936,6 +941,7 @@ std::int64_t Store::insert(std::optional<std::int64_t> rowid, const RowData& row
   try {
     const std::int64_t id = rowid ? *rowid : next_rowid();
     const Location at = place(id);
+    last_insert_ = id;
     const std::size_t nm = cfg_.metadata.size(), na = cfg_.auxiliary.size();
     if (nm || listed(at.chunk)) {
       sqlite3_stmt* s = cached(kInsertRowid, [&] { return std::string("INSERT INTO " + shadow("rowids") + "(rowid, chunk_id, slot" +

@@ -252,6 +252,7 @@ class Store {
   std::map<std::int64_t, Chunk> chunks_;
   std::set<std::int64_t> open_;  // listed chunks with a free slot
   std::size_t rows_ = 0;
+  std::optional<std::int64_t> last_insert_;  // the rowid of this connection's last insert (place)
 
   // Unflushed chunk edits, in order: a slot set to (rowid, body), or cleared. Bodies (scale,
   // offset, planes) sit back to back in bodies_, which keeps its capacity across flushes.
