@@ -223,6 +223,11 @@ Store::Store(sqlite3* db, std::string schema, std::string name, TableConfig cfg,
   if (binarizer_->shape().bits == 4 && kernels().planes_to_nibbles && kernels().sdc_filter_nibbles) {
     nibble_words_ = plane_words(binarizer_->shape().dim);
     nibble_bytes_ = 32 * nibble_words_;
+  } else if (binarizer_->shape().bits == 2 && kernels().planes_to_fastscan2 && kernels().sdc_filter_fastscan2 &&
+             plane_words(binarizer_->shape().dim) <= kFastscan2MaxWords) {
+    fastscan_ = true;
+    nibble_words_ = plane_words(binarizer_->shape().dim);
+    nibble_bytes_ = 16 * nibble_words_;
   }
   stmts_.resize(kStmtCount);
 }
@@ -610,7 +615,8 @@ void Store::load_codes() {
     check_size(blob, id);
     make_resident(c, total);
     read_resident(blob, c);
-    if (c.nibbles) kernels().planes_to_nibbles(c.planes, planes_bytes_, nibble_words_, C, c.nibbles, nibble_bytes_);
+    if (c.nibbles && fastscan_) kernels().planes_to_fastscan2(c.planes, planes_bytes_, nibble_words_, C, c.nibbles);
+    else if (c.nibbles) kernels().planes_to_nibbles(c.planes, planes_bytes_, nibble_words_, C, c.nibbles, nibble_bytes_);
     // The waiting edits of this chunk, over what the disk holds.
     if (auto p = pending_.find(c.id); p != pending_.end())
       for (std::uint32_t slot = 0; slot < C; ++slot)
@@ -642,7 +648,10 @@ void Store::read_resident(ChunkBlob& blob, Chunk& c) {
 void Store::write_slot(Chunk& c, std::uint32_t slot, std::int64_t rowid, const std::uint8_t* body) {
   rowids_of(c)[slot] = rowid;
   std::memcpy(c.planes + slot * planes_bytes_, body + kScalarBytes, planes_bytes_);
-  if (c.nibbles)
+  if (c.nibbles && fastscan_)  // the slot's block of 32 codes again
+    kernels().planes_to_fastscan2(c.planes + slot / 32 * 32 * planes_bytes_, planes_bytes_, nibble_words_, 32,
+                                  c.nibbles + slot / 32 * 32 * nibble_bytes_);
+  else if (c.nibbles)
     kernels().planes_to_nibbles(c.planes + slot * planes_bytes_, planes_bytes_, nibble_words_, 1,
                                 c.nibbles + slot * nibble_bytes_, nibble_bytes_);
   std::memcpy(scales_of(c) + slot, body, 4);
@@ -669,7 +678,7 @@ CodeBlock Store::block(const Chunk& c) const {
   b.keys = SdcKeys{c.key[0], c.key[1], c.key[2], c.key[3], c.key[4]};
   b.hamming_ok = c.image && c.hamming_ok;
   b.stable = cfg_.cache;  // resident images live until the next write or reload
-  b.nibbles = c.nibbles;
+  (fastscan_ ? b.fastscan : b.nibbles) = c.nibbles;
   b.nibble_stride = nibble_bytes_;
   return b;
 }

@@ -296,6 +296,9 @@ class Store {
   // codes as nibbles for the filter: the same bytes again, read instead of the planes, with one
   // multiply-add per digit instead of 16 plane-pair counts. 0: not kept.
   std::size_t nibble_bytes_ = 0, nibble_words_ = 0;
+  // Two-bit tables on levels with a fast-scan filter (Kernels::sdc_filter_fastscan2) keep their
+  // codes in that layout instead, in the same arena: blocks of 32 codes, the same bytes again.
+  bool fastscan_ = false;
   Arena arena_, planes_arena_, key_arena_, nibbles_arena_;
   // Reads a chunk's BLOB into a resident chunk's image and planes: three incremental reads.
   void read_resident(ChunkBlob& blob, Chunk& c);

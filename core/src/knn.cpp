@@ -43,6 +43,10 @@ SdcQuery::SdcQuery(const CodeView& query, Metric metric)
   terms_.metric = static_cast<int>(metric);
   hamming_ = metric == Metric::cosine && query.shape.kind == BinarizerKind::raw && K == 1 && query.scale > 0 &&
              query.offset == 0;
+  if (K == 2 && kernels().sdc_filter_fastscan2) {
+    lut_.resize(16 * 32 * plane_words(query.shape.dim));
+    fastscan2_lut(planes_.data(), plane_words(query.shape.dim), lut_.data());
+  }
 }
 
 std::uint32_t SdcQuery::hamming_limit(double threshold) const noexcept {
@@ -106,7 +110,10 @@ bool SdcQuery::filter(const CodeBlock& b, const KeyBounds& bounds, double thresh
   const double A = t.scale / t.s2, Q2 = t.m * t.c * t.c - 2.0 * t.c * t.digit_sum;
   keys_.resize(b.n);
   const Kernels& k = kernels();
-  if (b.nibbles && query_.shape.bits == 4 && k.sdc_filter_nibbles)
+  if (b.fastscan && query_.shape.bits == 2 && !lut_.empty())
+    k.sdc_filter_fastscan2(lut_.data(), plane_words(query_.shape.dim), b.fastscan, b.n, b.keys, static_cast<float>(A),
+                           static_cast<float>(Q2), static_cast<float>(t.offset), limit, mask, keys_.data());
+  else if (b.nibbles && query_.shape.bits == 4 && k.sdc_filter_nibbles)
     k.sdc_filter_nibbles(planes_.data(), plane_words(query_.shape.dim), b.nibbles, b.nibble_stride, b.n, b.keys,
                          static_cast<float>(A), static_cast<float>(Q2), static_cast<float>(t.offset), limit, mask,
                          keys_.data());

@@ -329,6 +329,57 @@ TEST_CASE("four-bit codes as nibbles: the layout, and the nibble filter equals t
   }
 }
 
+TEST_CASE("two-bit codes in the fast-scan layout: the layout, and the fast-scan filter equals the plane filter",
+          "[kernels]") {
+  std::mt19937_64 rng(2222);
+  for (const std::uint32_t dim : {64u, 100u, 768u, 1024u, 7232u, 7300u}) {
+    const Binarizer bin = Binarizer::center(bebr::testing::random_vector(rng, dim, 0.5f), 2);
+    const Block b = make_block(bin, Metric::cosine, 128, rng, 1.f);
+    const std::size_t words = plane_words(dim), P = planes_bytes(bin.shape()), B = 512 * words;
+    // The layout, against digit() of codes.hpp: in block i / 32, the 16 bytes of pair g hold code
+    // i's nibble digit(2g) + 4 digit(2g + 1) in byte i % 16, low half for i % 32 < 16.
+    std::vector<std::uint8_t> want(4 * B, 0);
+    for (std::size_t i = 0; i < 128; ++i)
+      for (std::uint32_t j = 0; j < dim; ++j)
+        want[B * (i / 32) + 16 * (j / 2) + i % 16] |= static_cast<std::uint8_t>(
+            digit(b.planes.data() + i * P, bin.shape(), j) << (2 * (j % 2) + (i % 32 < 16 ? 0 : 4)));
+    const auto qblob = bin.encode_blob(bebr::testing::random_vector(rng, dim));
+    const CodeView qv = parse_code(qblob, "q");
+    std::vector<std::uint64_t> q(2 * words);
+    for (std::size_t w = 0; w < q.size(); ++w) q[w] = load_u64(qv.planes + 8 * w);
+    // The table, against the query's digits.
+    std::vector<std::uint8_t> lut(16 * 32 * words);
+    fastscan2_lut(q.data(), words, lut.data());
+    for (std::size_t g = 0; g < 32 * words; ++g)
+      for (unsigned e = 0; e < 16; ++e) {
+        const unsigned a = 2 * g < dim ? digit(qv.planes, bin.shape(), static_cast<std::uint32_t>(2 * g)) : 0;
+        const unsigned c = 2 * g + 1 < dim ? digit(qv.planes, bin.shape(), static_cast<std::uint32_t>(2 * g + 1)) : 0;
+        REQUIRE(lut[16 * g + e] == a * (e & 3) + c * (e >> 2));
+      }
+    const CodeBlock cb = b.block(true);
+    for (const std::string& level : available_levels()) {
+      const Kernels* k = kernels_for(level);
+      if (!k->planes_to_fastscan2) continue;
+      INFO("dim " << dim << " level " << level);
+      std::vector<std::uint8_t> got(4 * B, 0xee);
+      k->planes_to_fastscan2(b.planes.data(), P, words, 128, got.data());
+      CHECK(got == want);
+      for (const float limit : {-1e9f, -3.f, 0.f, 2.5f, 1e9f}) {
+        std::vector<std::uint64_t> m_want(2), m_got(2);
+        std::vector<float> k_want(128), k_got(128);
+        ref::kernels().sdc_filter(q.data(), 2, words, cb.planes, cb.stride, cb.n, cb.keys, 0.37f, -12.5f, 0.8f, limit,
+                                  m_want.data(), k_want.data());
+        k->sdc_filter_fastscan2(lut.data(), words, want.data(), 128, cb.keys, 0.37f, -12.5f, 0.8f, limit, m_got.data(),
+                                k_got.data());
+        INFO("limit " << limit);
+        CHECK(m_got == m_want);
+        for (std::size_t i = 0; i < 128; ++i)
+          if (m_want[i / 64] >> (i % 64) & 1) CHECK(k_got[i] == k_want[i]);
+      }
+    }
+  }
+}
+
 TEST_CASE("the Hamming filter kernel marks the codes within the limit on every level", "[kernels]") {
   std::mt19937_64 rng(2718);
   for (const std::size_t words : {1u, 2u, 4u, 12u, 16u}) {
@@ -429,6 +480,11 @@ TEST_CASE("the filtered scan keeps exactly the brute-force top k", "[kernels]") 
                   kernels().planes_to_nibbles(cb.planes, cb.stride, plane_words(dim), 128, nib.data(), N);
                   cb.nibbles = nib.data();
                   cb.nibble_stride = N;
+                }
+                if (bits == 2 && kernels().planes_to_fastscan2 && stable) {  // the fast-scan copy
+                  nib.resize(128 * 16 * plane_words(dim));
+                  kernels().planes_to_fastscan2(cb.planes, cb.stride, plane_words(dim), 128, nib.data());
+                  cb.fastscan = nib.data();
                 }
                 query.scan(cb, bounds, valid.data(), rowids[j].data(), fast, [](std::size_t) { return true; });
                 for (std::size_t i = 0; i < 128; ++i)

@@ -61,7 +61,7 @@ TEST_CASE("kNN through the virtual table equals brute force over a plain table",
   };
   const std::vector<std::string> tags{"a", "b", "c"};
   for (const Setup& setup : {Setup{1, "cosine", 1}, Setup{2, "l2", 0}, Setup{4, "ip", 1}, Setup{2, "cosine", 0},
-                             Setup{1, "l2", 1}, Setup{1, "cosine", 0}}) {
+                             Setup{1, "l2", 1}, Setup{1, "cosine", 0}, Setup{2, "cosine", 1}}) {
     const int dim = 37;
     const std::string b = std::to_string(setup.bits), metric = setup.metric;
     Db db;

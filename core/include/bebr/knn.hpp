@@ -79,6 +79,10 @@ struct CodeBlock {
   // the key filter reads instead of the planes where the CPU has a nibble kernel.
   const std::uint8_t* nibbles = nullptr;
   std::size_t nibble_stride = 0;
+  // Optional, two-bit codes only: the same codes in the fast-scan layout
+  // (Kernels::planes_to_fastscan2), which the key filter reads instead of the planes where the
+  // level has the fast-scan filter.
+  const std::uint8_t* fastscan = nullptr;
 };
 
 // Fills digit_sum[i] and self_dot[i] (see CodeStats) of n codes' planes at a stride.
@@ -217,6 +221,7 @@ class SdcQuery {
   bool hamming_ = false;  // a one-bit raw query with scale > 0 and offset 0, under cosine
   SdcTerms terms_;
   std::vector<std::uint64_t> planes_;
+  std::vector<std::uint8_t> lut_;  // two-bit queries: fastscan2_lut
   mutable std::vector<std::uint64_t> mask_;  // scratch, reused across calls
   mutable std::vector<float> keys_;
   mutable std::vector<std::uint32_t> hams_;

@@ -96,6 +96,21 @@ struct Kernels {
                              std::size_t stride, std::size_t n, const SdcKeys& keys, float A, float Q2, float oq,
                              float limit, std::uint64_t* mask, float* keys_out) noexcept;
 
+  // Two-bit codes in the fast-scan layout, for the filter below: blocks of 32 codes (n a multiple
+  // of 32) of 512 * words bytes, the same bytes as the planes. In block B the dimension pair g
+  // (dimensions 2g and 2g + 1, g < 32 * words) has 16 bytes at out + 512 * words * B + 16 g: byte
+  // b holds the pair's nibble of code 32 B + b in its low half and of code 32 B + 16 + b in its
+  // high half, the nibble n_2g + 4 n_(2g+1) of the digits n = 2 (plane 0 bit) + (plane 1 bit).
+  // Null on levels without the filter.
+  void (*planes_to_fastscan2)(const std::uint8_t* planes, std::size_t stride, std::size_t words, std::size_t n,
+                              std::uint8_t* out) noexcept;
+  // sdc_filter for two-bit codes in the fast-scan layout: the same mask and keys, the digit dot
+  // product by one table lookup per dimension pair for 16 codes at once. lut: fastscan2_lut of
+  // the query. words <= 113 (the dot stays below 2^16). Null on levels without it.
+  void (*sdc_filter_fastscan2)(const std::uint8_t* lut, std::size_t words, const std::uint8_t* blocks, std::size_t n,
+                               const SdcKeys& keys, float A, float Q2, float oq, float limit, std::uint64_t* mask,
+                               float* keys_out) noexcept;
+
   // One-bit encoding of x (minus mean, when not null) over m floats: the sign bits (r >= 0) into
   // ceil(m/64) little-endian words, and the four partial sums of |r| (part[i] over j = i mod 4,
   // in order of j), in double. Null on levels without it: the caller's scalar loop does the same.
@@ -110,6 +125,11 @@ struct Kernels {
   void (*l2sq_f32_many)(const float* q, const float* x, std::size_t dim, std::size_t n,
                         float* out) noexcept;
 };
+
+// The query's table for sdc_filter_fastscan2 (two planes of `words` words): 16 bytes per
+// dimension pair g, entry e = q_2g (e & 3) + q_(2g+1) (e >> 2) for the query's digits q.
+void fastscan2_lut(const std::uint64_t* q, std::size_t words, std::uint8_t* lut) noexcept;
+constexpr std::size_t kFastscan2MaxWords = 113;
 
 namespace ref {
 // The plain-loop oracles (bit-by-bit popcount, double accumulators).

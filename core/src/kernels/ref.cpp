@@ -105,10 +105,34 @@ void hamming_filter(const std::uint64_t* q, std::size_t words, const std::uint8_
   }
 }
 
-unsigned digit_of(const std::uint8_t* planes, std::size_t words, std::size_t j) noexcept {
+unsigned digit_of(const std::uint8_t* planes, std::size_t words, std::size_t j, std::size_t bits = 4) noexcept {
   unsigned d = 0;
-  for (std::size_t l = 0; l < 4; ++l) d = 2 * d + ((planes[8 * (l * words) + j / 8] >> (j % 8)) & 1);
+  for (std::size_t l = 0; l < bits; ++l) d = 2 * d + ((planes[8 * (l * words) + j / 8] >> (j % 8)) & 1);
   return d;
+}
+
+void planes_to_fastscan2(const std::uint8_t* planes, std::size_t stride, std::size_t words, std::size_t n,
+                         std::uint8_t* out) noexcept {
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t g = 0; g < 32 * words; ++g) {
+      const unsigned nib = digit_of(planes + i * stride, words, 2 * g, 2) | digit_of(planes + i * stride, words, 2 * g + 1, 2) << 2;
+      std::uint8_t& byte = out[512 * words * (i / 32) + 16 * g + i % 16];
+      byte = static_cast<std::uint8_t>(i % 32 < 16 ? (byte & 0xf0) | nib : (byte & 0x0f) | nib << 4);
+    }
+}
+
+void sdc_filter_fastscan2(const std::uint8_t* lut, std::size_t words, const std::uint8_t* blocks, std::size_t n,
+                          const SdcKeys& k, float A, float Q2, float oq, float limit, std::uint64_t* mask,
+                          float* keys_out) noexcept {
+  for (std::size_t w = 0; w < (n + 63) / 64; ++w) mask[w] = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    std::uint64_t dot = 0;
+    for (std::size_t g = 0; g < 32 * words; ++g) {
+      const std::uint8_t byte = blocks[512 * words * (i / 32) + 16 * g + i % 16];
+      dot += lut[16 * g + (i % 32 < 16 ? byte & 15u : byte >> 4)];
+    }
+    key_of(k, i, dot, A, Q2, oq, limit, mask, keys_out);
+  }
 }
 
 void planes_to_nibbles(const std::uint8_t* planes, std::size_t stride, std::size_t words, std::size_t n,
@@ -163,9 +187,23 @@ void l2sq_f32_many(const float* q, const float* x, std::size_t dim, std::size_t 
 
 const Kernels& kernels() noexcept {
   static const Kernels table{"ref", &hamming_many, &sdc_dot_many, &sdc_scan, &sdc_filter, &hamming_filter, &planes_to_nibbles,
-                             &sdc_filter_nibbles, nullptr, &dot_f32, &l2sq_f32,
+                             &sdc_filter_nibbles, &planes_to_fastscan2, &sdc_filter_fastscan2, nullptr, &dot_f32, &l2sq_f32,
                              &dot_f32_many, &l2sq_f32_many};
   return table;
 }
 
 }  // namespace bebr::ref
+
+namespace bebr {
+
+void fastscan2_lut(const std::uint64_t* q, std::size_t words, std::uint8_t* lut) noexcept {
+  const auto digit = [&](std::size_t j) {
+    return static_cast<unsigned>(2 * ((q[j / 64] >> (j % 64)) & 1) + ((q[words + j / 64] >> (j % 64)) & 1));
+  };
+  for (std::size_t g = 0; g < 32 * words; ++g) {
+    const unsigned a = digit(2 * g), b = digit(2 * g + 1);
+    for (unsigned e = 0; e < 16; ++e) lut[16 * g + e] = static_cast<std::uint8_t>(a * (e & 3) + b * (e >> 2));
+  }
+}
+
+}  // namespace bebr
