@@ -288,6 +288,24 @@ TEST_CASE("the key filter kernel gives the same mask on every level", "[kernels]
   }
 }
 
+// A filter of the 128 codes of cb, filter(limit, mask, keys), against ref's plane filter with
+// the same query constants: the same mask at every limit, the same keys wherever it marks.
+template <class Filter>
+void check_filter(const std::vector<std::uint64_t>& q, std::size_t bits, std::size_t words, const CodeBlock& cb,
+                  Filter&& filter) {
+  for (const float limit : {-1e9f, -3.f, 0.f, 2.5f, 1e9f}) {
+    std::vector<std::uint64_t> m_want(2), m_got(2);
+    std::vector<float> k_want(128), k_got(128);
+    ref::kernels().sdc_filter(q.data(), bits, words, cb.planes, cb.stride, cb.n, cb.keys, 0.37f, -12.5f, 0.8f, limit,
+                              m_want.data(), k_want.data());
+    filter(limit, m_got.data(), k_got.data());
+    INFO("limit " << limit);
+    CHECK(m_got == m_want);
+    for (std::size_t i = 0; i < 128; ++i)
+      if (m_want[i / 64] >> (i % 64) & 1) CHECK(k_got[i] == k_want[i]);
+  }
+}
+
 TEST_CASE("four-bit codes as nibbles: the layout, and the nibble filter equals the plane filter", "[kernels]") {
   std::mt19937_64 rng(4444);
   for (const std::uint32_t dim : {64u, 100u, 768u, 1024u}) {
@@ -313,18 +331,9 @@ TEST_CASE("four-bit codes as nibbles: the layout, and the nibble filter equals t
       std::vector<std::uint8_t> got(128 * N, 0xee);
       k->planes_to_nibbles(b.planes.data(), P, words, 128, got.data(), N);
       CHECK(got == want);
-      for (const float limit : {-1e9f, -3.f, 0.f, 2.5f, 1e9f}) {
-        std::vector<std::uint64_t> m_want(2), m_got(2);
-        std::vector<float> k_want(128), k_got(128);
-        ref::kernels().sdc_filter(q.data(), 4, words, cb.planes, cb.stride, cb.n, cb.keys, 0.37f, -12.5f, 0.8f, limit,
-                                  m_want.data(), k_want.data());
-        k->sdc_filter_nibbles(q.data(), words, want.data(), N, 128, cb.keys, 0.37f, -12.5f, 0.8f, limit, m_got.data(),
-                              k_got.data());
-        INFO("limit " << limit);
-        CHECK(m_got == m_want);
-        for (std::size_t i = 0; i < 128; ++i)
-          if (m_want[i / 64] >> (i % 64) & 1) CHECK(k_got[i] == k_want[i]);
-      }
+      check_filter(q, 4, words, cb, [&](float limit, std::uint64_t* mask, float* keys) {
+        k->sdc_filter_nibbles(q.data(), words, want.data(), N, 128, cb.keys, 0.37f, -12.5f, 0.8f, limit, mask, keys);
+      });
     }
   }
 }
@@ -364,18 +373,9 @@ TEST_CASE("two-bit codes in the fast-scan layout: the layout, and the fast-scan 
       std::vector<std::uint8_t> got(4 * B, 0xee);
       k->planes_to_fastscan2(b.planes.data(), P, words, 128, got.data());
       CHECK(got == want);
-      for (const float limit : {-1e9f, -3.f, 0.f, 2.5f, 1e9f}) {
-        std::vector<std::uint64_t> m_want(2), m_got(2);
-        std::vector<float> k_want(128), k_got(128);
-        ref::kernels().sdc_filter(q.data(), 2, words, cb.planes, cb.stride, cb.n, cb.keys, 0.37f, -12.5f, 0.8f, limit,
-                                  m_want.data(), k_want.data());
-        k->sdc_filter_fastscan2(lut.data(), words, want.data(), 128, cb.keys, 0.37f, -12.5f, 0.8f, limit, m_got.data(),
-                                k_got.data());
-        INFO("limit " << limit);
-        CHECK(m_got == m_want);
-        for (std::size_t i = 0; i < 128; ++i)
-          if (m_want[i / 64] >> (i % 64) & 1) CHECK(k_got[i] == k_want[i]);
-      }
+      check_filter(q, 2, words, cb, [&](float limit, std::uint64_t* mask, float* keys) {
+        k->sdc_filter_fastscan2(lut.data(), words, want.data(), 128, cb.keys, 0.37f, -12.5f, 0.8f, limit, mask, keys);
+      });
     }
   }
 }

@@ -24,6 +24,26 @@ std::vector<std::pair<long long, double>> rows_of(Db::Stmt& s) {
   return out;
 }
 
+// The same rowids in the same order, and the same distances.
+void check_same(const std::vector<std::pair<long long, double>>& got, const std::vector<std::pair<long long, double>>& want) {
+  REQUIRE(got.size() == want.size());
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    CHECK(got[i].first == want[i].first);
+    CHECK(got[i].second == Approx(want[i].second).margin(1e-12));
+  }
+}
+
+// The database is intact, and the table v used both kinds of chunk.
+void check_chunks(Db& db) {
+  auto ic = db.prepare("PRAGMA integrity_check");
+  REQUIRE(ic.step());
+  CHECK(ic.text(0) == "ok");
+  auto kinds = db.prepare("SELECT sum(chunk_id < 4611686018427387904), sum(chunk_id >= 4611686018427387904) FROM v_chunks");
+  REQUIRE(kinds.step());
+  CHECK(kinds.integer(0) > 0);
+  CHECK(kinds.integer(1) > 0);
+}
+
 // A rowid for a random write: mostly dense (ranged chunks of 64), some scattered far apart
 // (listed chunks), some negative, some at the ends of the rowid space.
 long long pick_id(std::mt19937_64& rng) {
@@ -179,33 +199,17 @@ TEST_CASE("kNN through the virtual table equals brute force over a plain table",
           auto want = db.prepare(oracle);
           want.bind(1, q).bind(2, k);
           if (rescore) want.bind(3, rescore);
-          const auto g = rows_of(got), w = rows_of(want);
-          REQUIRE(g.size() == w.size());
-          for (std::size_t i = 0; i < g.size(); ++i) {
-            CHECK(g[i].first == w[i].first);
-            CHECK(g[i].second == Approx(w[i].second).margin(1e-12));
-          }
+          const auto w = rows_of(want);
+          check_same(rows_of(got), w);
           if (rescore) continue;
           // The same query without k: ORDER BY distance LIMIT over the streamed results.
           auto streamed = db.prepare("SELECT rowid, distance FROM v WHERE e MATCH ?1" + where + " ORDER BY distance LIMIT ?2");
           streamed.bind(1, q).bind(2, k);
-          const auto s = rows_of(streamed);
-          REQUIRE(s.size() == w.size());
-          for (std::size_t i = 0; i < s.size(); ++i) {
-            CHECK(s[i].first == w[i].first);
-            CHECK(s[i].second == Approx(w[i].second).margin(1e-12));
-          }
+          check_same(rows_of(streamed), w);
         }
       }
     }
-    auto ic = db.prepare("PRAGMA integrity_check");
-    REQUIRE(ic.step());
-    CHECK(ic.text(0) == "ok");
-    // Both kinds of chunk were exercised.
-    auto kinds = db.prepare("SELECT sum(chunk_id < 4611686018427387904), sum(chunk_id >= 4611686018427387904) FROM v_chunks");
-    REQUIRE(kinds.step());
-    CHECK(kinds.integer(0) > 0);
-    CHECK(kinds.integer(1) > 0);
+    check_chunks(db);
   }
 }
 
@@ -270,20 +274,9 @@ TEST_CASE("a table without metadata keeps any rowids", "[vtab]") {
       auto want = db.prepare("SELECT rowid, bebr_sdc_distance(bebr_binarize(?1, 1), bebr_binarize(e, 1)) AS d FROM p "
                              "ORDER BY d, rowid LIMIT 12");
       want.bind(1, q);
-      const auto g = rows_of(got), w = rows_of(want);
-      REQUIRE(g.size() == w.size());
-      for (std::size_t i = 0; i < g.size(); ++i) {
-        CHECK(g[i].first == w[i].first);
-        CHECK(g[i].second == Approx(w[i].second).margin(1e-12));
-      }
+      check_same(rows_of(got), rows_of(want));
     }
-    auto kinds = db.prepare("SELECT sum(chunk_id < 4611686018427387904), sum(chunk_id >= 4611686018427387904) FROM v_chunks");
-    REQUIRE(kinds.step());
-    CHECK(kinds.integer(0) > 0);
-    CHECK(kinds.integer(1) > 0);
-    auto ic = db.prepare("PRAGMA integrity_check");
-    REQUIRE(ic.step());
-    CHECK(ic.text(0) == "ok");
+    check_chunks(db);
   }
 }
 
@@ -459,12 +452,7 @@ TEST_CASE("a process killed inside a transaction loses nothing committed", "[vta
           "SELECT rowid, bebr_distance(?1, e) AS x FROM (SELECT rowid, e FROM p ORDER BY "
           "bebr_sdc_distance(bebr_binarize(?1, 2), bebr_binarize(e, 2)), rowid LIMIT 30) ORDER BY x, rowid LIMIT 10");
       want.bind(1, q);
-      const auto g = rows_of(got), w = rows_of(want);
-      REQUIRE(g.size() == w.size());
-      for (std::size_t i = 0; i < g.size(); ++i) {
-        CHECK(g[i].first == w[i].first);
-        CHECK(g[i].second == Approx(w[i].second).margin(1e-12));
-      }
+      check_same(rows_of(got), rows_of(want));
     }
   }
   remove_db(path);
