@@ -887,23 +887,34 @@ Location Store::allocate() {
 }
 
 // A row goes to its ranged chunk when that exists. A missing one is made only for a row that
-// continues a run: the table is empty, the row before (rowid - 1) is in its ranged chunk, or it
-// was the last row inserted here. So rowids given in order, or chosen by bebr, fill ranged
-// chunks one after another, while rowids in random order or scattered go to listed chunks:
-// making a chunk for any row whose neighbour chunk exists would, for rowids that take one in
-// ten of a range in random order, grow ranged chunks over the whole range one tenth full.
+// continues a run: rowid - 1 is in its own ranged chunk (a run crossing into the next range), or
+// this connection's last C / 8 inserts were rowid - C / 8 + 1 .. rowid - 1, all in this range
+// (they move into the new chunk). Everything else goes to a listed chunk. So rowids given in
+// order, or chosen by bebr, fill ranged chunks, while rowids in random order, scattered ones and
+// short runs (say the passages of one document under ids with gaps) go to listed chunks: a chunk
+// made for a shorter run, or for any row with a ranged neighbour, would stay mostly empty.
 Location Store::place(std::int64_t rowid) {
   const std::int64_t h = home(rowid);
-  const std::uint32_t slot = home_slot(rowid);
+  const std::uint32_t slot = home_slot(rowid), span = cfg_.chunk_size / 8;
   if (chunks_.count(h)) return Location{h, slot};
-  bool run = chunks_.empty();
-  if (!run && rowid > std::numeric_limits<std::int64_t>::min()) {
-    const std::int64_t before = rowid - 1;
-    const auto it = chunks_.find(home(before));
-    run = (it != chunks_.end() && test_bit(it->second.valid, home_slot(before))) || (last_insert_ && *last_insert_ == before);
+  bool crossing = false;
+  if (rowid > std::numeric_limits<std::int64_t>::min()) {
+    const auto it = chunks_.find(home(rowid - 1));
+    crossing = it != chunks_.end() && test_bit(it->second.valid, home_slot(rowid - 1));
   }
-  if (!run) return allocate();
+  const bool run = last_insert_ && *last_insert_ == rowid - 1 && run_ + 1 >= span && slot + 1 >= span;
+  if (!crossing && !run) return allocate();
   new_chunk(h);
+  if (run) {
+    std::vector<std::uint8_t> body(kScalarBytes + planes_bytes_);
+    for (std::int64_t r = rowid - span + 1; r < rowid; ++r) {
+      const auto at = find(r);
+      if (!at || !listed(at->chunk)) continue;  // deleted since, or moved
+      std::int64_t stored = 0;
+      read_slot(at->chunk, at->slot, &stored, body.data());
+      move_row(r, *at, Location{h, home_slot(r)}, body.data());
+    }
+  }
   return Location{h, slot};
 }
 
@@ -950,6 +961,7 @@ std::int64_t Store::insert(std::optional<std::int64_t> rowid, const RowData& row
   try {
     const std::int64_t id = rowid ? *rowid : next_rowid();
     const Location at = place(id);
+    run_ = last_insert_ && *last_insert_ == id - 1 ? run_ + 1 : 1;
     last_insert_ = id;
     const std::size_t nm = cfg_.metadata.size(), na = cfg_.auxiliary.size();
     if (nm || listed(at.chunk)) {

@@ -252,7 +252,10 @@ class Store {
   std::map<std::int64_t, Chunk> chunks_;
   std::set<std::int64_t> open_;  // listed chunks with a free slot
   std::size_t rows_ = 0;
-  std::optional<std::int64_t> last_insert_;  // the rowid of this connection's last insert (place)
+  // The rowid of this connection's last insert, and how many inserts before it ran up to it one
+  // by one (place).
+  std::optional<std::int64_t> last_insert_;
+  std::uint32_t run_ = 0;
 
   // Unflushed chunk edits, in order: a slot set to (rowid, body), or cleared. Bodies (scale,
   // offset, planes) sit back to back in bodies_, which keeps its capacity across flushes.

@@ -138,7 +138,8 @@ TEST_CASE("kNN through the virtual table equals brute force over a plain table",
     db.exec("BEGIN");
     for (int i = 0; i < 300; ++i) {
       const auto x = bebr::testing::random_vector(rng, dim);
-      const long long id = 2 * i + 1, g = static_cast<long long>(rng() % 5);
+      // A run (ranged chunks), then every other rowid (listed chunks).
+      const long long id = i < 150 ? i + 1 : 2 * i + 1, g = static_cast<long long>(rng() % 5);
       for (const std::string t : {"v", "p"})
         db.prepare("INSERT INTO " + t + "(rowid, e, g, tag, score, flag, note) VALUES (?1, ?2, ?3, 'a', 0.25, 1, 'base')")
             .bind(1, id).bind(2, x).bind(3, g).step();
@@ -232,6 +233,8 @@ TEST_CASE("a table without metadata keeps any rowids", "[vtab]") {
         s.step();
       }
     };
+    for (long long id = 1; id <= 100; ++id)  // a run: ranged chunks
+      both("INSERT INTO {t}(rowid, e) VALUES (?1, ?2)", id, bebr::testing::random_vector(rng, 20));
     const auto rowids = [&](const std::string& t, const std::string& where) {
       std::vector<long long> out;
       auto s = db.prepare("SELECT rowid FROM " + t + where);
@@ -465,9 +468,14 @@ TEST_CASE("corrupt shadow tables give clear errors and never crash", "[vtab]") {
     Db db(path);
     db.exec("CREATE VIRTUAL TABLE v USING bebr(e float[4], tag text, bits=2, chunk_size=64)");
     db.exec("INSERT INTO v(rowid, e, tag) VALUES (1, '[1, 2, 3, 4]', 'a'), (2, '[4, 3, 2, 1]', 'b')");
-    // Without metadata: row 1 in ranged chunk 0, row 10^9 in a listed chunk with a map row.
+    db.exec("INSERT INTO v(rowid, e, tag) VALUES (3, '[1, 1, 1, 1]', 'c'), (4, '[1, 1, 1, 1]', 'c'), "
+            "(5, '[1, 1, 1, 1]', 'c'), (6, '[1, 1, 1, 1]', 'c'), (7, '[1, 1, 1, 1]', 'c'), (8, '[1, 1, 1, 1]', 'c')");
+    // Rows 1-8 (a run of chunk_size / 8) are in ranged chunk 0. Without metadata: the same, and
+    // row 10^9 in a listed chunk with a map row.
     db.exec("CREATE VIRTUAL TABLE w USING bebr(e float[4], chunk_size=64)");
-    db.exec("INSERT INTO w(rowid, e) VALUES (1, '[1, 2, 3, 4]'), (1000000000, '[4, 3, 2, 1]')");
+    db.exec("WITH RECURSIVE s(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM s WHERE x < 8) "
+            "INSERT INTO w(rowid, e) SELECT x, json_array(x, 2, 3, 4) FROM s");
+    db.exec("INSERT INTO w(rowid, e) VALUES (1000000000, '[4, 3, 2, 1]')");
   };
   const auto expect_error = [&](const std::string& damage, const std::string& query, const std::string& text) {
     fresh();
@@ -486,7 +494,7 @@ TEST_CASE("corrupt shadow tables give clear errors and never crash", "[vtab]") {
       CHECK_THAT(e.what(), Catch::Contains(text));
     }
   };
-  const std::string knn = "SELECT rowid, tag FROM v WHERE e MATCH '[1, 2, 3, 4]' AND k = 2";
+  const std::string knn = "SELECT rowid, tag FROM v WHERE e MATCH '[1, 2, 3, 4]' AND k = 10";
   expect_error("UPDATE v_chunks SET data = x'00'", knn, "v_chunks shadow table is corrupt");
   expect_error("UPDATE v_chunks SET data = zeroblob(100000)", knn, "v_chunks shadow table is corrupt");
   expect_error("UPDATE v_info SET value = 'abc' WHERE key = 'dim'", knn, "v_info shadow table is corrupt");
