@@ -902,7 +902,7 @@ Location Store::place(std::int64_t rowid) {
     const auto it = chunks_.find(home(rowid - 1));
     crossing = it != chunks_.end() && test_bit(it->second.valid, home_slot(rowid - 1));
   }
-  const bool run = last_insert_ && *last_insert_ == rowid - 1 && run_ + 1 >= span && slot + 1 >= span;
+  const bool run = follows_last(rowid) && run_ + 1 >= span && slot + 1 >= span;
   if (!crossing && !run) return allocate();
   new_chunk(h);
   if (run) {
@@ -961,7 +961,7 @@ std::int64_t Store::insert(std::optional<std::int64_t> rowid, const RowData& row
   try {
     const std::int64_t id = rowid ? *rowid : next_rowid();
     const Location at = place(id);
-    run_ = last_insert_ && *last_insert_ == id - 1 ? run_ + 1 : 1;
+    run_ = follows_last(id) ? run_ + 1 : 1;
     last_insert_ = id;
     const std::size_t nm = cfg_.metadata.size(), na = cfg_.auxiliary.size();
     if (nm || listed(at.chunk)) {

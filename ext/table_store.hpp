@@ -34,6 +34,7 @@
 
 #include <bit>
 #include <functional>
+#include <limits>
 #include <map>
 #include <optional>
 #include <set>
@@ -256,6 +257,9 @@ class Store {
   // by one (place).
   std::optional<std::int64_t> last_insert_;
   std::uint32_t run_ = 0;
+  bool follows_last(std::int64_t rowid) const noexcept {
+    return last_insert_ && rowid > std::numeric_limits<std::int64_t>::min() && *last_insert_ == rowid - 1;
+  }
 
   // Unflushed chunk edits, in order: a slot set to (rowid, body), or cleared. Bodies (scale,
   // offset, planes) sit back to back in bodies_, which keeps its capacity across flushes.
