@@ -648,9 +648,8 @@ void Store::read_resident(ChunkBlob& blob, Chunk& c) {
 void Store::write_slot(Chunk& c, std::uint32_t slot, std::int64_t rowid, const std::uint8_t* body) {
   rowids_of(c)[slot] = rowid;
   std::memcpy(c.planes + slot * planes_bytes_, body + kScalarBytes, planes_bytes_);
-  if (c.nibbles && fastscan_)  // the slot's block of 32 codes again
-    kernels().planes_to_fastscan2(c.planes + slot / 32 * 32 * planes_bytes_, planes_bytes_, nibble_words_, 32,
-                                  c.nibbles + slot / 32 * 32 * nibble_bytes_);
+  if (c.nibbles && fastscan_)
+    fastscan2_store(body + kScalarBytes, nibble_words_, c.nibbles + slot / 32 * 32 * nibble_bytes_, slot % 32);
   else if (c.nibbles)
     kernels().planes_to_nibbles(c.planes + slot * planes_bytes_, planes_bytes_, nibble_words_, 1,
                                 c.nibbles + slot * nibble_bytes_, nibble_bytes_);

@@ -306,12 +306,32 @@ void check_filter(const std::vector<std::uint64_t>& q, std::size_t bits, std::si
   }
 }
 
+// The inputs of the layout tests below: 128 codes of `bits` bits of a centred binarizer (code 5 a
+// zero vector) and a query's code and planes.
+struct LayoutCase {
+  Binarizer bin;
+  Block b;
+  std::size_t words, P;
+  std::vector<std::uint8_t> qblob;
+  std::vector<std::uint64_t> q;
+};
+
+LayoutCase layout_case(std::mt19937_64& rng, std::uint32_t dim, std::uint32_t bits) {
+  Binarizer bin = Binarizer::center(bebr::testing::random_vector(rng, dim, 0.5f), bits);
+  Block b = make_block(bin, Metric::cosine, 128, rng, 1.f);
+  const std::size_t words = plane_words(dim), P = planes_bytes(bin.shape());
+  std::vector<std::uint8_t> qblob = bin.encode_blob(bebr::testing::random_vector(rng, dim));
+  const CodeView qv = parse_code(qblob, "q");
+  std::vector<std::uint64_t> q(bits * words);
+  for (std::size_t w = 0; w < q.size(); ++w) q[w] = load_u64(qv.planes + 8 * w);
+  return {std::move(bin), std::move(b), words, P, std::move(qblob), std::move(q)};
+}
+
 TEST_CASE("four-bit codes as nibbles: the layout, and the nibble filter equals the plane filter", "[kernels]") {
   std::mt19937_64 rng(4444);
   for (const std::uint32_t dim : {64u, 100u, 768u, 1024u}) {
-    const Binarizer bin = Binarizer::center(bebr::testing::random_vector(rng, dim, 0.5f), 4);
-    const Block b = make_block(bin, Metric::cosine, 128, rng, 1.f);
-    const std::size_t words = plane_words(dim), P = planes_bytes(bin.shape()), N = 32 * words;
+    const auto [bin, b, words, P, qblob, q] = layout_case(rng, dim, 4);
+    const std::size_t N = 32 * words;
     // The layout, against digit() of codes.hpp: byte b of block w holds dimensions 64 w + b (low
     // nibble) and 64 w + 32 + b (high nibble); dimensions past dim are 0.
     std::vector<std::uint8_t> want(128 * N, 0);
@@ -319,10 +339,6 @@ TEST_CASE("four-bit codes as nibbles: the layout, and the nibble filter equals t
       for (std::uint32_t j = 0; j < dim; ++j)
         want[i * N + 32 * (j / 64) + j % 32] |=
             static_cast<std::uint8_t>(digit(b.planes.data() + i * P, bin.shape(), j) << (j % 64 < 32 ? 0 : 4));
-    const auto qblob = bin.encode_blob(bebr::testing::random_vector(rng, dim));
-    const CodeView qv = parse_code(qblob, "q");
-    std::vector<std::uint64_t> q(4 * words);
-    for (std::size_t w = 0; w < q.size(); ++w) q[w] = load_u64(qv.planes + 8 * w);
     const CodeBlock cb = b.block(true);
     for (const std::string& level : available_levels()) {
       const Kernels* k = kernels_for(level);
@@ -342,9 +358,8 @@ TEST_CASE("two-bit codes in the fast-scan layout: the layout, and the fast-scan 
           "[kernels]") {
   std::mt19937_64 rng(2222);
   for (const std::uint32_t dim : {64u, 100u, 768u, 1024u, 7232u, 7300u}) {
-    const Binarizer bin = Binarizer::center(bebr::testing::random_vector(rng, dim, 0.5f), 2);
-    const Block b = make_block(bin, Metric::cosine, 128, rng, 1.f);
-    const std::size_t words = plane_words(dim), P = planes_bytes(bin.shape()), B = 512 * words;
+    const auto [bin, b, words, P, qblob, q] = layout_case(rng, dim, 2);
+    const std::size_t B = 512 * words;
     // The layout, against digit() of codes.hpp: in block i / 32, the 16 bytes of pair g hold code
     // i's nibble digit(2g) + 4 digit(2g + 1) in byte i % 16, low half for i % 32 < 16.
     std::vector<std::uint8_t> want(4 * B, 0);
@@ -352,10 +367,11 @@ TEST_CASE("two-bit codes in the fast-scan layout: the layout, and the fast-scan 
       for (std::uint32_t j = 0; j < dim; ++j)
         want[B * (i / 32) + 16 * (j / 2) + i % 16] |= static_cast<std::uint8_t>(
             digit(b.planes.data() + i * P, bin.shape(), j) << (2 * (j % 2) + (i % 32 < 16 ? 0 : 4)));
-    const auto qblob = bin.encode_blob(bebr::testing::random_vector(rng, dim));
+    // One code at a time into its block (a write to the resident copy): the same bytes.
+    std::vector<std::uint8_t> stored(4 * B, 0xee);
+    for (std::size_t i = 0; i < 128; ++i) fastscan2_store(b.planes.data() + i * P, words, stored.data() + B * (i / 32), i % 32);
+    CHECK(stored == want);
     const CodeView qv = parse_code(qblob, "q");
-    std::vector<std::uint64_t> q(2 * words);
-    for (std::size_t w = 0; w < q.size(); ++w) q[w] = load_u64(qv.planes + 8 * w);
     // The table, against the query's digits.
     std::vector<std::uint8_t> lut(16 * 32 * words);
     fastscan2_lut(q.data(), words, lut.data());

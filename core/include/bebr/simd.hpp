@@ -130,6 +130,9 @@ struct Kernels {
 // dimension pair g, entry e = q_2g (e & 3) + q_(2g+1) (e >> 2) for the query's digits q.
 void fastscan2_lut(const std::uint64_t* q, std::size_t words, std::uint8_t* lut) noexcept;
 constexpr std::size_t kFastscan2MaxWords = 113;
+// One code (its two planes of `words` words) into slot b (0..31) of a fast-scan block of 32
+// codes (Kernels::planes_to_fastscan2), leaving the other 31 as they are.
+void fastscan2_store(const std::uint8_t* planes, std::size_t words, std::uint8_t* block, std::size_t b) noexcept;
 
 namespace ref {
 // The plain-loop oracles (bit-by-bit popcount, double accumulators).

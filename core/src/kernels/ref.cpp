@@ -196,6 +196,16 @@ const Kernels& kernels() noexcept {
 
 namespace bebr {
 
+void fastscan2_store(const std::uint8_t* planes, std::size_t words, std::uint8_t* block, std::size_t b) noexcept {
+  const auto bit = [&](std::size_t plane, std::size_t j) { return (planes[8 * plane * words + j / 8] >> (j % 8)) & 1u; };
+  const unsigned shift = b < 16 ? 0 : 4;
+  for (std::size_t g = 0; g < 32 * words; ++g) {
+    const unsigned nib = (2 * bit(0, 2 * g) + bit(1, 2 * g)) | (2 * bit(0, 2 * g + 1) + bit(1, 2 * g + 1)) << 2;
+    std::uint8_t& byte = block[16 * g + b % 16];
+    byte = static_cast<std::uint8_t>((byte & (0xf0u >> shift)) | nib << shift);
+  }
+}
+
 void fastscan2_lut(const std::uint64_t* q, std::size_t words, std::uint8_t* lut) noexcept {
   const auto digit = [&](std::size_t j) {
     return static_cast<unsigned>(2 * ((q[j / 64] >> (j % 64)) & 1) + ((q[words + j / 64] >> (j % 64)) & 1));
