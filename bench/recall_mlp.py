@@ -45,13 +45,47 @@ def ints(path):
     return a
 
 
+def code_bytes(bits, m):
+    """A code's plane bytes: bits planes of m bits, each padded to 64-bit words."""
+    return bits * ((m + 63) // 64) * 8
+
+
+def widest(bits, budget, d):
+    """The most code coordinates (a multiple of 64, at most d) whose bits planes fit in budget bytes."""
+    return min(d, budget // (bits * 8) * 64)
+
+
 def configs(d, quick):
-    """(kind, bits, code dim) to measure; code bytes = bits * dim / 8."""
-    out = [("center", 1, d), ("center", 2, d), ("center", 4, d),
-           ("mlp", 1, d), ("mlp", 2, d), ("mlp", 1, 2 * d)]
+    """(kind, bits, code dim) to measure.
+
+    center at 1, 2, 4 bits; mlp shaped as the paper compares (bits 1 and 2 over d code
+    coordinates, bits 1 over 2d); and mlp at 3 and 4 bits over fewer code coordinates than input
+    ones, as many as fit in center's bytes at 1 and 2 bits (they start on the principal
+    directions). The full run adds 4-bit codes of 3/8, 5/8, 3/4 and all of d coordinates: the
+    ladder for the bytes mlp needs to reach center's recall."""
+    out = [("center", 1, d), ("center", 2, d), ("center", 4, d), ("mlp", 1, d), ("mlp", 2, d), ("mlp", 1, 2 * d)]
+    for per_dim in (1, 2):
+        for bits in (3, 4):
+            out.append(("mlp", bits, widest(bits, code_bytes(per_dim, d), d)))
     if not quick:
-        out += [("mlp", 3, d), ("mlp", 1, 3 * d), ("mlp", 4, d)]
-    return out
+        out += [("mlp", 4, max(64, round(d * f / 64) * 64)) for f in (3 / 8, 5 / 8, 3 / 4)] + [("mlp", 4, d)]
+    seen = set()
+    return [c for c in out if not (c in seen or seen.add(c))]
+
+
+def fewer_bytes(name, rows):
+    """For center at 2 and 4 bits: the smallest mlp code measured that reaches its recall."""
+    for bits in (2, 4):
+        target = next((r for r in rows if r[0] == "center" and r[1] == bits), None)
+        if target is None:
+            continue
+        reach = sorted((r for r in rows if r[0] == "mlp" and r[4] >= target[4]), key=lambda r: (r[3], -r[4]))
+        if reach:
+            kind, b, m, size, got = reach[0]
+            print(f"{name}: center {bits} bits ({target[3]} bytes, recall {target[4]:.3f}) is reached by mlp {b} x {m} "
+                  f"at {size} bytes ({size / target[3]:.2f}x; recall {got:.3f})")
+        else:
+            print(f"{name}: center {bits} bits ({target[3]} bytes, recall {target[4]:.3f}) is not reached by any mlp code measured")
 
 
 def upgrade(vectors, d, noise, seed=7):
@@ -129,6 +163,7 @@ def run(ext, data_dir, quick, only):
     db = open_db(ext)
     print("| dataset | binarizer | bits | code dim | code bytes | recall@10 | train s |")
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+    summary = []
     for name, d in DATASETS:
         if only and only not in name:
             continue
@@ -138,6 +173,7 @@ def run(ext, data_dir, quick, only):
             continue
         base, queries, gt = floats(f"{folder}/base.f32"), floats(f"{folder}/queries.f32"), ints(f"{folder}/gt.i32")
         n = len(base) // d
+        measured = []
         db.execute("DROP TABLE IF EXISTS docs")
         db.execute("CREATE TABLE docs(id INTEGER PRIMARY KEY, v BLOB)")
         db.executemany("INSERT INTO docs VALUES (?, ?)", ((i, base[i * d:(i + 1) * d].tobytes()) for i in range(n)))
@@ -154,9 +190,15 @@ def run(ext, data_dir, quick, only):
             db.execute("INSERT INTO t(rowid, v) SELECT id, v FROM docs")
             got = recall(db, "SELECT rowid FROM t WHERE v MATCH ? AND k = 10", queries, gt, d)
             train = f"{seconds:.1f}" if kind == "mlp" else "-"
-            print(f"| {name} | {kind} | {bits} | {m} | {bits * m // 8} | {got:.3f} | {train} |", flush=True)
+            size = code_bytes(bits, m)
+            print(f"| {name} | {kind} | {bits} | {m} | {size} | {got:.3f} | {train} |", flush=True)
+            measured.append((kind, bits, m, size, got))
         db.execute("DROP TABLE t")
         db.execute("DELETE FROM bebr_models")
+        summary += [(name, measured)]
+    print()
+    for name, measured in summary:
+        fewer_bytes(name, measured)
 
 
 if __name__ == "__main__":

@@ -75,7 +75,7 @@ struct MlpOptions {
   std::uint32_t bits = 1;
   std::uint32_t code_dim = 0;     // m; 0 = the input dimension
   std::uint32_t hidden = 0;       // 0 = min(input dim, 512)
-  std::uint32_t epochs = 0;       // passes over the data; 0 = 10
+  std::uint32_t epochs = 0;       // passes over the data; 0 = 10, fewer past ~600 steps
   std::uint32_t batch = 256;      // rows per step: anchors in groups of neighbours, and positives
   std::uint32_t neighbours = 16;  // exact neighbours found per training row
   double lr = 0;                  // Adam's step; 0 = 1e-3 at 1 bit, 1e-4 at more (measured best)
