@@ -61,14 +61,15 @@ def configs(d, quick):
     center at 1, 2, 4 bits; mlp shaped as the paper compares (bits 1 and 2 over d code
     coordinates, bits 1 over 2d); and mlp at 3 and 4 bits over fewer code coordinates than input
     ones, as many as fit in center's bytes at 1 and 2 bits (they start on the principal
-    directions). The full run adds 4-bit codes of 3/8, 5/8, 3/4 and all of d coordinates: the
-    ladder for the bytes mlp needs to reach center's recall."""
+    directions). The full run adds 4-bit codes of 3/8, 5/8, 3/4 and all of d coordinates, and
+    6-bit codes of d/2: the ladder for the bytes mlp needs to reach center's recall."""
     out = [("center", 1, d), ("center", 2, d), ("center", 4, d), ("mlp", 1, d), ("mlp", 2, d), ("mlp", 1, 2 * d)]
     for per_dim in (1, 2):
         for bits in (3, 4):
             out.append(("mlp", bits, widest(bits, code_bytes(per_dim, d), d)))
     if not quick:
         out += [("mlp", 4, max(64, round(d * f / 64) * 64)) for f in (3 / 8, 5 / 8, 3 / 4)] + [("mlp", 4, d)]
+        out += [("mlp", 6, max(64, d // 2 // 64 * 64))]
     seen = set()
     return [c for c in out if not (c in seen or seen.add(c))]
 
@@ -127,8 +128,8 @@ def open_db(ext):
 
 def run_compat(ext, data_dir, only, noise):
     db = open_db(ext)
-    print("| dataset | bits | new floats -> new floats | v1 -> v1 recall@10 | v2 -> v1 recall@10 | ratio | v2 train s |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| dataset | bits x code dim | new floats -> new floats | v1 -> v1 recall@10 | v2 -> v1 recall@10 | ratio | v2 train s |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
     for name, d in DATASETS[:2]:
         if only and only not in name:
             continue
@@ -144,9 +145,10 @@ def run_compat(ext, data_dir, only, noise):
                                                               new_base[i * d:(i + 1) * d].tobytes()) for i in range(n)))
         # How far the upgrade itself moved the neighbourhoods: exact search of the new vectors.
         ceiling = recall(db, "SELECT id FROM docs ORDER BY bebr_distance(vn, ?1), id LIMIT 10", new_queries, gt, d)
-        for bits in (1, 2):
-            db.execute("DELETE FROM bebr_models") if bits > 1 else None
-            db.execute("SELECT bebr_train('v1', 'SELECT vo FROM docs', ?)", (json.dumps({"kind": "mlp", "bits": bits}),))
+        for i, (bits, m) in enumerate(((1, d), (2, d), (4, widest(4, code_bytes(2, d), d)))):
+            if i:
+                db.execute("DELETE FROM bebr_models")
+            db.execute("SELECT bebr_train('v1', 'SELECT vo FROM docs', ?)", (json.dumps({"kind": "mlp", "bits": bits, "dim": m}),))
             report = json.loads(db.execute("SELECT bebr_train('v2', 'SELECT vn, vo FROM docs', ?)",
                                            (json.dumps({"kind": "mlp", "compatible_with": "v1"}),)).fetchone()[0])
             db.execute("DROP TABLE IF EXISTS t")
@@ -154,7 +156,7 @@ def run_compat(ext, data_dir, only, noise):
             db.execute("INSERT INTO t(rowid, v) SELECT id, vo FROM docs")
             same = recall(db, "SELECT rowid FROM t WHERE v MATCH ? AND k = 10", queries, gt, d)
             cross = recall(db, "SELECT rowid FROM t WHERE v MATCH bebr_binarize(?, 'v2') AND k = 10", new_queries, gt, d)
-            print(f"| {name} | {bits} | {ceiling:.3f} | {same:.3f} | {cross:.3f} | {cross / same:.3f} | {report['seconds']:.1f} |",
+            print(f"| {name} | {bits} x {m} | {ceiling:.3f} | {same:.3f} | {cross:.3f} | {cross / same:.3f} | {report['seconds']:.1f} |",
                   flush=True)
         db.execute("DELETE FROM bebr_models")
 
