@@ -173,6 +173,9 @@ TEST_CASE("a code narrower than its input starts from the principal directions",
   INFO("mlp 4 x 8 " << r_narrow << ", center 1 x 32 " << r_center1 << ", center 4 x 32 " << r_center4);
   CHECK(r_narrow >= r_center1 + 0.3);
   CHECK(r_narrow >= r_center4 - 0.05);
+  // The principal directions and their rotation are seeded like the rest: the same model again.
+  CHECK(Binarizer::mlp(std::make_shared<MlpModel>(train_mlp(base, base.size() / d, d, opt, nullptr).model)).serialize() ==
+        narrow.serialize());
 }
 
 TEST_CASE("an mlp model: seeded training, BLOB round trip, codes", "[train]") {
