@@ -148,6 +148,22 @@ inline void filter_avx2(const __m256i* q, std::size_t blocks, const std::uint8_t
 #endif
     } else {
       __m256i acc = zero;
+#if defined(__AVX512VPOPCNTDQ__)
+      if constexpr (K == 2) {  // word counts straight into the u64 lanes, no byte sums
+        for (std::size_t l = 0; l < 2; ++l) {
+          const std::uint8_t* cl = c + 32 * blocks * l;
+          __m256i plane = zero;
+          for (std::size_t b = 0; b < blocks; ++b) {
+            const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(cl + 32 * b));
+            const __m256i t0 = _mm256_popcnt_epi64(_mm256_and_si256(q[b], x));
+            const __m256i t1 = _mm256_popcnt_epi64(_mm256_and_si256(q[blocks + b], x));
+            plane = _mm256_add_epi64(plane, _mm256_add_epi64(_mm256_add_epi64(t0, t0), t1));
+          }
+          acc = _mm256_add_epi64(_mm256_add_epi64(acc, acc), plane);
+        }
+        return acc;
+      }
+#endif
       for (std::size_t l = 0; l < K; ++l) {
         const std::uint8_t* cl = c + 32 * blocks * l;
         __m256i plane = zero;
