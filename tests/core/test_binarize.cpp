@@ -261,8 +261,10 @@ Block make_block(const Binarizer& bin, Metric metric, std::size_t n, std::mt1993
 
 TEST_CASE("the key filter kernel gives the same mask on every level", "[kernels]") {
   std::mt19937_64 rng(99);
-  for (const std::uint32_t dim : {64u, 100u, 256u, 768u}) {
-    for (const std::uint32_t bits : {1u, 2u, 4u}) {
+  // 256 to 1280 dimensions: 1 to 5 blocks of 32 bytes, the block counts with unrolled kernels
+  // (2, 3, 4) and those without on either side.
+  for (const std::uint32_t dim : {64u, 100u, 256u, 512u, 768u, 1024u, 1280u}) {
+    for (const std::uint32_t bits : {1u, 2u, 3u, 4u}) {
       const Binarizer bin = Binarizer::center(bebr::testing::random_vector(rng, dim, 0.5f), bits);
       const Block b = make_block(bin, Metric::cosine, 128, rng, 1.f);
       const auto qblob = bin.encode_blob(bebr::testing::random_vector(rng, dim));

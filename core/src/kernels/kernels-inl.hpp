@@ -125,10 +125,14 @@ struct KeyTail {
 // registers throughout: byte-wise popcounts, per-code sums gathered into eight int32 lanes, the
 // float key, the comparison as a bit mask. The same float operations in the same order as the
 // generic path (dot below 2^24 converts exactly), so the keys and masks are identical.
-template <std::size_t K>
-inline void filter_avx2(const __m256i* q, std::size_t blocks, const std::uint8_t* planes,
+// Kb, when not 0, is `blocks` known at compile time: the loops unroll and the per-code chains
+// interleave. Two-bit codes only: 768-d codes in cache went from 7.9 to 5.2 ns a code. One-bit
+// codes unrolled ran 1.5x slower from memory (the scheduler interleaves the eight codes' loads).
+template <std::size_t K, std::size_t Kb = 0>
+inline void filter_avx2(const __m256i* q, std::size_t blocks_rt, const std::uint8_t* planes,
                         std::size_t stride, std::size_t n, const KeyTail& tail, std::uint64_t* mask,
                         float* keys_out) noexcept {
+  const std::size_t blocks = Kb ? Kb : blocks_rt;
   const __m256i zero = _mm256_setzero_si256();
   const auto count = [](__m256i v) { return popcount_bytes(v); };
   // Four u64 partial sums of one code's dot: for each code plane l and block, the query planes
@@ -150,18 +154,18 @@ inline void filter_avx2(const __m256i* q, std::size_t blocks, const std::uint8_t
       __m256i acc = zero;
 #if defined(__AVX512VPOPCNTDQ__)
       if constexpr (K == 2) {  // word counts straight into the u64 lanes, no byte sums
-        for (std::size_t l = 0; l < 2; ++l) {
-          const std::uint8_t* cl = c + 32 * blocks * l;
-          __m256i plane = zero;
-          for (std::size_t b = 0; b < blocks; ++b) {
-            const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(cl + 32 * b));
-            const __m256i t0 = _mm256_popcnt_epi64(_mm256_and_si256(q[b], x));
-            const __m256i t1 = _mm256_popcnt_epi64(_mm256_and_si256(q[blocks + b], x));
-            plane = _mm256_add_epi64(plane, _mm256_add_epi64(_mm256_add_epi64(t0, t0), t1));
-          }
-          acc = _mm256_add_epi64(_mm256_add_epi64(acc, acc), plane);
+        // Three independent sums by weight: Q0 & C0 (4), Q0 & C1 + Q1 & C0 (2), Q1 & C1 (1).
+        __m256i hi = zero, mid = zero, lo = zero;
+        for (std::size_t b = 0; b < blocks; ++b) {
+          const __m256i x0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + 32 * b));
+          const __m256i x1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + 32 * (blocks + b)));
+          hi = _mm256_add_epi64(hi, _mm256_popcnt_epi64(_mm256_and_si256(q[b], x0)));
+          mid = _mm256_add_epi64(mid, _mm256_add_epi64(_mm256_popcnt_epi64(_mm256_and_si256(q[b], x1)),
+                                                       _mm256_popcnt_epi64(_mm256_and_si256(q[blocks + b], x0))));
+          lo = _mm256_add_epi64(lo, _mm256_popcnt_epi64(_mm256_and_si256(q[blocks + b], x1)));
         }
-        return acc;
+        const __m256i two = _mm256_add_epi64(_mm256_add_epi64(hi, hi), mid);
+        return _mm256_add_epi64(_mm256_add_epi64(two, two), lo);
       }
 #endif
       for (std::size_t l = 0; l < K; ++l) {
@@ -183,6 +187,20 @@ inline void filter_avx2(const __m256i* q, std::size_t blocks, const std::uint8_t
     const std::uint8_t* c = planes + i * stride;
     if constexpr (K > 2) _mm_prefetch(reinterpret_cast<const char*>(c + 8 * stride), _MM_HINT_T0);
     tail(i, _mm256_cvtepi32_ps(gather8(sums, c, stride)), mask, keys_out);
+  }
+}
+#endif
+
+#if defined(__AVX2__)
+// filter_avx2 with the block count of 512, 768 and 1024 dimensions fixed at compile time.
+template <std::size_t K>
+inline void filter_blocks(const __m256i* q, std::size_t blocks, const std::uint8_t* planes, std::size_t stride,
+                          std::size_t n, const KeyTail& tail, std::uint64_t* mask, float* keys_out) noexcept {
+  switch (blocks) {
+    case 2: return filter_avx2<K, 2>(q, blocks, planes, stride, n, tail, mask, keys_out);
+    case 3: return filter_avx2<K, 3>(q, blocks, planes, stride, n, tail, mask, keys_out);
+    case 4: return filter_avx2<K, 4>(q, blocks, planes, stride, n, tail, mask, keys_out);
+    default: return filter_avx2<K>(q, blocks, planes, stride, n, tail, mask, keys_out);
   }
 }
 #endif
@@ -506,7 +524,7 @@ struct sdc_filter_k {
       const KeyTail tail(k, A, Q2, oq, limit);
       switch (bits) {
         case 1: filter_avx2<1>(qv, blocks, planes, stride, n, tail, mask, keys_out); return;
-        case 2: filter_avx2<2>(qv, blocks, planes, stride, n, tail, mask, keys_out); return;
+        case 2: filter_blocks<2>(qv, blocks, planes, stride, n, tail, mask, keys_out); return;
         case 3: filter_avx2<3>(qv, blocks, planes, stride, n, tail, mask, keys_out); return;
         default: filter_avx2<4>(qv, blocks, planes, stride, n, tail, mask, keys_out); return;
       }
