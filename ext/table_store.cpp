@@ -219,7 +219,8 @@ Store::Store(sqlite3* db, std::string schema, std::string name, TableConfig cfg,
   const int keys = 2 + layout_.S + layout_.T + layout_.U;
   image_bytes_ = (validity_bytes_ + 16 * C + 63) / 64 * 64;
   chunk_planes_bytes_ = (C * planes_bytes_ + 63) / 64 * 64;
-  keys_bytes_ = keys * ((4 * C + 63) / 64 * 64);
+  sums16_ = digit_sums16_fit(binarizer_->shape());
+  keys_bytes_ = keys * ((4 * C + 63) / 64 * 64) + (sums16_ ? (2 * C + 63) / 64 * 64 : 0);
   if (binarizer_->shape().bits == 4 && kernels().planes_to_nibbles && kernels().sdc_filter_nibbles) {
     nibble_words_ = plane_words(binarizer_->shape().dim);
     nibble_bytes_ = 32 * nibble_words_;
@@ -591,6 +592,8 @@ void Store::make_resident(Chunk& c, std::size_t expected_chunks) {
   c.nibbles = nib ? nibbles_arena_.alloc(nib, expected_chunks * nib) : nullptr;
   c.hamming_ok = true;
   for (float*& k : c.key) k = nullptr;
+  c.sums16 = nullptr;
+  c.range = KeyRange{};
 }
 
 void Store::ensure_keys(Chunk& c) {
@@ -602,7 +605,16 @@ void Store::ensure_keys(Chunk& c) {
     c.key[j] = reinterpret_cast<float*>(k);
     k += (4 * cfg_.chunk_size + 63) / 64 * 64;
   }
+  if (sums16_) c.sums16 = reinterpret_cast<std::uint16_t*>(k);
   compute_keys(c, 0, cfg_.chunk_size);
+  c.range = KeyRange{};
+  for (std::size_t w = 0; w < c.valid.size(); ++w)
+    for (std::uint64_t b = c.valid[w]; b; b &= b - 1) widen_range(c, 64 * w + static_cast<std::size_t>(__builtin_ctzll(b)));
+}
+
+void Store::widen_range(Chunk& c, std::size_t slot) const noexcept {
+  const auto at = [&](int j) { return c.key[j] ? c.key[j][slot] : 0.f; };
+  c.range.add(at(0), at(2), at(3), at(4));
 }
 
 void Store::load_codes() {
@@ -660,7 +672,8 @@ void Store::write_slot(Chunk& c, std::uint32_t slot, std::int64_t rowid, const s
 void Store::compute_keys(Chunk& c, std::size_t first, std::size_t n) {
   const auto at = [&](int j) { return c.key[j] ? c.key[j] + first : nullptr; };
   key_coefficients(binarizer_->shape(), cfg_.metric, c.planes + first * planes_bytes_, planes_bytes_,
-                   scales_of(c) + first, offsets_of(c) + first, n, at(0), at(1), at(2), at(3), at(4), bounds_);
+                   scales_of(c) + first, offsets_of(c) + first, n, at(0), at(1), at(2), at(3), at(4), bounds_,
+                   c.sums16 ? c.sums16 + first : nullptr);
 }
 
 void Store::check_hamming(Chunk& c, std::size_t slot) const noexcept {
@@ -675,6 +688,8 @@ CodeBlock Store::block(const Chunk& c) const {
   b.offset = offsets_of(c);
   b.n = cfg_.chunk_size;
   b.keys = SdcKeys{c.key[0], c.key[1], c.key[2], c.key[3], c.key[4]};
+  b.digit_sums16 = c.sums16;
+  b.range = c.range;
   b.hamming_ok = c.image && c.hamming_ok;
   b.stable = cfg_.cache;  // resident images live until the next write or reload
   (fastscan_ ? b.fastscan : b.nibbles) = c.nibbles;
@@ -948,7 +963,10 @@ std::int64_t Store::next_rowid() {
 void Store::set_resident(Chunk& c, std::uint32_t slot, std::int64_t rowid, const RowData& row) {
   if (c.image) {
     write_slot(c, slot, rowid, row.body.data());
-    if (c.key[0]) compute_keys(c, slot, 1);
+    if (c.key[0]) {
+      compute_keys(c, slot, 1);
+      widen_range(c, slot);
+    }
     check_hamming(c, slot);
   }
   if (!c.meta.empty())

@@ -129,6 +129,11 @@ struct Chunk {
   std::uint8_t* planes = nullptr;     // the codes' planes, chunk_size x planes bytes
   std::uint8_t* nibbles = nullptr;    // four-bit tables, where kept: the codes as nibbles
   float* key[5] = {nullptr, nullptr, nullptr, nullptr, nullptr};
+  // With the keys, where they fit in 16 bits: each slot's digit sum, and the coefficients' range
+  // over every slot written since the keys were made (a superset of the valid ones: still a
+  // bound), for the filter's integer pre-filter (CodeBlock::range).
+  std::uint16_t* sums16 = nullptr;
+  KeyRange range;
   // No code written since the image was made has a scale <= 0 or an offset != 0 (CodeBlock).
   bool hamming_ok = true;
   // Metadata values by column then slot (after the first filtered query).
@@ -236,6 +241,7 @@ class Store {
   void set_resident(Chunk& c, std::uint32_t slot, std::int64_t rowid, const RowData& row);
   void compute_keys(Chunk& c, std::size_t first, std::size_t n);
   void check_hamming(Chunk& c, std::size_t slot) const noexcept;
+  void widen_range(Chunk& c, std::size_t slot) const noexcept;
   void write_slot(Chunk& c, std::uint32_t slot, std::int64_t rowid, const std::uint8_t* body);
   CodeBlock block(const Chunk& c) const;
   sqlite3_stmt* cached(int which, const std::function<std::string()>& sql);
@@ -306,6 +312,7 @@ class Store {
   // Two-bit tables on levels with a fast-scan filter (Kernels::sdc_filter_fastscan2) keep their
   // codes in that layout instead, in the same arena: blocks of 32 codes, the same bytes again.
   bool fastscan_ = false;
+  bool sums16_ = false;  // digit sums kept with the keys (digit_sums16_fit)
   Arena arena_, planes_arena_, key_arena_, nibbles_arena_;
   // Reads a chunk's BLOB into a resident chunk's image and planes: three incremental reads.
   void read_resident(ChunkBlob& blob, Chunk& c);

@@ -110,16 +110,24 @@ bool SdcQuery::filter(const CodeBlock& b, const KeyBounds& bounds, double thresh
   const double A = t.scale / t.s2, Q2 = t.m * t.c * t.c - 2.0 * t.c * t.digit_sum;
   keys_.resize(b.n);
   const Kernels& k = kernels();
+  const float fa = static_cast<float>(A), fq2 = static_cast<float>(Q2), fo = static_cast<float>(t.offset);
+  SdcKeys keys = b.keys;
+  if (b.digit_sums16) {
+    keys.emin = key_floor(b.range, bounds, query_.shape, fa, fq2, fo, limit);
+    if (keys.emin != std::numeric_limits<std::int32_t>::min()) {
+      keys.sums = b.digit_sums16;
+      keys.twice_c = static_cast<std::int32_t>(2 * t.c);
+    }
+  }
   if (b.fastscan && query_.shape.bits == 2 && !lut_.empty())
-    k.sdc_filter_fastscan2(lut_.data(), plane_words(query_.shape.dim), b.fastscan, b.n, b.keys, static_cast<float>(A),
-                           static_cast<float>(Q2), static_cast<float>(t.offset), limit, mask, keys_.data());
+    k.sdc_filter_fastscan2(lut_.data(), plane_words(query_.shape.dim), b.fastscan, b.n, keys, fa, fq2, fo, limit, mask,
+                           keys_.data());
   else if (b.nibbles && query_.shape.bits == 4 && k.sdc_filter_nibbles)
-    k.sdc_filter_nibbles(planes_.data(), plane_words(query_.shape.dim), b.nibbles, b.nibble_stride, b.n, b.keys,
-                         static_cast<float>(A), static_cast<float>(Q2), static_cast<float>(t.offset), limit, mask,
-                         keys_.data());
+    k.sdc_filter_nibbles(planes_.data(), plane_words(query_.shape.dim), b.nibbles, b.nibble_stride, b.n, keys, fa, fq2,
+                         fo, limit, mask, keys_.data());
   else
-    k.sdc_filter(planes_.data(), query_.shape.bits, plane_words(query_.shape.dim), b.planes, b.stride, b.n, b.keys,
-                 static_cast<float>(A), static_cast<float>(Q2), static_cast<float>(t.offset), limit, mask, keys_.data());
+    k.sdc_filter(planes_.data(), query_.shape.bits, plane_words(query_.shape.dim), b.planes, b.stride, b.n, keys, fa,
+                 fq2, fo, limit, mask, keys_.data());
   return true;
 }
 
@@ -183,6 +191,50 @@ KeyLayout key_layout(const CodeShape& shape, Metric metric) noexcept {
   return l;
 }
 
+bool digit_sums16_fit(const CodeShape& shape) noexcept {
+  return std::uint64_t{shape.dim} * ((std::uint64_t{1} << shape.bits) - 1) <= 65535;
+}
+
+void KeyRange::add(float P, float S, float T, float U) noexcept {
+  if (empty) {
+    Pmin = Pmax = P;
+    Smax = S;
+    Tmin = Tmax = T;
+    Umin = U;
+    empty = false;
+    return;
+  }
+  Pmin = std::min<double>(Pmin, P);
+  Pmax = std::max<double>(Pmax, P);
+  Smax = std::max<double>(Smax, S);
+  Tmin = std::min<double>(Tmin, T);
+  Tmax = std::max<double>(Tmax, T);
+  Umin = std::min<double>(Umin, U);
+}
+
+std::int32_t key_floor(const KeyRange& r, const KeyBounds& bounds, const CodeShape& shape, float A, float Q2,
+                       float oq, float limit) noexcept {
+  constexpr std::int32_t kNone = std::numeric_limits<std::int32_t>::min();
+  if (r.empty || !std::isfinite(limit)) return kNone;
+  // key_f <= limit implies, for the exact key* = -a P (e + Q2) - S - oq T + U (R = -2c N P
+  // exactly), key* <= limit + err, with err the float rounding of the kernel's key and of R: a
+  // few operations of 2^-24 relative error on terms below `scale`; 1e-5 is over ten times that.
+  const double a = A, q2 = Q2, o = oq, lim = limit;
+  const double c = static_cast<double>((std::int64_t{1} << shape.bits) - 1);
+  const double dot_max = static_cast<double>(shape.dim) * c * c;
+  const double scale = std::abs(a) * (bounds.P * (4.0 * dot_max + std::abs(q2)) + bounds.R) + bounds.S +
+                       std::abs(o) * bounds.T + bounds.U + std::abs(lim);
+  // So a P_i (e_i + Q2) >= G, the smallest right-hand side over the range.
+  const double G = -(lim + 1e-5 * scale) - r.Smax - (o >= 0 ? o * r.Tmax : o * r.Tmin) + r.Umin;
+  const double lo = a > 0 ? a * r.Pmin : a * r.Pmax, hi = a > 0 ? a * r.Pmax : a * r.Pmin;
+  if (!(lo > 0) || !std::isfinite(hi) || !std::isfinite(G)) return kNone;
+  // With 0 < lo <= a P_i <= hi: e_i + Q2 >= G / (a P_i) >= G / hi (G >= 0) or G / lo (G < 0).
+  const double e = (G >= 0 ? G / hi : G / lo) - q2;
+  const double f = std::floor(e) - 1.0;
+  if (!(f > -2147483647.0)) return kNone;
+  return f >= 2147483647.0 ? std::numeric_limits<std::int32_t>::max() : static_cast<std::int32_t>(f);
+}
+
 void KeyBounds::widen(double p, double r, double s, double t, double u) noexcept {
   P = std::max(P, std::abs(p));
   R = std::max(R, std::abs(r));
@@ -193,11 +245,13 @@ void KeyBounds::widen(double p, double r, double s, double t, double u) noexcept
 
 void key_coefficients(const CodeShape& shape, Metric metric, const std::uint8_t* planes, std::size_t stride,
                       const float* scale, const float* offset, std::size_t n, float* P, float* R, float* S,
-                      float* T, float* U, KeyBounds& bounds) {
+                      float* T, float* U, KeyBounds& bounds, std::uint16_t* sums16) {
   const std::int64_t c = (std::int64_t{1} << shape.bits) - 1, m = shape.dim;
   const double s2 = double(std::int64_t{1} << (2 * (shape.bits - 1)));
   std::vector<std::uint32_t> sums(n), selfs(n);
   block_stats(shape, planes, stride, n, sums.data(), selfs.data());
+  if (sums16)
+    for (std::size_t i = 0; i < n; ++i) sums16[i] = static_cast<std::uint16_t>(sums[i]);
   // Plain array loops (sdc_norm2's expression, in its order), then one pass for the bounds.
   std::vector<double> nb(n), rho(n);
   for (std::size_t i = 0; i < n; ++i) {

@@ -213,6 +213,8 @@ struct Block {
   std::vector<std::vector<std::uint8_t>> blobs;
   std::vector<std::uint8_t> planes;
   std::vector<float> scale, offset, key[5];
+  std::vector<std::uint16_t> sums16;  // digit sums, for the integer pre-filter
+  KeyRange range;                     // of the coefficients over every code
   KeyBounds bounds;
   CodeBlock block(bool keys) const {
     CodeBlock b;
@@ -252,8 +254,13 @@ Block make_block(const Binarizer& bin, Metric metric, std::size_t n, std::mt1993
   for (int j = 0; j < 5; ++j)
     if (used[j]) b.key[j].assign(n, 0.f);
   const auto at = [&](int j) { return b.key[j].empty() ? nullptr : b.key[j].data(); };
+  b.sums16.assign(n, 0xeeee);
   key_coefficients(bin.shape(), metric, b.planes.data(), P, b.scale.data(), b.offset.data(), n, at(0), at(1), at(2),
-                   at(3), at(4), b.bounds);
+                   at(3), at(4), b.bounds, b.sums16.data());
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto v = [&](int j) { return b.key[j].empty() ? 0.f : b.key[j][i]; };
+    b.range.add(v(0), v(2), v(3), v(4));
+  }
   return b;
 }
 
@@ -306,6 +313,102 @@ void check_filter(const std::vector<std::uint64_t>& q, std::size_t bits, std::si
     for (std::size_t i = 0; i < 128; ++i)
       if (m_want[i / 64] >> (i % 64) & 1) CHECK(k_got[i] == k_want[i]);
   }
+}
+
+// The integer pre-filter on one block: its floor (key_floor) is sound against ref's keys, and
+// every filter kernel given it marks what ref's plane filter marks without it. Counts the floors
+// that were computed (not INT32_MIN) in `active`.
+void check_prefilter(std::mt19937_64& rng, std::uint32_t dim, std::uint32_t bits, Metric metric, bool raw,
+                     std::size_t& active) {
+  const Binarizer bin =
+      raw ? Binarizer::raw(dim, bits) : Binarizer::center(bebr::testing::random_vector(rng, dim, 0.5f), bits);
+  const Block b = make_block(bin, metric, 128, rng, 1.f, true);
+  const std::size_t words = plane_words(dim), P = planes_bytes(bin.shape());
+  const auto qblob = bin.encode_blob(bebr::testing::random_vector(rng, dim));
+  const CodeView qv = parse_code(qblob, "q");
+  std::vector<std::uint64_t> q(bits * words);
+  for (std::size_t w = 0; w < q.size(); ++w) q[w] = load_u64(qv.planes + 8 * w);
+  // The oracle: digit sums and dots by ref, keys by ref's filter with every code kept.
+  std::vector<std::uint64_t> dot(128), all(2);
+  ref::kernels().sdc_dot_many(q.data(), b.planes.data(), P, bits, words, 128, dot.data());
+  std::vector<std::uint32_t> sums(128), self(128);
+  block_stats(bin.shape(), b.planes.data(), P, 128, sums.data(), self.data());
+  const CodeBlock cb = b.block(true);
+  for (const float A : {0.37f, -0.37f}) {
+    std::vector<float> keys(128);
+    ref::kernels().sdc_filter(q.data(), bits, words, cb.planes, cb.stride, cb.n, cb.keys, A, -12.5f, 0.8f, 1e30f,
+                              all.data(), keys.data());
+    std::vector<float> sorted = keys;
+    std::sort(sorted.begin(), sorted.end());
+    for (const float limit : {sorted[0], sorted[3], sorted[20], sorted[127], -1e9f, 1e9f}) {
+      INFO("dim " << dim << " bits " << bits << " metric " << metric_name(metric) << " A " << A << " limit " << limit);
+      std::size_t dropped = 0;
+      SdcKeys k = cb.keys;
+      k.sums = b.sums16.data();
+      k.twice_c = static_cast<std::int32_t>(2 * ((1u << bits) - 1));
+      k.emin = key_floor(b.range, b.bounds, bin.shape(), A, -12.5f, 0.8f, limit);
+      if (A < 0) CHECK(k.emin == INT32_MIN);  // a P of the wrong sign: no floor
+      if (k.emin != INT32_MIN) ++active;
+      for (std::size_t i = 0; i < 128; ++i) {
+        REQUIRE(b.sums16[i] == sums[i]);
+        const std::int64_t e = 4 * static_cast<std::int64_t>(dot[i]) - k.twice_c * std::int64_t{sums[i]};
+        if (keys[i] <= limit) CHECK(e >= k.emin);  // sound: every kept code is at or above the floor
+        if (e < k.emin) ++dropped;
+      }
+      // And tight where the coefficients barely vary: raw codes under cosine (P = s rho
+      // depends on the digits only) at a limit that keeps 4 codes drop 3 in 4 or more.
+      if (raw && metric == Metric::cosine && dim >= 256 && A > 0 && limit == sorted[3]) CHECK(dropped >= 96);
+      // Every kernel with the pre-filter against ref's plane filter without it.
+      std::vector<std::uint64_t> m_want(2);
+      std::vector<float> k_want(128);
+      ref::kernels().sdc_filter(q.data(), bits, words, cb.planes, cb.stride, cb.n, cb.keys, A, -12.5f, 0.8f, limit,
+                                m_want.data(), k_want.data());
+      const auto same = [&](const auto& run) {
+        std::vector<std::uint64_t> m(2, ~std::uint64_t{0});
+        std::vector<float> got(128);
+        run(m.data(), got.data());
+        CHECK(m == m_want);
+        for (std::size_t i = 0; i < 128; ++i)
+          if (m_want[i / 64] >> (i % 64) & 1) CHECK(got[i] == k_want[i]);
+      };
+      for (const std::string& level : available_levels()) {
+        INFO("level " << level);
+        const Kernels* kl = kernels_for(level);
+        same([&](std::uint64_t* m, float* out) {
+          kl->sdc_filter(q.data(), bits, words, cb.planes, cb.stride, cb.n, k, A, -12.5f, 0.8f, limit, m, out);
+        });
+        if (bits == 4 && kl->planes_to_nibbles) {
+          std::vector<std::uint8_t> nib(128 * 32 * words);
+          kl->planes_to_nibbles(b.planes.data(), P, words, 128, nib.data(), 32 * words);
+          same([&](std::uint64_t* m, float* out) {
+            kl->sdc_filter_nibbles(q.data(), words, nib.data(), 32 * words, 128, k, A, -12.5f, 0.8f, limit, m, out);
+          });
+        }
+        if (bits == 2 && kl->planes_to_fastscan2) {
+          std::vector<std::uint8_t> fs(128 * 16 * words), lut(16 * 32 * words);
+          kl->planes_to_fastscan2(b.planes.data(), P, words, 128, fs.data());
+          fastscan2_lut(q.data(), words, lut.data());
+          same([&](std::uint64_t* m, float* out) {
+            kl->sdc_filter_fastscan2(lut.data(), words, fs.data(), 128, k, A, -12.5f, 0.8f, limit, m, out);
+          });
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("the integer pre-filter drops no code the key filter keeps, and the filters give the same masks with it",
+          "[kernels]") {
+  std::mt19937_64 rng(1717);
+  std::size_t active = 0;
+  for (const std::uint32_t dim : {100u, 256u, 768u, 1024u})
+    for (const std::uint32_t bits : {1u, 2u, 4u})
+      for (const Metric metric : {Metric::cosine, Metric::ip, Metric::l2})
+        for (const bool raw : {true, false}) {
+          INFO("dim " << dim << " bits " << bits << " metric " << metric_name(metric) << " raw " << raw);
+          check_prefilter(rng, dim, bits, metric, raw, active);
+        }
+  CHECK(active > 200);
 }
 
 // The inputs of the layout tests below: 128 codes of `bits` bits of a centred binarizer (code 5 a

@@ -56,6 +56,14 @@ class TopK {
   std::vector<Neighbor> buffer_;
 };
 
+// The range of key coefficients over a set of codes (absent arrays count as zeros), for
+// key_floor. Empty until the first add.
+struct KeyRange {
+  double Pmin = 0, Pmax = 0, Smax = 0, Tmin = 0, Tmax = 0, Umin = 0;
+  bool empty = true;
+  void add(float P, float S, float T, float U) noexcept;
+};
+
 // Codes in the resident, structure-of-arrays layout of the virtual table: n codes whose planes
 // start `stride` bytes apart, and per-code scalars and statistics in parallel arrays.
 struct CodeBlock {
@@ -69,6 +77,10 @@ struct CodeBlock {
   std::size_t n = 0;
   // Optional: the key coefficients of the fast filter (key_coefficients); keys.P null: none.
   SdcKeys keys;
+  // Optional, with keys: each code's digit sum, and the range of the coefficients over every code
+  // the scan may accept (KeyRange), for the filter's integer pre-filter (key_floor).
+  const std::uint16_t* digit_sums16 = nullptr;
+  KeyRange range{};
   // Every code whose distance may be asked has scale > 0 and offset 0: then a one-bit raw code's
   // cosine distance is 2 h / dim of its Hamming distance h to the query, and scan filters on h
   // alone (no coefficient reads). False: the key filter above.
@@ -109,10 +121,19 @@ struct KeyBounds {
 };
 
 // Fills the coefficients of n codes (the arrays of the layout; the others may be null) and
-// widens `bounds` to cover them.
+// widens `bounds` to cover them; and, when sums16 is not null, each code's digit sum (which must
+// fit: dim x (2^bits - 1) <= 65535, see digit_sums16_fit).
 void key_coefficients(const CodeShape& shape, Metric metric, const std::uint8_t* planes, std::size_t stride,
                       const float* scale, const float* offset, std::size_t n, float* P, float* R, float* S,
-                      float* T, float* U, KeyBounds& bounds);
+                      float* T, float* U, KeyBounds& bounds, std::uint16_t* sums16 = nullptr);
+bool digit_sums16_fit(const CodeShape& shape) noexcept;
+
+// The integer pre-filter's floor (SdcKeys::emin): with the key constants A, Q2, oq and limit as
+// the filter kernel gets them, every code of `range` whose float key is <= limit has
+// e = 4 dot - 2 (2^bits - 1) N >= the result. INT32_MIN when nothing can be said (an empty range,
+// coefficients of both signs, non-finite values). `bounds` gives the scale of the float rounding.
+std::int32_t key_floor(const KeyRange& range, const KeyBounds& bounds, const CodeShape& shape, float A, float Q2,
+                       float oq, float limit) noexcept;
 
 // A query code bound once; distances to code bodies (scalars then planes, no header) of the
 // same shape.

@@ -35,12 +35,20 @@ struct SdcTerms {
 //   key_i = -(A * (P_i * (4 dot + Q2) + R_i) + S_i + oq * T_i) + U_i
 // is, to float rounding, a strictly increasing function of the exact distance. A null array
 // stands for zeros (P and R are always given).
+//
+// Optional integer pre-filter: with R_i = -twice_c N_i P_i (twice_c = 2 (2^bits - 1), N_i code i's
+// digit sum in sums[i]) the key is a function of e_i = 4 dot - twice_c N_i, and a caller that knows
+// no code with e_i < emin can pass (key_floor in knn.hpp) sets sums and emin: a kernel may then
+// skip the float key of a group of codes whose e are all below emin. Masks and keys stay those of
+// the full filter; kernels without the pre-filter ignore these fields.
 struct SdcKeys {
   const float* P = nullptr;
   const float* R = nullptr;
   const float* S = nullptr;
   const float* T = nullptr;
   const float* U = nullptr;
+  const std::uint16_t* sums = nullptr;
+  std::int32_t emin = 0, twice_c = 0;
 };
 
 struct Kernels {

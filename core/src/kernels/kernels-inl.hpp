@@ -97,13 +97,23 @@ inline __m256i gather8(const Sums& sums, const std::uint8_t* c, std::size_t stri
 #if defined(__AVX2__)
 // The float keys of codes i..i+7 from their dot products (exact integers below 2^24), compared
 // with the limit: the generic path's float operations in its order, so keys and masks match.
+// With the integer pre-filter (SdcKeys::sums) a group whose e = 4 dot - 2c N are all below emin
+// is done after one 16-byte load: no coefficient reads, no float work.
 struct KeyTail {
   const SdcKeys& k;
   __m256 a, q2, vq, four, lim;
+  __m256i twice_c, below;
   KeyTail(const SdcKeys& keys, float A, float Q2, float oq, float limit) noexcept
       : k(keys), a(_mm256_set1_ps(A)), q2(_mm256_set1_ps(Q2)), vq(_mm256_set1_ps(oq)), four(_mm256_set1_ps(4.f)),
-        lim(_mm256_set1_ps(limit)) {}
-  void operator()(std::size_t i, __m256 dot, std::uint64_t* mask, float* keys_out) const noexcept {
+        lim(_mm256_set1_ps(limit)), twice_c(_mm256_set1_epi32(keys.twice_c)),
+        below(_mm256_set1_epi32(keys.emin > INT32_MIN ? keys.emin - 1 : INT32_MIN)) {}
+  void operator()(std::size_t i, __m256i idot, std::uint64_t* mask, float* keys_out) const noexcept {
+    if (k.sums) {
+      const __m256i n = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(k.sums + i)));
+      const __m256i e = _mm256_sub_epi32(_mm256_slli_epi32(idot, 2), _mm256_mullo_epi32(n, twice_c));
+      if (!_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(e, below)))) return;
+    }
+    const __m256 dot = _mm256_cvtepi32_ps(idot);
     __m256 key = _mm256_mul_ps(
         a, _mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(k.P + i), _mm256_add_ps(_mm256_mul_ps(four, dot), q2)),
                          _mm256_loadu_ps(k.R + i)));
@@ -186,7 +196,7 @@ inline void filter_avx2(const __m256i* q, std::size_t blocks_rt, const std::uint
   for (std::size_t i = 0; i < n; i += 8) {
     const std::uint8_t* c = planes + i * stride;
     if constexpr (K > 2) _mm_prefetch(reinterpret_cast<const char*>(c + 8 * stride), _MM_HINT_T0);
-    tail(i, _mm256_cvtepi32_ps(gather8(sums, c, stride)), mask, keys_out);
+    tail(i, gather8(sums, c, stride), mask, keys_out);
   }
 }
 #endif
@@ -272,7 +282,7 @@ inline void filter_fastscan2_avx2(const std::uint8_t* lut, std::size_t words, co
       lo16 = _mm256_add_epi16(lo16, widen(lo8));
       hi16 = _mm256_add_epi16(hi16, widen(hi8));
     }
-    const auto eight = [](__m128i v) { return _mm256_cvtepi32_ps(_mm256_cvtepu16_epi32(v)); };
+    const auto eight = [](__m128i v) { return _mm256_cvtepu16_epi32(v); };
     tail(i, eight(_mm256_castsi256_si128(lo16)), mask, keys_out);
     tail(i + 8, eight(_mm256_extracti128_si256(lo16, 1)), mask, keys_out);
     tail(i + 16, eight(_mm256_castsi256_si128(hi16)), mask, keys_out);
@@ -337,7 +347,7 @@ inline void filter_nibbles_avx512(const std::uint64_t* q, std::size_t words, con
     const __m256i h0123 = _mm256_hadd_epi32(h01, h23), h4567 = _mm256_hadd_epi32(h45, h67);
     const __m256i sum = _mm256_add_epi32(_mm256_permute2x128_si256(h0123, h4567, 0x20),
                                          _mm256_permute2x128_si256(h0123, h4567, 0x31));  // codes 0..7
-    tail(i, _mm256_cvtepi32_ps(sum), mask, keys_out);
+    tail(i, sum, mask, keys_out);
   }
 }
 #endif
