@@ -352,6 +352,74 @@ inline void filter_nibbles_avx512(const std::uint64_t* q, std::size_t words, con
 }
 #endif
 
+#if defined(__AVX2__) && !defined(__AVX512VNNI__)
+// 32 bits as 32 bytes: byte b is `weight` where bit b of x is set, else 0.
+inline __m256i bits_to_bytes(std::uint32_t x, std::int8_t weight) noexcept {
+  const __m256i spread = _mm256_shuffle_epi8(_mm256_set1_epi32(static_cast<int>(x)),
+                                             _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2,
+                                                              2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3));
+  const __m256i bit = _mm256_set1_epi64x(static_cast<long long>(0x8040201008040201ull));
+  return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit), _mm256_set1_epi8(weight));
+}
+
+// The digits of dimensions 64 w + h * 32 .. + 31 of 4-plane codes (plane 0 weighs 8) as bytes.
+inline __m256i digit_bytes_avx2(const std::uint8_t* planes, std::size_t words, std::size_t w, std::size_t h) noexcept {
+  __m256i d = _mm256_setzero_si256();
+  for (std::size_t l = 0; l < 4; ++l)
+    d = _mm256_or_si256(d, bits_to_bytes(static_cast<std::uint32_t>(load_word(planes + 8 * (l * words + w)) >> (32 * h)),
+                                         static_cast<std::int8_t>(8 >> l)));
+  return d;
+}
+
+inline void planes_to_nibbles_avx2(const std::uint8_t* planes, std::size_t stride, std::size_t words, std::size_t n,
+                                   std::uint8_t* out, std::size_t out_stride) noexcept {
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t w = 0; w < words; ++w) {
+      const __m256i lo = digit_bytes_avx2(planes + i * stride, words, w, 0);
+      const __m256i hi = digit_bytes_avx2(planes + i * stride, words, w, 1);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i * out_stride + 32 * w),
+                          _mm256_or_si256(lo, _mm256_slli_epi16(hi, 4)));  // digits < 16: no carry across bytes
+    }
+}
+
+// The nibble filter without VNNI: vpmaddubsw (code nibble x query digit, pairs summed: <= 450)
+// into int16 lanes, which hold a code's sum over all words (<= 900 a word, words <= 32), then one
+// vpmaddwd into int32 lanes; two codes at a time, summed across lanes by horizontal adds.
+inline void filter_nibbles_avx2(const std::uint64_t* q, std::size_t words, const std::uint8_t* digits,
+                                std::size_t stride, std::size_t n, const KeyTail& tail, std::uint64_t* mask,
+                                float* keys_out) noexcept {
+  alignas(32) __m256i qlo[32], qhi[32];  // words <= 32
+  for (std::size_t w = 0; w < words; ++w) {
+    qlo[w] = digit_bytes_avx2(reinterpret_cast<const std::uint8_t*>(q), words, w, 0);
+    qhi[w] = digit_bytes_avx2(reinterpret_cast<const std::uint8_t*>(q), words, w, 1);
+  }
+  const __m256i low = _mm256_set1_epi8(0x0f), ones = _mm256_set1_epi16(1);
+  const auto dot2 = [&](const std::uint8_t* c0, const std::uint8_t* c1) {
+    __m256i a0 = _mm256_setzero_si256(), b0 = a0, a1 = a0, b1 = a0;
+    for (std::size_t w = 0; w < words; ++w) {
+      const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c0 + 32 * w));
+      const __m256i y = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c1 + 32 * w));
+      a0 = _mm256_add_epi16(a0, _mm256_maddubs_epi16(_mm256_and_si256(x, low), qlo[w]));
+      b0 = _mm256_add_epi16(b0, _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(x, 4), low), qhi[w]));
+      a1 = _mm256_add_epi16(a1, _mm256_maddubs_epi16(_mm256_and_si256(y, low), qlo[w]));
+      b1 = _mm256_add_epi16(b1, _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(y, 4), low), qhi[w]));
+    }
+    return _mm256_hadd_epi32(_mm256_madd_epi16(_mm256_add_epi16(a0, b0), ones),
+                             _mm256_madd_epi16(_mm256_add_epi16(a1, b1), ones));
+  };
+  for (std::size_t w = 0; w < (n + 63) / 64; ++w) mask[w] = 0;
+  for (std::size_t i = 0; i < n; i += 8) {
+    const std::uint8_t* c = digits + i * stride;
+    const __m256i h01 = dot2(c, c + stride), h23 = dot2(c + 2 * stride, c + 3 * stride);
+    const __m256i h45 = dot2(c + 4 * stride, c + 5 * stride), h67 = dot2(c + 6 * stride, c + 7 * stride);
+    const __m256i h0123 = _mm256_hadd_epi32(h01, h23), h4567 = _mm256_hadd_epi32(h45, h67);
+    tail(i,
+         _mm256_add_epi32(_mm256_permute2x128_si256(h0123, h4567, 0x20), _mm256_permute2x128_si256(h0123, h4567, 0x31)),
+         mask, keys_out);
+  }
+}
+#endif
+
 #if defined(__AVX2__)
 // The Hamming filter for codes of `blocks` 32-byte blocks (at most 31), eight codes at a time in
 // registers: XOR, per-word (VPOPCNTDQ) or per-byte (nibble lookup) counts, one u32 lane per code.
@@ -702,6 +770,18 @@ Kernels make_kernels(const char* name) noexcept {
       if (words > 32 || n % 8) return ref::kernels().sdc_filter_nibbles(q, words, digits, stride, n, keys, A, Q2, oq,
                                                                         limit, mask, keys_out);
       filter_nibbles_avx512(q, words, digits, stride, n, KeyTail(keys, A, Q2, oq, limit), mask, keys_out);
+    };
+  }
+#endif
+#if defined(__AVX2__) && !defined(__AVX512VNNI__)
+  if constexpr (std::is_same_v<Arch, xsimd::avx2>) {
+    k.planes_to_nibbles = &planes_to_nibbles_avx2;
+    k.sdc_filter_nibbles = [](const std::uint64_t* q, std::size_t words, const std::uint8_t* digits,
+                              std::size_t stride, std::size_t n, const SdcKeys& keys, float A, float Q2, float oq,
+                              float limit, std::uint64_t* mask, float* keys_out) noexcept {
+      if (words > 32 || n % 8) return ref::kernels().sdc_filter_nibbles(q, words, digits, stride, n, keys, A, Q2, oq,
+                                                                        limit, mask, keys_out);
+      filter_nibbles_avx2(q, words, digits, stride, n, KeyTail(keys, A, Q2, oq, limit), mask, keys_out);
     };
   }
 #endif
