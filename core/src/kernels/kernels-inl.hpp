@@ -428,6 +428,18 @@ inline void filter_nibbles_avx2(const std::uint64_t* q, std::size_t words, const
 }
 #endif
 
+// The four-bit nibble kernels of this file's level: VNNI multiply-adds where it is compiled with
+// them (the avx512 level), vpmaddubsw on the avx2 level.
+#if defined(__AVX512VNNI__) && defined(__AVX512BW__)
+using NibbleArch = xsimd::avx512bw;
+constexpr auto* kPlanesToNibbles = &planes_to_nibbles_avx512;
+constexpr auto* kFilterNibbles = &filter_nibbles_avx512;
+#elif defined(__AVX2__)
+using NibbleArch = xsimd::avx2;
+constexpr auto* kPlanesToNibbles = &planes_to_nibbles_avx2;
+constexpr auto* kFilterNibbles = &filter_nibbles_avx2;
+#endif
+
 #if defined(__AVX2__)
 // The Hamming filter for codes of `blocks` 32-byte blocks (at most 31), eight codes at a time in
 // registers: XOR, per-word (VPOPCNTDQ) or per-byte (nibble lookup) counts, one u32 lane per code.
@@ -769,27 +781,15 @@ Kernels make_kernels(const char* name) noexcept {
                         std::size_t n, std::uint32_t limit, std::uint64_t* mask, std::uint32_t* hams_out) noexcept {
     hamming_filter_k{}(Arch{}, q, words, codes, stride, n, limit, mask, hams_out);
   };
-#if defined(__AVX512VNNI__) && defined(__AVX512BW__)
-  if constexpr (std::is_same_v<Arch, xsimd::avx512bw>) {
-    k.planes_to_nibbles = &planes_to_nibbles_avx512;
+#if defined(__AVX2__)
+  if constexpr (std::is_same_v<Arch, NibbleArch>) {
+    k.planes_to_nibbles = kPlanesToNibbles;
     k.sdc_filter_nibbles = [](const std::uint64_t* q, std::size_t words, const std::uint8_t* digits,
                               std::size_t stride, std::size_t n, const SdcKeys& keys, float A, float Q2, float oq,
                               float limit, std::uint64_t* mask, float* keys_out) noexcept {
       if (words > 32 || n % 8) return ref::kernels().sdc_filter_nibbles(q, words, digits, stride, n, keys, A, Q2, oq,
                                                                         limit, mask, keys_out);
-      filter_nibbles_avx512(q, words, digits, stride, n, KeyTail(keys, A, Q2, oq, limit), mask, keys_out);
-    };
-  }
-#endif
-#if defined(__AVX2__) && !defined(__AVX512VNNI__)
-  if constexpr (std::is_same_v<Arch, xsimd::avx2>) {
-    k.planes_to_nibbles = &planes_to_nibbles_avx2;
-    k.sdc_filter_nibbles = [](const std::uint64_t* q, std::size_t words, const std::uint8_t* digits,
-                              std::size_t stride, std::size_t n, const SdcKeys& keys, float A, float Q2, float oq,
-                              float limit, std::uint64_t* mask, float* keys_out) noexcept {
-      if (words > 32 || n % 8) return ref::kernels().sdc_filter_nibbles(q, words, digits, stride, n, keys, A, Q2, oq,
-                                                                        limit, mask, keys_out);
-      filter_nibbles_avx2(q, words, digits, stride, n, KeyTail(keys, A, Q2, oq, limit), mask, keys_out);
+      kFilterNibbles(q, words, digits, stride, n, KeyTail(keys, A, Q2, oq, limit), mask, keys_out);
     };
   }
 #endif
