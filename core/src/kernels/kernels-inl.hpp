@@ -394,15 +394,29 @@ inline void filter_nibbles_avx2(const std::uint64_t* q, std::size_t words, const
     qhi[w] = digit_bytes_avx2(reinterpret_cast<const std::uint8_t*>(q), words, w, 1);
   }
   const __m256i low = _mm256_set1_epi8(0x0f), ones = _mm256_set1_epi16(1);
+  // Two codes, two words at a time: the four query registers of the two words are loaded once
+  // for both codes. With each multiply-add reading its query operand from memory (four reads a
+  // word) the scan through SQL ran 1.27-1.32x 4 x bits=1, and 0.98x or 1.56x in builds that only
+  // moved the query arrays: reads of the query and the codes in lockstep conflict in the L1
+  // depending on their addresses. Now 0.99-1.06x.
   const auto dot2 = [&](const std::uint8_t* c0, const std::uint8_t* c1) {
     __m256i a0 = _mm256_setzero_si256(), b0 = a0, a1 = a0, b1 = a0;
-    for (std::size_t w = 0; w < words; ++w) {
-      const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c0 + 32 * w));
-      const __m256i y = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c1 + 32 * w));
-      a0 = _mm256_add_epi16(a0, _mm256_maddubs_epi16(_mm256_and_si256(x, low), qlo[w]));
-      b0 = _mm256_add_epi16(b0, _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(x, 4), low), qhi[w]));
-      a1 = _mm256_add_epi16(a1, _mm256_maddubs_epi16(_mm256_and_si256(y, low), qlo[w]));
-      b1 = _mm256_add_epi16(b1, _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(y, 4), low), qhi[w]));
+    const auto add = [&](__m256i& a, __m256i& b, const std::uint8_t* c, std::size_t w, __m256i ql, __m256i qh) {
+      const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + 32 * w));
+      a = _mm256_add_epi16(a, _mm256_maddubs_epi16(_mm256_and_si256(x, low), ql));
+      b = _mm256_add_epi16(b, _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(x, 4), low), qh));
+    };
+    std::size_t w = 0;
+    for (; w + 2 <= words; w += 2) {  // the query's registers loaded once for both codes
+      const __m256i l0 = qlo[w], h0 = qhi[w], l1 = qlo[w + 1], h1 = qhi[w + 1];
+      add(a0, b0, c0, w, l0, h0);
+      add(a0, b0, c0, w + 1, l1, h1);
+      add(a1, b1, c1, w, l0, h0);
+      add(a1, b1, c1, w + 1, l1, h1);
+    }
+    if (w < words) {
+      add(a0, b0, c0, w, qlo[w], qhi[w]);
+      add(a1, b1, c1, w, qlo[w], qhi[w]);
     }
     return _mm256_hadd_epi32(_mm256_madd_epi16(_mm256_add_epi16(a0, b0), ones),
                              _mm256_madd_epi16(_mm256_add_epi16(a1, b1), ones));
