@@ -397,8 +397,8 @@ inline void filter_nibbles_avx2(const std::uint64_t* q, std::size_t words, const
   // Two codes, two words at a time: the four query registers of the two words are loaded once
   // for both codes. With each multiply-add reading its query operand from memory (four reads a
   // word) the scan through SQL ran 1.27-1.32x 4 x bits=1, and 0.98x or 1.56x in builds that only
-  // moved the query arrays: reads of the query and the codes in lockstep conflict in the L1
-  // depending on their addresses. Now 0.99-1.06x.
+  // moved the query arrays: reads of the query and the codes in lockstep, likely conflicting in L1
+  // by their addresses. Now 0.99-1.06x.
   const auto dot2 = [&](const std::uint8_t* c0, const std::uint8_t* c1) {
     __m256i a0 = _mm256_setzero_si256(), b0 = a0, a1 = a0, b1 = a0;
     const auto add = [&](__m256i& a, __m256i& b, const std::uint8_t* c, std::size_t w, __m256i ql, __m256i qh) {
