@@ -112,11 +112,15 @@ bool SdcQuery::filter(const CodeBlock& b, const KeyBounds& bounds, double thresh
   const Kernels& k = kernels();
   const float fa = static_cast<float>(A), fq2 = static_cast<float>(Q2), fo = static_cast<float>(t.offset);
   SdcKeys keys = b.keys;
-  if (b.digit_sums16) {
+  std::uint64_t passed = 0;
+  const bool loose = pre_groups_ >= kPrefilterProbe && 4 * pre_passed_ > pre_groups_;
+  if (b.digit_sums16 && !loose) {
     keys.emin = key_floor(b.range, bounds, query_.shape, fa, fq2, fo, limit);
     if (keys.emin != std::numeric_limits<std::int32_t>::min()) {
       keys.sums = b.digit_sums16;
       keys.twice_c = static_cast<std::int32_t>(2 * t.c);
+      keys.passed = &passed;
+      pre_groups_ += b.n / 8;
     }
   }
   if (b.fastscan && query_.shape.bits == 2 && !lut_.empty())
@@ -128,6 +132,7 @@ bool SdcQuery::filter(const CodeBlock& b, const KeyBounds& bounds, double thresh
   else
     k.sdc_filter(planes_.data(), query_.shape.bits, plane_words(query_.shape.dim), b.planes, b.stride, b.n, keys, fa,
                  fq2, fo, limit, mask, keys_.data());
+  pre_passed_ += passed;
   return true;
 }
 

@@ -316,10 +316,11 @@ void check_filter(const std::vector<std::uint64_t>& q, std::size_t bits, std::si
 }
 
 // The integer pre-filter on one block: its floor (key_floor) is sound against ref's keys, and
-// every filter kernel given it marks what ref's plane filter marks without it. Counts the floors
-// that were computed (not INT32_MIN) in `active`.
+// every filter kernel given it marks what ref's plane filter marks without it, and counts the
+// groups it lets through where it applies it. Counts the floors that were computed (not
+// INT32_MIN) in `active`, and the kernel calls that counted groups in `counted`.
 void check_prefilter(std::mt19937_64& rng, std::uint32_t dim, std::uint32_t bits, Metric metric, bool raw,
-                     std::size_t& active) {
+                     std::size_t& active, std::size_t& counted) {
   const Binarizer bin =
       raw ? Binarizer::raw(dim, bits) : Binarizer::center(bebr::testing::random_vector(rng, dim, 0.5f), bits);
   const Block b = make_block(bin, metric, 128, rng, 1.f, true);
@@ -358,6 +359,16 @@ void check_prefilter(std::mt19937_64& rng, std::uint32_t dim, std::uint32_t bits
       // And tight where the coefficients barely vary: raw codes under cosine (P = s rho
       // depends on the digits only) at a limit that keeps 4 codes drop 3 in 4 or more.
       if (raw && metric == Metric::cosine && dim >= 256 && A > 0 && limit == sorted[3]) CHECK(dropped >= 96);
+      // The groups of eight a pre-filtering kernel must let through: those with an e >= the floor.
+      std::uint64_t through = 0;
+      for (std::size_t g = 0; g < 16; ++g) {
+        bool any = false;
+        for (std::size_t i = 8 * g; i < 8 * g + 8; ++i)
+          any |= 4 * static_cast<std::int64_t>(dot[i]) - k.twice_c * std::int64_t{sums[i]} >= k.emin;
+        through += any;
+      }
+      std::uint64_t passed = 0;
+      k.passed = &passed;
       // Every kernel with the pre-filter against ref's plane filter without it.
       std::vector<std::uint64_t> m_want(2);
       std::vector<float> k_want(128);
@@ -366,8 +377,12 @@ void check_prefilter(std::mt19937_64& rng, std::uint32_t dim, std::uint32_t bits
       const auto same = [&](const auto& run) {
         std::vector<std::uint64_t> m(2, ~std::uint64_t{0});
         std::vector<float> got(128);
+        passed = 0;
         run(m.data(), got.data());
         CHECK(m == m_want);
+        // The count of groups let through: exact where the kernel applies the pre-filter.
+        if (k.emin != INT32_MIN) CHECK((passed == 0 || passed == through));
+        if (passed) ++counted;
         for (std::size_t i = 0; i < 128; ++i)
           if (m_want[i / 64] >> (i % 64) & 1) CHECK(got[i] == k_want[i]);
       };
@@ -400,15 +415,16 @@ void check_prefilter(std::mt19937_64& rng, std::uint32_t dim, std::uint32_t bits
 TEST_CASE("the integer pre-filter drops no code the key filter keeps, and the filters give the same masks with it",
           "[kernels]") {
   std::mt19937_64 rng(1717);
-  std::size_t active = 0;
+  std::size_t active = 0, counted = 0;
   for (const std::uint32_t dim : {100u, 256u, 768u, 1024u})
     for (const std::uint32_t bits : {1u, 2u, 4u})
       for (const Metric metric : {Metric::cosine, Metric::ip, Metric::l2})
         for (const bool raw : {true, false}) {
           INFO("dim " << dim << " bits " << bits << " metric " << metric_name(metric) << " raw " << raw);
-          check_prefilter(rng, dim, bits, metric, raw, active);
+          check_prefilter(rng, dim, bits, metric, raw, active, counted);
         }
   CHECK(active > 200);
+  CHECK(counted > 100);  // the SIMD levels count the groups they let through
 }
 
 // The inputs of the layout tests below: 128 codes of `bits` bits of a centred binarizer (code 5 a

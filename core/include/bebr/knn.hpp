@@ -252,6 +252,12 @@ class SdcQuery {
   mutable std::size_t alive_ = 0;            // and how many are alive (h <= limit_)
   mutable std::vector<std::uint32_t> sums_, self_;
   mutable std::vector<double> exact_;
+  // The key filter's integer pre-filter: groups of eight offered to it and let through so far.
+  // Where the floor is loose (centred codes, whose offsets spread the bound, let about half
+  // through) it only costs, so after kPrefilterProbe groups it stays off unless under a quarter
+  // passed.
+  static constexpr std::uint64_t kPrefilterProbe = 8192;
+  mutable std::uint64_t pre_groups_ = 0, pre_passed_ = 0;
   mutable std::vector<std::size_t> candidates_;  // offer(): the chunk's candidate slots,
   mutable std::vector<Waiting> batch_;           // as references,
   mutable std::vector<std::uint8_t> cand_planes_;  // and score()'s copies

@@ -40,7 +40,9 @@ struct SdcTerms {
 // digit sum in sums[i]) the key is a function of e_i = 4 dot - twice_c N_i, and a caller that knows
 // no code with e_i < emin can pass (key_floor in knn.hpp) sets sums and emin: a kernel may then
 // skip the float key of a group of codes whose e are all below emin. Masks and keys stay those of
-// the full filter; kernels without the pre-filter ignore these fields.
+// the full filter; kernels without the pre-filter ignore these fields. Where `passed` is not null
+// a kernel that applies the pre-filter adds to it the number of groups of eight that it let
+// through to the float key (how tight the floor is; the caller may stop using it).
 struct SdcKeys {
   const float* P = nullptr;
   const float* R = nullptr;
@@ -49,6 +51,7 @@ struct SdcKeys {
   const float* U = nullptr;
   const std::uint16_t* sums = nullptr;
   std::int32_t emin = 0, twice_c = 0;
+  std::uint64_t* passed = nullptr;
 };
 
 struct Kernels {

@@ -112,6 +112,7 @@ struct KeyTail {
       const __m256i n = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(k.sums + i)));
       const __m256i e = _mm256_sub_epi32(_mm256_slli_epi32(idot, 2), _mm256_mullo_epi32(n, twice_c));
       if (!_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(e, below)))) return;
+      if (k.passed) ++*k.passed;
     }
     const __m256 dot = _mm256_cvtepi32_ps(idot);
     __m256 key = _mm256_mul_ps(
