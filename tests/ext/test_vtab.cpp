@@ -392,6 +392,59 @@ TEST_CASE("a rolled-back write leaves the resident cache", "[vtab]") {
   CHECK(knn_ids(db, q, 1000) == before);
 }
 
+TEST_CASE("a write to a chunk whose filter keys exist widens the pre-filter's range", "[vtab]") {
+  // Under ip the key coefficient P is the code's scale. Once a query has built a chunk's keys, a
+  // code written into that chunk with 200 times the norm must still be found: the chunk's range
+  // of P has to grow with it, or the integer pre-filter's floor drops it. Unit vectors keep the
+  // range narrow, so the floor is tight. The oracle: a second connection, whose keys and ranges
+  // are built afresh once the write is committed.
+  std::mt19937_64 rng(31);
+  const auto unit = [&] {
+    auto v = bebr::testing::random_vector(rng, 256);
+    double n = 0;
+    for (float x : v) n += double{x} * x;
+    for (float& x : v) x = static_cast<float>(x / std::sqrt(n));
+    return v;
+  };
+  const std::string path = temp_path();
+  {
+    Db a(path);
+    // 256 dimensions: planes of whole 32-byte blocks, which the SIMD filter with the pre-filter takes.
+    a.exec("CREATE VIRTUAL TABLE v USING bebr(e float[256], bits=2, metric=ip, chunk_size=64)");
+    const auto q = unit();
+    std::vector<float> minus_q = q;
+    for (float& x : minus_q) x = -x;
+    // Rows 1001-1007 share a group of eight with row 1000 (slots 40-47 of the last chunk): as -q
+    // they sit at the bottom, so only row 1000 can bring that group through the floor.
+    for (long long id = 1; id <= 1024; ++id)
+      a.prepare("INSERT INTO v(rowid, e) VALUES (?1, ?2)").bind(1, id).bind(2, id > 1000 && id < 1008 ? minus_q : unit()).step();
+    REQUIRE(knn_ids(a, q, 5).size() == 5);  // every chunk's keys now exist
+    // A unit vector whose code's inner product with q's is small and positive (0.005 to 0.02,
+    // where the rows' reach about 0.2), scaled by 200: the largest inner product of the table,
+    // but digits whose e sits far below the floor of a range that did not grow.
+    std::vector<float> w;
+    double ip = 0;
+    auto sdc = a.prepare("SELECT -bebr_sdc_distance(bebr_binarize(?1, 2), bebr_binarize(?2, 2), 'ip')");
+    do {
+      w = unit();
+      sdc.reset();
+      sdc.bind(1, w).bind(2, q);
+      REQUIRE(sdc.step());
+      ip = sdc.real(0);
+    } while (ip < 0.005 || ip > 0.02);
+    for (float& x : w) x *= 200.f;
+    // Inside a transaction: the write goes into the resident chunk (a commit reloads it).
+    a.exec("BEGIN");
+    a.prepare("UPDATE v SET e = ?1 WHERE rowid = 1000").bind(1, w).step();  // in the last chunk scanned
+    const auto got = knn_ids(a, q, 5);
+    a.exec("COMMIT");
+    Db b(path);
+    CHECK(got == knn_ids(b, q, 5));
+    CHECK(got.front() == 1000);
+  }
+  remove_db(path);
+}
+
 TEST_CASE("a process killed inside a transaction loses nothing committed", "[vtab]") {
   const std::string path = temp_path();
   const int dim = 32, committed = 600;
