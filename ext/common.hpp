@@ -76,6 +76,17 @@ int open_cursor(sqlite3_vtab_cursor** out) noexcept {
   return SQLITE_OK;
 }
 
+// sqlite3_mprintf into a std::string (SQLite's %q, %Q and %w quoting); std::bad_alloc when
+// SQLite is out of memory, never a std::string built from a null pointer.
+template <class... Args>
+std::string mprintf(const char* format, Args... args) {
+  char* s = sqlite3_mprintf(format, args...);
+  if (!s) throw std::bad_alloc();
+  std::string out(s);
+  sqlite3_free(s);
+  return out;
+}
+
 // "integer", "real", "text", "blob" or "null": for messages.
 const char* type_name(sqlite3_value* v) noexcept;
 

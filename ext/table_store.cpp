@@ -109,60 +109,6 @@ bool test_bit(const std::vector<std::uint64_t>& v, std::uint32_t i) { return (v[
 
 }  // namespace
 
-// ---- Value ------------------------------------------------------------------------------------
-
-Value Value::copy(sqlite3_value* v) {
-  Value out;
-  switch (sqlite3_value_type(v)) {
-    case SQLITE_INTEGER: out.kind = integer; out.i = sqlite3_value_int64(v); break;
-    case SQLITE_FLOAT: out.kind = real; out.r = sqlite3_value_double(v); break;
-    case SQLITE_TEXT:
-      out.kind = text;
-      out.s.assign(reinterpret_cast<const char*>(sqlite3_value_text(v)), static_cast<std::size_t>(sqlite3_value_bytes(v)));
-      break;
-    case SQLITE_BLOB:
-      out.kind = blob;
-      if (sqlite3_value_bytes(v) > 0)
-        out.s.assign(static_cast<const char*>(sqlite3_value_blob(v)), static_cast<std::size_t>(sqlite3_value_bytes(v)));
-      break;
-    default: break;
-  }
-  return out;
-}
-
-Value Value::copy_column(sqlite3_stmt* s, int col) { return copy(sqlite3_column_value(s, col)); }
-
-void Value::bind(sqlite3_stmt* st, int index) const {
-  switch (kind) {
-    case null: sqlite3_bind_null(st, index); break;
-    case integer: sqlite3_bind_int64(st, index, i); break;
-    case real: sqlite3_bind_double(st, index, r); break;
-    case text: sqlite3_bind_text64(st, index, s.data(), s.size(), SQLITE_TRANSIENT, SQLITE_UTF8); break;
-    case blob: sqlite3_bind_blob64(st, index, s.data(), s.size(), SQLITE_TRANSIENT); break;
-  }
-}
-
-void Value::result(sqlite3_context* ctx) const {
-  switch (kind) {
-    case null: sqlite3_result_null(ctx); break;
-    case integer: sqlite3_result_int64(ctx, i); break;
-    case real: sqlite3_result_double(ctx, r); break;
-    case text: sqlite3_result_text64(ctx, s.data(), s.size(), SQLITE_TRANSIENT, SQLITE_UTF8); break;
-    case blob: sqlite3_result_blob64(ctx, s.data(), s.size(), SQLITE_TRANSIENT); break;
-  }
-}
-
-const char* column_type_name(ColumnType t) noexcept {
-  switch (t) {
-    case ColumnType::integer: return "integer";
-    case ColumnType::real: return "float";
-    case ColumnType::text: return "text";
-    case ColumnType::boolean: return "boolean";
-    case ColumnType::any: return "any";
-  }
-  return "?";
-}
-
 static_assert(std::endian::native == std::endian::little,
               "the resident cache uses the little-endian chunk image as it is");
 
@@ -234,10 +180,7 @@ Store::Store(sqlite3* db, std::string schema, std::string name, TableConfig cfg,
 }
 
 std::string Store::shadow(const char* suffix) const {
-  char* s = sqlite3_mprintf("\"%w\".\"%w_%s\"", schema_.c_str(), name_.c_str(), suffix);
-  std::string out(s);
-  sqlite3_free(s);
-  return out;
+  return mprintf("\"%w\".\"%w_%s\"", schema_.c_str(), name_.c_str(), suffix);
 }
 
 sqlite3_stmt* Store::cached(int which, const std::function<std::string()>& sql) {
@@ -281,10 +224,7 @@ void Store::create() {
 
 TableConfig Store::read_config(sqlite3* db, const std::string& schema, const std::string& name) {
   TableConfig c;
-  char* sql = sqlite3_mprintf("SELECT key, value FROM \"%w\".\"%w_info\"", schema.c_str(), name.c_str());
-  const std::string q(sql);
-  sqlite3_free(sql);
-  Stmt s = prepare(db, q);
+  Stmt s = prepare(db, mprintf("SELECT key, value FROM \"%w\".\"%w_info\"", schema.c_str(), name.c_str()));
   const std::string table = name + "_info";
   std::map<std::size_t, ColumnDef> meta, aux;
   const auto column = [&](const std::string& v) {
@@ -353,17 +293,12 @@ void Store::rename(const std::string& new_name) {
   stmts_.clear();
   stmts_.resize(kStmtCount);
   for (const char* const* s = kShadowSuffixes; *s; ++s) {
-    char* check = sqlite3_mprintf("SELECT 1 FROM \"%w\".sqlite_master WHERE type = 'table' AND name = '%q_%q'",
-                                  schema_.c_str(), name_.c_str(), *s);
-    Stmt exists = prepare(db_, check);
-    sqlite3_free(check);
+    Stmt exists = prepare(db_, mprintf("SELECT 1 FROM \"%w\".sqlite_master WHERE type = 'table' AND name = '%q_%q'",
+                                       schema_.c_str(), name_.c_str(), *s));
     if (sqlite3_step(exists.get()) != SQLITE_ROW) continue;
     exists.reset();
-    char* sql = sqlite3_mprintf("ALTER TABLE \"%w\".\"%w_%s\" RENAME TO \"%w_%s\"", schema_.c_str(), name_.c_str(), *s,
-                                new_name.c_str(), *s);
-    const std::string q(sql);
-    sqlite3_free(sql);
-    exec(db_, q);
+    exec(db_, mprintf("ALTER TABLE \"%w\".\"%w_%s\" RENAME TO \"%w_%s\"", schema_.c_str(), name_.c_str(), *s,
+                      new_name.c_str(), *s));
   }
   name_ = new_name;
 }
@@ -540,10 +475,7 @@ void Store::sync() {
   // With edits waiting this connection holds the write lock: nobody else can have committed.
   if (loaded_ && !log_.empty()) return;
   sqlite3_stmt* s = cached(kDataVersion, [&] {
-    char* sql = sqlite3_mprintf("PRAGMA \"%w\".data_version", schema_.c_str());
-    const std::string q(sql);
-    sqlite3_free(sql);
-    return q;
+    return mprintf("PRAGMA \"%w\".data_version", schema_.c_str());
   });
   Reset r{s};
   if (sqlite3_step(s) != SQLITE_ROW) fail(sqlite3_errmsg(db_));

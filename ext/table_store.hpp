@@ -41,32 +41,11 @@
 
 #include "bebr/knn.hpp"
 #include "common.hpp"
+#include "values.hpp"
 
 namespace bebr::ext {
 
 class ChunkBlob;  // table_store.cpp
-
-// The value of a metadata or auxiliary column, owned.
-struct Value {
-  enum Kind : std::uint8_t { null, integer, real, text, blob };
-  Kind kind = null;
-  std::int64_t i = 0;
-  double r = 0;
-  std::string s;  // text or blob bytes
-
-  static Value copy(sqlite3_value* v);
-  static Value copy_column(sqlite3_stmt* s, int col);
-  void bind(sqlite3_stmt* s, int index) const;
-  void result(sqlite3_context* ctx) const;
-};
-
-enum class ColumnType { integer, real, text, boolean, any };
-const char* column_type_name(ColumnType t) noexcept;
-
-struct ColumnDef {
-  std::string name;
-  ColumnType type = ColumnType::any;
-};
 
 struct TableConfig {
   std::string column = "embedding";

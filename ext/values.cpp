@@ -3,6 +3,7 @@
 
 #include "bebr/vector.hpp"
 #include "common.hpp"
+#include "values.hpp"
 
 namespace bebr::ext {
 
@@ -86,6 +87,60 @@ int create_function(sqlite3* db, const char* name, int nargs, int flags,
 
 Connection& connection_of(sqlite3_context* ctx) noexcept {
   return **static_cast<std::shared_ptr<Connection>*>(sqlite3_user_data(ctx));
+}
+
+// ---- Value ------------------------------------------------------------------------------------
+
+Value Value::copy(sqlite3_value* v) {
+  Value out;
+  switch (sqlite3_value_type(v)) {
+    case SQLITE_INTEGER: out.kind = integer; out.i = sqlite3_value_int64(v); break;
+    case SQLITE_FLOAT: out.kind = real; out.r = sqlite3_value_double(v); break;
+    case SQLITE_TEXT:
+      out.kind = text;
+      out.s.assign(reinterpret_cast<const char*>(sqlite3_value_text(v)), static_cast<std::size_t>(sqlite3_value_bytes(v)));
+      break;
+    case SQLITE_BLOB:
+      out.kind = blob;
+      if (sqlite3_value_bytes(v) > 0)
+        out.s.assign(static_cast<const char*>(sqlite3_value_blob(v)), static_cast<std::size_t>(sqlite3_value_bytes(v)));
+      break;
+    default: break;
+  }
+  return out;
+}
+
+Value Value::copy_column(sqlite3_stmt* s, int col) { return copy(sqlite3_column_value(s, col)); }
+
+void Value::bind(sqlite3_stmt* st, int index) const {
+  switch (kind) {
+    case null: sqlite3_bind_null(st, index); break;
+    case integer: sqlite3_bind_int64(st, index, i); break;
+    case real: sqlite3_bind_double(st, index, r); break;
+    case text: sqlite3_bind_text64(st, index, s.data(), s.size(), SQLITE_TRANSIENT, SQLITE_UTF8); break;
+    case blob: sqlite3_bind_blob64(st, index, s.data(), s.size(), SQLITE_TRANSIENT); break;
+  }
+}
+
+void Value::result(sqlite3_context* ctx) const {
+  switch (kind) {
+    case null: sqlite3_result_null(ctx); break;
+    case integer: sqlite3_result_int64(ctx, i); break;
+    case real: sqlite3_result_double(ctx, r); break;
+    case text: sqlite3_result_text64(ctx, s.data(), s.size(), SQLITE_TRANSIENT, SQLITE_UTF8); break;
+    case blob: sqlite3_result_blob64(ctx, s.data(), s.size(), SQLITE_TRANSIENT); break;
+  }
+}
+
+const char* column_type_name(ColumnType t) noexcept {
+  switch (t) {
+    case ColumnType::integer: return "integer";
+    case ColumnType::real: return "float";
+    case ColumnType::text: return "text";
+    case ColumnType::boolean: return "boolean";
+    case ColumnType::any: return "any";
+  }
+  return "?";
 }
 
 }  // namespace bebr::ext
