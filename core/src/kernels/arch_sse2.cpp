@@ -1,11 +1,32 @@
-// The kernel table for xsimd::sse2, compiled with that architecture's flags (see CMakeLists.txt).
-#include "kernels-inl.hpp"
+// The kernel table of the sse2 level (xsimd::sse2, compiled with -msse2; see CMakeLists.txt):
+// the portable bodies of generic-inl.hpp, float and double batches of 128 bits. The
+// nibble and fast-scan layouts are offered by the AVX2 levels only (null slots here: callers
+// keep the plane layout).
+#include "generic-inl.hpp"
 
 namespace bebr::detail {
 
-const Kernels& kernels_sse2() noexcept {
-  static const Kernels table = make_kernels<xsimd::sse2>("sse2");
-  return table;
-}
+namespace {
+using Arch = xsimd::sse2;
+constexpr Kernels kTable{
+    .name = "sse2",
+    .hamming_many = &hamming_many_generic,
+    .sdc_dot_many = &sdc_dot_many_generic,
+    .sdc_scan = &sdc_scan_generic<Arch>,
+    .sdc_filter = &sdc_filter_generic<Arch>,
+    .hamming_filter = &hamming_filter_generic,
+    .planes_to_nibbles = nullptr,
+    .sdc_filter_nibbles = nullptr,
+    .planes_to_fastscan2 = nullptr,
+    .sdc_filter_fastscan2 = nullptr,
+    .encode_one_bit = nullptr,
+    .dot_f32 = &dot_f32_generic<Arch>,
+    .l2sq_f32 = &l2sq_f32_generic<Arch>,
+    .dot_f32_many = &dot_f32_many_generic<Arch>,
+    .l2sq_f32_many = &l2sq_f32_many_generic<Arch>,
+};
+}  // namespace
+
+const Kernels& kernels_sse2() noexcept { return kTable; }
 
 }  // namespace bebr::detail
