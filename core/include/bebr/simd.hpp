@@ -124,7 +124,8 @@ struct Kernels {
 
   // One-bit encoding of x (minus mean, when not null) over m floats: the sign bits (r >= 0) into
   // ceil(m/64) little-endian words, and the four partial sums of |r| (part[i] over j = i mod 4,
-  // in order of j), in double. Null on levels without it: the caller's scalar loop does the same.
+  // in order of j), in double, into part[0..3] (overwritten). Every level fills it, with the same
+  // words and bit-identical sums as ref's loop.
   void (*encode_one_bit)(const float* x, const float* mean, std::size_t m, std::uint64_t* words,
                          double* part) noexcept;
 

@@ -19,7 +19,7 @@ constexpr Kernels kTable{
     .sdc_filter_nibbles = nullptr,
     .planes_to_fastscan2 = nullptr,
     .sdc_filter_fastscan2 = nullptr,
-    .encode_one_bit = nullptr,
+    .encode_one_bit = &encode_one_bit_generic,
     .dot_f32 = &dot_f32_generic<Arch>,
     .l2sq_f32 = &l2sq_f32_generic<Arch>,
     .dot_f32_many = &dot_f32_many_generic<Arch>,

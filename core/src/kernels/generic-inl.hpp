@@ -10,6 +10,7 @@
 // never merge a body compiled for one instruction set into another's table.
 #pragma once
 
+#include <cmath>
 #include <cstring>
 
 #include <xsimd/xsimd.hpp>
@@ -205,6 +206,24 @@ inline void sdc_filter_generic(const std::uint64_t* q, std::size_t bits, std::si
     for (std::size_t j = 0; j < L; ++j) bitsw |= static_cast<std::uint64_t>(keep[j] != 0.f) << j;
     mask[i / 64] |= bitsw << (i % 64);
   }
+}
+
+// Kernels::encode_one_bit, one float at a time: the sums in the documented order by
+// construction.
+inline void encode_one_bit_generic(const float* x, const float* mean, std::size_t m, std::uint64_t* words,
+                                   double* part) noexcept {
+  double lanes[4] = {0, 0, 0, 0};
+  std::uint64_t word = 0;
+  for (std::size_t j = 0; j < m; ++j) {
+    const double r = double{x[j]} - (mean ? double{mean[j]} : 0.0);
+    lanes[j % 4] += std::fabs(r);
+    word |= std::uint64_t{r >= 0} << (j % 64);  // sign(0) := +1
+    if (j % 64 == 63 || j + 1 == m) {
+      words[j / 64] = word;
+      word = 0;
+    }
+  }
+  for (int i = 0; i < 4; ++i) part[i] = lanes[i];
 }
 
 // Float reductions: four independent batch accumulators hide the add latency.

@@ -1,5 +1,7 @@
-// bebr::ref: the oracles. Plain loops, a bit-by-bit popcount, double accumulators: written to be
-// obviously right rather than fast. Tests compare every compiled level against these.
+// bebr::ref: the oracles, one for every slot of the kernel table. Plain loops, a bit-by-bit
+// popcount, double accumulators: written to be obviously right rather than fast. Tests compare
+// every compiled level against these (tests/core/test_kernels.cpp, test_kernel_filters.cpp).
+#include <cmath>
 #include <cstring>
 
 #include "bebr/simd.hpp"
@@ -160,6 +162,18 @@ void sdc_filter_nibbles(const std::uint64_t* q, std::size_t words, const std::ui
   }
 }
 
+// One float at a time into cleared words and sums: bit j of the planes is r_j >= 0, and
+// part[j % 4] gathers |r_j| in order of j.
+void encode_one_bit(const float* x, const float* mean, std::size_t m, std::uint64_t* words, double* part) noexcept {
+  for (std::size_t w = 0; w < (m + 63) / 64; ++w) words[w] = 0;
+  for (int i = 0; i < 4; ++i) part[i] = 0;
+  for (std::size_t j = 0; j < m; ++j) {
+    const double r = double{x[j]} - (mean ? double{mean[j]} : 0.0);
+    part[j % 4] += std::fabs(r);
+    if (r >= 0) words[j / 64] |= std::uint64_t{1} << (j % 64);
+  }
+}
+
 float dot_f32(const float* a, const float* b, std::size_t dim) noexcept {
   double s = 0;
   for (std::size_t i = 0; i < dim; ++i) s += double{a[i]} * double{b[i]};
@@ -183,14 +197,27 @@ void l2sq_f32_many(const float* q, const float* x, std::size_t dim, std::size_t 
   for (std::size_t i = 0; i < n; ++i) out[i] = l2sq_f32(q, x + i * dim, dim);
 }
 
+constexpr Kernels kTable{
+    .name = "ref",
+    .hamming_many = &hamming_many,
+    .sdc_dot_many = &sdc_dot_many,
+    .sdc_scan = &sdc_scan,
+    .sdc_filter = &sdc_filter,
+    .hamming_filter = &hamming_filter,
+    .planes_to_nibbles = &planes_to_nibbles,
+    .sdc_filter_nibbles = &sdc_filter_nibbles,
+    .planes_to_fastscan2 = &planes_to_fastscan2,
+    .sdc_filter_fastscan2 = &sdc_filter_fastscan2,
+    .encode_one_bit = &encode_one_bit,
+    .dot_f32 = &dot_f32,
+    .l2sq_f32 = &l2sq_f32,
+    .dot_f32_many = &dot_f32_many,
+    .l2sq_f32_many = &l2sq_f32_many,
+};
+
 }  // namespace
 
-const Kernels& kernels() noexcept {
-  static const Kernels table{"ref", &hamming_many, &sdc_dot_many, &sdc_scan, &sdc_filter, &hamming_filter, &planes_to_nibbles,
-                             &sdc_filter_nibbles, &planes_to_fastscan2, &sdc_filter_fastscan2, nullptr, &dot_f32, &l2sq_f32,
-                             &dot_f32_many, &l2sq_f32_many};
-  return table;
-}
+const Kernels& kernels() noexcept { return kTable; }
 
 }  // namespace bebr::ref
 
