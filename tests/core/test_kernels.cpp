@@ -1,11 +1,16 @@
 // Every compiled and available SIMD level against the bebr::ref oracles: integer kernels must
-// match exactly, float kernels to float rounding. Codes sit at odd strides (unaligned).
+// match exactly, float kernels to float rounding, the batched SDC scan bit for bit. Codes sit at
+// odd strides (unaligned). The filter kernels and the code layouts are in test_kernel_filters.cpp.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
+#include "bebr/binarize.hpp"
 #include "bebr/codes.hpp"
+#include "bebr/distance.hpp"
+#include "bebr/knn.hpp"
 #include "bebr/simd.hpp"
 #include "testing.hpp"
 
@@ -110,4 +115,98 @@ TEST_CASE("dispatch reports levels and picks an available one", "[kernels]") {
   CHECK(active_is_available);
   if (const char* forced = std::getenv("BEBR_SIMD"); forced && kernels_for(forced))
     CHECK(std::string(kernels().name) == forced);
+}
+
+TEST_CASE("the batched SDC scan equals sdc_finish bit for bit on every level", "[kernels]") {
+  const std::uint64_t seed = 4242;
+  std::mt19937_64 rng(seed);
+  INFO("seed " << seed);
+  for (const std::uint32_t dim : {1u, 5u, 64u, 100u, 768u}) {
+    for (const std::uint32_t bits : {1u, 2u, 3u, 4u, 8u}) {
+      for (const bool centred : {false, true}) {
+        const Binarizer bin = centred ? Binarizer::center(bebr::testing::random_vector(rng, dim, 0.5f), bits)
+                                      : Binarizer::raw(dim, bits);
+        // 11 codes (not a multiple of any batch width), one all-zero vector among them.
+        const std::size_t n = 11, P = planes_bytes(bin.shape());
+        std::vector<std::vector<std::uint8_t>> blobs;
+        std::vector<std::uint8_t> planes(n * P);
+        std::vector<float> scale(n), offset(n);
+        std::vector<std::uint32_t> sums(n), self(n);
+        for (std::size_t i = 0; i < n; ++i) {
+          auto x = bebr::testing::random_vector(rng, dim, 0.3f);
+          if (i == 4) std::fill(x.begin(), x.end(), 0.f);
+          blobs.push_back(bin.encode_blob(x));
+          const CodeView c = parse_code(blobs.back(), "code");
+          std::memcpy(planes.data() + i * P, c.planes, P);
+          scale[i] = c.scale;
+          offset[i] = c.offset;
+        }
+        block_stats(bin.shape(), planes.data(), P, n, sums.data(), self.data());
+        const auto qblob = bin.encode_blob(bebr::testing::random_vector(rng, dim));
+        const CodeView qv = parse_code(qblob, "query");
+        for (const Metric metric : {Metric::cosine, Metric::ip, Metric::l2}) {
+          const SdcQuery query(qv, metric);
+          std::vector<double> got(n);
+          query.distances(CodeBlock{planes.data(), P, scale.data(), offset.data(), sums.data(), self.data(), n, {}}, got.data());
+          for (const std::string& level : available_levels()) {
+            const Kernels* k = kernels_for(level);
+            std::vector<double> lv(n);
+            SdcTerms t;  // the terms SdcQuery binds, through the public pieces
+            const CodeStats qs = code_stats(qv);
+            t.scale = qv.scale;
+            t.offset = qv.offset;
+            t.digit_sum = static_cast<double>(qs.digit_sum);
+            t.norm2 = sdc_norm2(qv, qs);
+            t.c = static_cast<double>((1u << bits) - 1);
+            t.m = dim;
+            t.s2 = static_cast<double>(std::uint64_t{1} << (2 * (bits - 1)));
+            t.metric = static_cast<int>(metric);
+            std::vector<std::uint64_t> qw(bits * plane_words(dim));
+            for (std::size_t w = 0; w < qw.size(); ++w) qw[w] = load_u64(qv.planes + 8 * w);
+            k->sdc_scan(qw.data(), t, planes.data(), P, bits, plane_words(dim), scale.data(), offset.data(), sums.data(),
+                        self.data(), n, lv.data());
+            for (std::size_t i = 0; i < n; ++i) {
+              INFO("dim " << dim << " bits " << bits << " centred " << centred << " metric " << metric_name(metric)
+                          << " level " << level << " code " << i);
+              const CodeView c = parse_code(blobs[i], "code");
+              const double want = sdc_distance(qv, c, metric);
+              CHECK(std::memcmp(&lv[i], &want, sizeof want) == 0);  // bit for bit, signed zeros too
+              CHECK(std::memcmp(&got[i], &want, sizeof want) == 0);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("the Hamming filter kernel marks the codes within the limit on every level", "[kernels]") {
+  std::mt19937_64 rng(2718);
+  for (const std::size_t words : {1u, 2u, 4u, 12u, 16u}) {
+    const std::size_t n = 128, stride = 8 * words + (words == 12 ? 0 : 8);  // padded and packed rows
+    std::vector<std::uint8_t> codes(n * stride);
+    for (auto& b : codes) b = static_cast<std::uint8_t>(rng());
+    std::vector<std::uint64_t> q(words);
+    for (auto& w : q) w = rng();
+    // The oracle: a bit-by-bit count.
+    std::vector<std::uint32_t> want(n);
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t b = 0; b < 64 * words; ++b)
+        want[i] += ((q[b / 64] >> (b % 64)) & 1) != ((codes[i * stride + b / 8] >> (b % 8)) & 1);
+    std::vector<std::uint32_t> sorted = want;
+    std::sort(sorted.begin(), sorted.end());
+    for (const std::uint32_t limit : {0u, sorted[3], sorted[64], sorted[127], 1000000u}) {
+      for (const std::string& level : available_levels()) {
+        INFO("words " << words << " limit " << limit << " level " << level);
+        std::vector<std::uint64_t> mask(2, ~std::uint64_t{0});
+        std::vector<std::uint32_t> hams(n, 0xdeadu);
+        kernels_for(level)->hamming_filter(q.data(), words, codes.data(), stride, n, limit, mask.data(), hams.data());
+        for (std::size_t i = 0; i < n; ++i) {
+          const bool in = (mask[i / 64] >> (i % 64)) & 1;
+          CHECK(in == (want[i] <= limit));
+          if (in) CHECK(hams[i] == want[i]);
+        }
+      }
+    }
+  }
 }
