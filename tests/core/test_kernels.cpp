@@ -1,6 +1,7 @@
 // Every compiled and available SIMD level against the bebr::ref oracles: integer kernels must
-// match exactly, float kernels to float rounding, the batched SDC scan bit for bit. Codes sit at
-// odd strides (unaligned). The filter kernels and the code layouts are in test_kernel_filters.cpp.
+// match exactly, float kernels to float rounding, the one-bit encoder and the batched SDC scan
+// bit for bit. Codes sit at odd strides (unaligned). The filter kernels and the code layouts
+// are in test_kernel_filters.cpp.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -115,6 +116,101 @@ TEST_CASE("dispatch reports levels and picks an available one", "[kernels]") {
   CHECK(active_is_available);
   if (const char* forced = std::getenv("BEBR_SIMD"); forced && kernels_for(forced))
     CHECK(std::string(kernels().name) == forced);
+}
+
+TEST_CASE("every level fills every slot, and each layout comes with its filter", "[kernels]") {
+  for (const std::string& level : compiled_levels()) {
+    const Kernels* k = level == "ref" ? &ref::kernels() : kernels_for(level);
+    if (!k) continue;  // compiled, but this CPU cannot run it
+    INFO("level " << level);
+    CHECK(std::string(k->name) == level);
+    CHECK(k->hamming_many);
+    CHECK(k->sdc_dot_many);
+    CHECK(k->sdc_scan);
+    CHECK(k->sdc_filter);
+    CHECK(k->hamming_filter);
+    CHECK(k->encode_one_bit);
+    CHECK(k->dot_f32);
+    CHECK(k->l2sq_f32);
+    CHECK(k->dot_f32_many);
+    CHECK(k->l2sq_f32_many);
+    // Optional layouts: a conversion and its filter, both or neither (ref has every one).
+    CHECK(!k->planes_to_nibbles == !k->sdc_filter_nibbles);
+    CHECK(!k->planes_to_fastscan2 == !k->sdc_filter_fastscan2);
+  }
+  const Kernels& r = ref::kernels();
+  CHECK((r.planes_to_nibbles && r.planes_to_fastscan2));
+}
+
+TEST_CASE("ref encode_one_bit: the sign bits and the partial sums in order, by hand", "[kernels]") {
+  const Kernels& r = ref::kernels();
+  // r >= 0 sets the bit (0 and -0 included); part[i] sums |r_j| over j = i mod 4.
+  const float x[7] = {1.5f, -2.f, 0.f, -0.f, 3.f, -1.f, 0.25f};
+  std::uint64_t word = ~std::uint64_t{0};
+  double part[4] = {-1, -1, -1, -1};
+  r.encode_one_bit(x, nullptr, 7, &word, part);
+  CHECK(word == 0b1011101u);
+  CHECK(part[0] == 4.5);
+  CHECK(part[1] == 3.0);
+  CHECK(part[2] == 0.25);
+  CHECK(part[3] == 0.0);
+  const float mean[7] = {1.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.5f};  // r_0 = 0.5, r_6 = -0.25
+  r.encode_one_bit(x, mean, 7, &word, part);
+  CHECK(word == 0b0011101u);
+  CHECK(part[0] == 3.5);
+  CHECK(part[2] == 0.25);
+  // In order of j: 2^53 + 1 rounds back to 2^53 (ties to even), and so does the next + 1; the
+  // other order would give 2^53 + 2.
+  std::vector<float> big(9, 0.f);
+  big[0] = 9007199254740992.f;
+  big[4] = big[8] = 1.f;
+  r.encode_one_bit(big.data(), nullptr, 9, &word, part);
+  CHECK(part[0] == 9007199254740992.0);
+  CHECK(word == 0x1ffu);
+}
+
+TEST_CASE("every SIMD level's one-bit encoder equals ref: the same words, bit-identical sums", "[kernels]") {
+  const std::uint64_t seed = 1357;
+  std::mt19937_64 rng(seed);
+  INFO("seed " << seed);
+  const Kernels& r = ref::kernels();
+  for (const std::uint32_t dim :
+       {1u, 2u, 3u, 4u, 5u, 7u, 63u, 64u, 65u, 100u, 127u, 128u, 129u, 768u, 1000u, kMaxDim}) {
+    for (const bool centred : {false, true}) {
+      for (int t = 0; t < 4; ++t) {
+        // One float in: the loads start unaligned.
+        std::vector<float> xs = testing::random_vector(rng, dim + 1), ms = testing::random_vector(rng, dim + 1, 0.3f);
+        float* x = xs.data() + 1;
+        const float* mean = centred ? ms.data() + 1 : nullptr;
+        if (t == 1) {  // zeros of both signs, residuals of exactly 0, a tiny and a huge value
+          const float tiny = 1e-40f;  // subnormal
+          for (std::uint32_t j = 0; j < dim; ++j) {
+            if (j % 5 == 0) x[j] = 0.f;
+            if (j % 5 == 1) x[j] = -0.f;
+            if (j % 5 == 2) x[j] = centred ? mean[j] : tiny;
+            if (j % 5 == 3) x[j] = -3e38f;
+          }
+        }
+        if (t == 2) std::fill(x, x + dim, 0.f);
+        const std::size_t words = plane_words(dim);
+        const std::uint64_t past = 0x5a5a5a5a5a5a5a5aull;  // the word after the code must stay
+        std::vector<std::uint64_t> want(words + 1, past);
+        double want_part[4];
+        r.encode_one_bit(x, mean, dim, want.data(), want_part);
+        REQUIRE(want.back() == past);
+        for (const std::string& level : available_levels()) {
+          INFO("level " << level << " dim " << dim << " centred " << centred << " t " << t);
+          const Kernels* k = kernels_for(level);
+          REQUIRE(k->encode_one_bit);
+          std::vector<std::uint64_t> got(words + 1, past);
+          double part[4] = {-1, -1, -1, -1};
+          k->encode_one_bit(x, mean, dim, got.data(), part);
+          CHECK(got == want);
+          CHECK(std::memcmp(part, want_part, sizeof part) == 0);
+        }
+      }
+    }
+  }
 }
 
 TEST_CASE("the batched SDC scan equals sdc_finish bit for bit on every level", "[kernels]") {
