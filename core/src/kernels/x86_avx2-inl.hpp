@@ -150,9 +150,12 @@ inline void filter_avx2(const __m256i* q, std::size_t blocks_rt, const std::uint
   }
 }
 
-// filter_avx2 with the block count of 512, 768 and 1024 dimensions fixed at compile time.
+// filter_avx2 with the block count of 512, 768 and 1024 dimensions fixed at compile time. Out of
+// line, where GCC put it when sdc_filter_avx2 held the generic body too: inlined there, the
+// avx512 level's 768-d two-bit loop came out with other registers and 16 fewer instructions,
+// a loop never measured.
 template <class Counts, std::size_t K>
-inline void filter_blocks(const __m256i* q, std::size_t blocks, const std::uint8_t* planes, std::size_t stride,
+[[gnu::noinline]] inline void filter_blocks(const __m256i* q, std::size_t blocks, const std::uint8_t* planes, std::size_t stride,
                           std::size_t n, const KeyTail& tail, std::uint64_t* mask, float* keys_out) noexcept {
   switch (blocks) {
     case 2: return filter_avx2<Counts, K, 2>(q, blocks, planes, stride, n, tail, mask, keys_out);
