@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <string>
 
+#include "bebr/code_block.hpp"
 #include "bebr/simd_levels.hpp"
 
 namespace bebr {
@@ -37,25 +38,26 @@ struct SdcTerms {
   int metric = 0;                // 0 cosine, 1 ip, 2 l2 (the order of bebr::Metric)
 };
 
-// Per-code coefficients of the approximate SDC key of a query (bebr/knn.hpp derives them): for the
-// integer dot product `dot` of the query and code i,
+// Per-code coefficients of the approximate SDC key of a query (search/keys.cpp derives them):
+// for the integer dot product `dot` of the query and code i,
 //   key_i = -(A * (P_i * (4 dot + Q2) + R_i) + S_i + oq * T_i) + U_i
 // is, to float rounding, a strictly increasing function of the exact distance. A null array
-// stands for zeros (P and R are always given).
+// stands for zeros (P and R are always given). The arrays are a block's KeyArrays
+// (bebr/code_block.hpp).
 //
 // Optional integer pre-filter: with R_i = -twice_c N_i P_i (twice_c = 2 (2^bits - 1), N_i code i's
 // digit sum in sums[i]) the key is a function of e_i = 4 dot - twice_c N_i, and a caller that knows
-// no code with e_i < emin can pass (key_floor in bebr/knn.hpp) sets sums and emin: a kernel may then
-// skip the float key of a group of codes whose e are all below emin. Masks and keys stay those of
-// the full filter; kernels without the pre-filter ignore these fields. Where `passed` is not null
+// no code with e_i < emin can pass (key_floor in bebr/search.hpp) sets sums and emin: a kernel may
+// then skip the float key of a group of codes whose e are all below emin. Masks and keys stay those
+// of the full filter; kernels without the pre-filter ignore these fields. Where `passed` is not null
 // a kernel that applies the pre-filter adds to it the number of groups of eight that it let
 // through to the float key (how tight the floor is; the caller may stop using it).
-struct SdcKeys {
-  const float* P = nullptr;
-  const float* R = nullptr;
-  const float* S = nullptr;
-  const float* T = nullptr;
-  const float* U = nullptr;
+struct SdcKeys : KeyArrays {
+  SdcKeys() = default;
+  SdcKeys(const KeyArrays& arrays) noexcept : KeyArrays(arrays) {}  // implicit: a block's keys as they are
+  SdcKeys(const float* p, const float* r, const float* s = nullptr, const float* t = nullptr,
+          const float* u = nullptr) noexcept
+      : KeyArrays{p, r, s, t, u} {}
   const std::uint16_t* sums = nullptr;
   std::int32_t emin = 0, twice_c = 0;
   std::uint64_t* passed = nullptr;
