@@ -1,11 +1,13 @@
-// The search layer's own pieces (bebr/search.hpp): the streaming scan against exact distances,
-// and scan states sharing one bound query.
+// The search layer's own pieces (bebr/search.hpp): the resident layout against the rule the
+// table cache applied by probing the kernel table, its copies against the kernels that make
+// them, the streaming scan against exact distances, and scan states sharing one bound query.
 #include <catch2/catch.hpp>
 
 #include <cstring>
 
 #include "bebr/binarize.hpp"
 #include "bebr/search.hpp"
+#include "bebr/simd.hpp"
 #include "testing.hpp"
 
 using namespace bebr;
@@ -40,6 +42,90 @@ Codes make_codes(const Binarizer& bin, std::size_t n, std::mt19937_64& rng) {
 }
 
 }  // namespace
+
+TEST_CASE("the resident layout is the table cache's rule on every level", "[kernels]") {
+  for (const std::string& level : available_levels()) {
+    const Kernels& k = *kernels_for(level);
+    for (const std::uint32_t dim : {1u, 64u, 100u, 768u, 64u * 113, 64u * 113 + 1, 16384u}) {
+      for (std::uint32_t bits = 1; bits <= kMaxBits; ++bits) {
+        for (const BinarizerKind kind : {BinarizerKind::raw, BinarizerKind::center}) {
+          for (const Metric metric : {Metric::cosine, Metric::ip, Metric::l2}) {
+            const CodeShape shape{dim, bits, kind, kind == BinarizerKind::raw ? 0u : 7u};
+            INFO("level " << level << " dim " << dim << " bits " << bits << " kind " << kind_name(kind) << " metric "
+                          << metric_name(metric));
+            const ResidentLayout l = resident_layout(shape, metric, k);
+            // The rule as the cache applied it: a nibble copy where the level has both nibble
+            // kernels, else a fast-scan copy of two-bit codes of at most kFastscan2MaxWords words.
+            const std::size_t words = plane_words(dim);
+            const bool nibbles = bits == 4 && k.planes_to_nibbles && k.sdc_filter_nibbles;
+            const bool fastscan = !nibbles && bits == 2 && k.planes_to_fastscan2 && k.sdc_filter_fastscan2 &&
+                                  words <= kFastscan2MaxWords;
+            CHECK(l.copy == (nibbles    ? ResidentLayout::Copy::nibbles
+                             : fastscan ? ResidentLayout::Copy::fastscan2
+                                        : ResidentLayout::Copy::none));
+            CHECK(l.copy_words == (nibbles || fastscan ? words : 0));
+            CHECK(l.copy_bytes == (nibbles ? 32 * words : fastscan ? 16 * words : 0));
+            CHECK(l.planes_bytes == planes_bytes(shape));
+            CHECK(l.sums16 == digit_sums16_fit(shape));
+            const KeyLayout want = key_layout(shape, metric);
+            CHECK(l.keys.S == want.S);
+            CHECK(l.keys.T == want.T);
+            CHECK(l.keys.U == want.U);
+            CHECK(l.level == &k);
+          }
+        }
+      }
+    }
+  }
+  const CodeShape shape{768, 2, BinarizerKind::raw, 0};
+  CHECK(resident_layout(shape, Metric::cosine).level == &kernels());
+  CHECK(std::string(active_level()) == kernels().name);
+}
+
+TEST_CASE("a resident copy is the kernels' layout, filled at once or stored code by code", "[kernels]") {
+  const std::uint64_t seed = 2718;
+  std::mt19937_64 rng(seed);
+  INFO("seed " << seed);
+  for (const std::string& level : available_levels()) {
+    const Kernels& k = *kernels_for(level);
+    for (const std::uint32_t dim : {40u, 768u}) {
+      for (const std::uint32_t bits : {1u, 2u, 4u}) {
+        INFO("level " << level << " dim " << dim << " bits " << bits);
+        const Binarizer bin = Binarizer::raw(dim, bits);
+        const ResidentLayout l = resident_layout(bin.shape(), Metric::cosine, k);
+        const std::size_t n = 128, P = planes_bytes(bin.shape()), words = plane_words(dim);
+        const Codes a = make_codes(bin, n, rng), b = make_codes(bin, n, rng);
+        // What the table cache wrote with the kernels, for the whole chunk.
+        std::vector<std::uint8_t> want(n * l.copy_bytes + 1, 0x5a), got(want.size(), 0x5a);
+        if (l.copy == ResidentLayout::Copy::nibbles)
+          k.planes_to_nibbles(a.planes.data(), P, words, n, want.data(), l.copy_bytes);
+        else if (l.copy == ResidentLayout::Copy::fastscan2)
+          k.planes_to_fastscan2(a.planes.data(), P, words, n, want.data());
+        l.fill(a.planes.data(), P, n, got.data());
+        CHECK(got == want);
+        // Storing every code of b over a's copy gives b's copy; and one code leaves the others.
+        std::vector<std::uint8_t> b_copy(want.size(), 0x5a);
+        l.fill(b.planes.data(), P, n, b_copy.data());
+        std::vector<std::uint8_t> one = got;
+        l.store(b.planes.data() + 37 * P, 37, one.data());
+        for (std::size_t i = 0; i < n; ++i) l.store(b.planes.data() + i * P, i, got.data());
+        CHECK(got == b_copy);
+        if (l.copy == ResidentLayout::Copy::none) continue;
+        std::vector<std::uint8_t> mixed(want.size(), 0x5a);
+        std::vector<std::uint8_t> mixed_planes = a.planes;
+        std::memcpy(mixed_planes.data() + 37 * P, b.planes.data() + 37 * P, P);
+        l.fill(mixed_planes.data(), P, n, mixed.data());
+        CHECK(one == mixed);
+        // The block reads the copy the filter of its bits looks for.
+        CodeBlock cb = a.block();
+        l.attach(got.data(), cb);
+        CHECK(cb.nibble_stride == l.copy_bytes);
+        CHECK(cb.nibbles == (l.copy == ResidentLayout::Copy::nibbles ? got.data() : nullptr));
+        CHECK(cb.fastscan == (l.copy == ResidentLayout::Copy::fastscan2 ? got.data() : nullptr));
+      }
+    }
+  }
+}
 
 TEST_CASE("a streaming scan hands over the exact distance of every valid code it accepts", "[sdc]") {
   const std::uint64_t seed = 1618;

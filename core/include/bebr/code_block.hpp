@@ -69,13 +69,13 @@ struct CodeBlock {
   bool hamming_ok = false;
   // The block's memory stays as it is until the scan's finish(): scan may keep pointers into it.
   bool stable = false;
-  // Optional, four-bit codes only: the same codes as nibbles (the kernels' planes_to_nibbles),
-  // which the key filter reads instead of the planes where the level has a nibble kernel.
+  // Optional, four-bit codes only: the same codes as nibbles (ResidentLayout in bebr/search.hpp
+  // makes them), which the key filter reads instead of the planes where the level has a nibble
+  // kernel.
   const std::uint8_t* nibbles = nullptr;
   std::size_t nibble_stride = 0;
-  // Optional, two-bit codes only: the same codes in the fast-scan layout (the kernels'
-  // planes_to_fastscan2), which the key filter reads instead of the planes where the level has
-  // the fast-scan filter.
+  // Optional, two-bit codes only: the same codes in the fast-scan layout (ResidentLayout), which
+  // the key filter reads instead of the planes where the level has the fast-scan filter.
   const std::uint8_t* fastscan = nullptr;
 };
 

@@ -1,5 +1,6 @@
 // The search layer: a query bound once (immutable), a scan state that streams blocks of codes
-// against it into a bounded top-k, and the key filter's per-table coefficients.
+// against it into a bounded top-k, the key filter's per-table coefficients, and the choice of
+// what a resident cache keeps for the scan to read.
 //
 //   const bebr::BoundQuery q(query_code, bebr::Metric::cosine);   // may be shared
 //   bebr::ScanState scan(q);                                       // one per scan, holds all scratch
@@ -24,6 +25,7 @@
 
 namespace bebr {
 
+struct Kernels;   // one SIMD level's kernel table, private to core
 struct SdcTerms;  // what the kernels take of a bound query, private to core
 
 struct Neighbor {
@@ -266,5 +268,36 @@ void ScanState::scan(const CodeBlock& block, const KeyBounds& bounds, const std:
   });
   offer(block, rowids, top);
 }
+
+// ---- What a resident cache keeps for the scan (core/src/search/resident.cpp) -------------------
+
+// The arrays a table's resident cache holds for the scan besides planes and scalars, chosen once
+// per table for one SIMD level: which key arrays, whether 16-bit digit sums, and whether a second
+// copy of the planes in the layout the level's fastest key filter reads (nibbles for four-bit
+// codes on a level with the nibble kernels, the fast-scan blocks for two-bit codes on a level with
+// the fast-scan filter). The methods make and point at that copy.
+struct ResidentLayout {
+  enum class Copy { none, nibbles, fastscan2 };
+  KeyLayout keys;                // the S, T, U key arrays kept (P and R always)
+  bool sums16 = false;           // each code's digit sum in 16 bits beside the keys
+  Copy copy = Copy::none;        // the second copy of the planes
+  std::size_t copy_words = 0;    // plane words of a code, when copy != none
+  std::size_t copy_bytes = 0;    // bytes per code of the copy (nibbles 32, fast scan 16 per word)
+  std::size_t planes_bytes = 0;  // bytes of one code's planes
+  const Kernels* level = nullptr;  // the level the copy is made by and for
+
+  // The copy of n codes whose planes start `stride` bytes apart, into out (n * copy_bytes bytes;
+  // fast scan: n a multiple of 32). Nothing when copy is none.
+  void fill(const std::uint8_t* planes, std::size_t stride, std::size_t n, std::uint8_t* out) const noexcept;
+  // Code `slot`'s planes (planes_bytes bytes) into the copy of a block (`copy`: its first code's
+  // copy), leaving the other codes' as they are. Nothing when copy is none.
+  void store(const std::uint8_t* planes, std::size_t slot, std::uint8_t* copy) const noexcept;
+  // Points the block at its copy (`copy`: its first code's; null when none is kept).
+  void attach(const std::uint8_t* copy, CodeBlock& block) const noexcept;
+};
+
+// The layout for the active level, and for a given one (tests).
+ResidentLayout resident_layout(const CodeShape& shape, Metric metric) noexcept;
+ResidentLayout resident_layout(const CodeShape& shape, Metric metric, const Kernels& level) noexcept;
 
 }  // namespace bebr
