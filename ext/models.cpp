@@ -14,8 +14,10 @@
 #include <limits>
 #include <map>
 #include <random>
+#include <span>
 #include <unistd.h>
 
+#include "bebr/model.hpp"
 #include "bebr/train.hpp"
 #include "bebr/vector.hpp"
 #include "common.hpp"
@@ -36,10 +38,14 @@ bool models_table_exists(sqlite3* db) {
   return sqlite3_step(s.get()) == SQLITE_ROW;
 }
 
-std::shared_ptr<const Binarizer> model_from_row(sqlite3_stmt* s, int col) {
+// The bytes of a params column.
+std::span<const std::uint8_t> params_of(sqlite3_stmt* s, int col) {
   const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(s, col));
-  const auto n = static_cast<std::size_t>(sqlite3_column_bytes(s, col));
-  return std::make_shared<Binarizer>(Binarizer::parse({p, n}));
+  return {p, static_cast<std::size_t>(sqlite3_column_bytes(s, col))};
+}
+
+std::shared_ptr<const Binarizer> model_from_row(sqlite3_stmt* s, int col) {
+  return std::make_shared<Binarizer>(Binarizer::parse(params_of(s, col)));
 }
 
 std::string text_of(sqlite3_value* v) {
@@ -444,10 +450,7 @@ std::uint32_t compatible_id_of(sqlite3* db, std::uint32_t id) {
   Stmt s = prepare(db, "SELECT params FROM main.bebr_models WHERE model_id = ?1 LIMIT 1");
   sqlite3_bind_int64(s.get(), 1, id);
   if (sqlite3_step(s.get()) != SQLITE_ROW) return 0;
-  const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(s.get(), 0));
-  const int n = sqlite3_column_bytes(s.get(), 0);
-  if (!p || n < 24 || p[5] != static_cast<std::uint8_t>(BinarizerKind::mlp)) return 0;
-  return load_u32(p + 20);
+  return parse_model_header(params_of(s.get(), 0)).compatible_id;  // 0 for center
 }
 
 void admit_compatible(sqlite3* db, Connection& conn, const CodeView& a, CodeView& b) {

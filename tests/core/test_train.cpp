@@ -11,6 +11,7 @@
 #include "bebr/binarize.hpp"
 #include "bebr/distance.hpp"
 #include "bebr/error.hpp"
+#include "bebr/model.hpp"
 #include "bebr/train.hpp"
 
 using namespace bebr;
@@ -203,6 +204,20 @@ TEST_CASE("an mlp model: seeded training, BLOB round trip, codes", "[train]") {
   const Binarizer back = Binarizer::parse(blob);
   CHECK(back.serialize() == blob);
   CHECK(back.shape() == b.shape());
+  // The header alone: the sizes, and the model id every code carries.
+  const ModelHeader h = parse_model_header(blob);
+  CHECK(h.kind == BinarizerKind::mlp);
+  CHECK(h.dim == 40);
+  CHECK(h.bits == 3);
+  CHECK(h.input_dim == d);
+  CHECK(h.hidden == 12);
+  CHECK(h.compatible_id == 0);
+  CHECK(h.alpha == model->alpha);
+  CHECK(h.adapter_hidden == 0);
+  CHECK(h.inner_dim == d);
+  CHECK(b.model_header() == h);
+  CHECK(back.model_header() == h);
+  CHECK(model_id_of(blob) == b.shape().model_id);
   // Codes: the digits of the model's values, scale alpha, decoded to alpha u + mean.
   const mlp::Matrix<float> u = model->codes(Eigen::Map<const mlp::Matrix<float>>(base.data(), 200, d));
   for (std::size_t i = 0; i < 20; ++i) {
@@ -221,15 +236,20 @@ TEST_CASE("an mlp model: seeded training, BLOB round trip, codes", "[train]") {
   std::vector<std::uint8_t> bad = blob;
   bad.pop_back();
   CHECK_THROWS_WITH(Binarizer::parse(bad), Catch::Contains("wrong length"));
+  CHECK_NOTHROW(parse_model_header(bad));  // the header is whole; the parameters are not
   bad = blob;
   bad[36] = 1;
   CHECK_THROWS_WITH(Binarizer::parse(bad), Catch::Contains("reserved"));
+  CHECK_THROWS_WITH(parse_model_header(bad), Catch::Contains("corrupt model BLOB: reserved word at offset 36"));
   bad = blob;
   store_f32(bad.data() + bad.size() - 4, std::numeric_limits<float>::quiet_NaN());
   CHECK_THROWS_WITH(Binarizer::parse(bad), Catch::Contains("not finite"));
   bad = blob;
   bad[5] = 7;
   CHECK_THROWS_WITH(Binarizer::parse(bad), Catch::Contains("unknown model kind"));
+  CHECK_THROWS_WITH(parse_model_header(bad), Catch::Contains("corrupt model BLOB: unknown model kind 7"));
+  CHECK_THROWS_WITH(parse_model_header(std::vector<std::uint8_t>(blob.begin(), blob.begin() + 39)),
+                    Catch::Contains("corrupt model BLOB: wrong length"));
 }
 
 TEST_CASE("training: bad options and interruption", "[train]") {
@@ -309,6 +329,12 @@ TEST_CASE("a compatible model's query codes search the old model's codes", "[tra
   t.model.compatible_with = b1.shape().model_id;
   const auto v2 = std::make_shared<MlpModel>(t.model);
   const Binarizer b2 = Binarizer::mlp(v2);
+  const ModelHeader h2 = parse_model_header(b2.serialize());
+  CHECK(h2.compatible_id == b1.shape().model_id);
+  CHECK(h2.adapter_hidden == 16);
+  CHECK(h2.input_dim == dn);
+  CHECK(h2.inner_dim == d);
+  CHECK(h2 == b2.model_header());
   CHECK(b2.input_dim() == dn);
   CHECK(b2.shape().dim == b1.shape().dim);
   CHECK(b2.shape().model_id != b1.shape().model_id);
@@ -321,4 +347,26 @@ TEST_CASE("a compatible model's query codes search the old model's codes", "[tra
   CHECK_THROWS(b1.encode_blob({new_queries.data(), dn}));
   CHECK_THROWS_WITH(train_compatible(new_base, new_base, 1500, dn, *v2, opt, nullptr),
                     Catch::Contains("itself compatible with another"));
+}
+
+TEST_CASE("a center model's header: kind, sizes and the id its codes carry", "[train]") {
+  const Binarizer c = Binarizer::center({1.f, -2.f, 0.5f}, 2);
+  const std::vector<std::uint8_t> blob = c.serialize();
+  const ModelHeader h = parse_model_header(blob);
+  CHECK(h.kind == BinarizerKind::center);
+  CHECK(h.dim == 3);
+  CHECK(h.bits == 2);
+  CHECK(h.input_dim == 3);
+  CHECK(h.hidden == 0);
+  CHECK(h.compatible_id == 0);
+  CHECK(h == c.model_header());
+  CHECK(model_id_of(blob) == c.shape().model_id);
+  std::vector<std::uint8_t> bad = blob;
+  bad.push_back(0);
+  CHECK_THROWS_WITH(parse_model_header(bad), Catch::Contains("corrupt model BLOB: wrong length"));
+  bad = blob;
+  bad[12] = 1;
+  CHECK_THROWS_WITH(parse_model_header(bad), Catch::Contains("corrupt model BLOB: reserved word at offset 12"));
+  CHECK_THROWS_WITH(parse_model_header({}), Catch::Contains("corrupt model BLOB: bad magic"));
+  CHECK(Binarizer::raw(5, 3).model_header().input_dim == 5);
 }

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "bebr/codes.hpp"
+#include "bebr/model.hpp"
 
 namespace bebr {
 
@@ -41,6 +42,8 @@ class Binarizer {
   std::uint32_t input_dim() const noexcept { return input_dim_; }
   const std::vector<float>& mean() const noexcept { return mean_; }
   const MlpModel* model() const noexcept { return mlp_.get(); }
+  // What serialize()'s header says (raw: kind raw, input_dim = dim, no widths).
+  ModelHeader model_header() const noexcept;
 
   // Writes body_bytes(shape()) bytes (scalars, then planes) for x (dim finite floats).
   void encode_body(std::span<const float> x, std::uint8_t* body) const;
