@@ -165,12 +165,12 @@ TrainOptions parse_options(sqlite3* db, sqlite3_value* options) {
 
 // The resolved options of an mlp training, as stored in bebr_models.options.
 std::string mlp_options_json(const TrainOptions& o, const MlpTraining& t) {
-  const MlpModel& m = t.model;
+  const ModelHeader m = t.model.model_header();
   std::string compat;
   if (!o.compatible_with.empty())
-    compat = ",\"compatible_with\":" + json_string(o.compatible_with) + ",\"compatible_id\":" + std::to_string(m.compatible_with) +
+    compat = ",\"compatible_with\":" + json_string(o.compatible_with) + ",\"compatible_id\":" + std::to_string(m.compatible_id) +
              ",\"adapter_hidden\":" + std::to_string(m.adapter_hidden);
-  return "{\"kind\":\"mlp\",\"bits\":" + std::to_string(m.bits) + ",\"dim\":" + std::to_string(m.code_dim) + compat +
+  return "{\"kind\":\"mlp\",\"bits\":" + std::to_string(m.bits) + ",\"dim\":" + std::to_string(m.dim) + compat +
          ",\"hidden\":" + std::to_string(m.hidden) + ",\"epochs\":" + std::to_string(t.epochs) +
          ",\"batch\":" + std::to_string(o.mlp.batch) + ",\"neighbours\":" + std::to_string(o.mlp.neighbours) +
          ",\"lr\":" + number_text(t.lr) + ",\"tau\":" + number_text(o.mlp.tau) +
@@ -349,15 +349,15 @@ void fn_train(sqlite3_context* ctx, int argc, sqlite3_value** argv) noexcept {
       const std::string what = "compatible_with names model '" + opt.compatible_with + "'";
       if (old->shape().kind != BinarizerKind::mlp)
         fail(what + ", a " + kind_name(old->shape().kind) + " model; expected an mlp model");
-      const MlpModel& om = *old->model();
+      const ModelHeader om = old->model_header();
       if (om.adapter_hidden)
         fail(what + ", which is itself compatible with another model; name the model that coded the documents");
       if (opt.bits_given && opt.bits != om.bits)
         throw Error(Errc::mismatch, "bits=" + std::to_string(opt.bits) + " but " + what + ", which codes with " +
                                         std::to_string(om.bits) + " bits; leave bits out");
-      if (opt.mlp.code_dim && opt.mlp.code_dim != om.code_dim)
+      if (opt.mlp.code_dim && opt.mlp.code_dim != om.dim)
         throw Error(Errc::mismatch, "dim=" + std::to_string(opt.mlp.code_dim) + " but " + what + ", whose codes have " +
-                                        std::to_string(om.code_dim) + " dimensions; leave dim out");
+                                        std::to_string(om.dim) + " dimensions; leave dim out");
     }
     TrainingData data = read_training_rows(db, argv[1], opt);
     std::string json = "{\"name\":" + json_string(name);
@@ -368,23 +368,20 @@ void fn_train(sqlite3_context* ctx, int argc, sqlite3_value** argv) noexcept {
     } else {
       const std::size_t kept = data.kept.size() / data.dim;
       TrainingMonitor monitor(db, name, opt.progress < 0 ? isatty(2) != 0 : opt.progress == 1);
-      MlpTraining t;
-      if (old) {
-        const MlpModel& om = *old->model();
-        if (data.old_dim != om.input_dim)
+      const auto run = [&] {
+        if (!old) return train_mlp(data.kept, kept, data.dim, opt.mlp, std::ref(monitor));
+        if (data.old_dim != old->input_dim())
           throw Error(Errc::mismatch, "the training query's old vectors have " + std::to_string(data.old_dim) +
-                                          " floats; model '" + opt.compatible_with + "' takes " + std::to_string(om.input_dim));
-        t = train_compatible(data.kept, data.kept_old, kept, data.dim, om, opt.mlp, std::ref(monitor));
-        t.model.compatible_with = old->shape().model_id;
-      } else {
-        t = train_mlp(data.kept, kept, data.dim, opt.mlp, std::ref(monitor));
-      }
+                                          " floats; model '" + opt.compatible_with + "' takes " + std::to_string(old->input_dim()));
+        return train_compatible(data.kept, data.kept_old, kept, data.dim, *old, opt.mlp, std::ref(monitor));
+      };
+      MlpTraining t = run();
       options = mlp_options_json(opt, t);
       history = "{\"rows\":" + std::to_string(kept) + ",\"epochs\":" + std::to_string(t.epochs) +
                 ",\"seconds\":" + number_text(t.seconds) + ",\"loss\":[";
       for (std::size_t e = 0; e < t.loss.size(); ++e) history += (e ? "," : "") + number_text(t.loss[e]);
       history += "]}";
-      model = std::make_shared<Binarizer>(Binarizer::mlp(std::make_shared<MlpModel>(std::move(t.model))));
+      model = std::make_shared<Binarizer>(std::move(t.model));
     }
     const double seconds = elapsed();
     const sqlite3_int64 version = store_model(db, name, *model, data.dim, options, data.rows, seconds, history);
@@ -458,8 +455,7 @@ void admit_compatible(sqlite3* db, Connection& conn, const CodeView& a, CodeView
       a.shape.dim != b.shape.dim || a.shape.bits != b.shape.bits)
     return;
   const auto compatible = [&](std::uint32_t from, std::uint32_t to) {
-    const MlpModel* m = load_model_by_id(db, conn, from)->model();
-    return m && m->compatible_with == to;
+    return load_model_by_id(db, conn, from)->model_header().compatible_id == to;
   };
   if (compatible(b.shape.model_id, a.shape.model_id) || compatible(a.shape.model_id, b.shape.model_id))
     b.shape.model_id = a.shape.model_id;

@@ -1,4 +1,5 @@
-// The raw and center binarizers: recurrent binarization with a per-vector scale.
+// The binarizers: recurrent binarization with a per-vector scale (raw, center), the learned
+// binarizer's encode path (mlp, through its private model), and the model BLOB.
 #include "bebr/binarize.hpp"
 
 #include <algorithm>
@@ -7,10 +8,12 @@
 
 #include "bebr/error.hpp"
 #include "bebr/simd.hpp"
-#include "bebr/train.hpp"
+#include "train/mlp_model.hpp"
 
 namespace bebr {
 namespace {
+
+using detail::MlpModel;
 
 constexpr int kMaxScaleIterations = 16;
 
