@@ -1,4 +1,5 @@
-// The raw and center binarizers: recurrent binarization with a per-vector scale.
+// The binarizers: recurrent binarization with a per-vector scale (raw, center), the learned
+// binarizer's encode path (mlp, through its private model), and the model BLOB.
 #include "bebr/binarize.hpp"
 
 #include <algorithm>
@@ -7,15 +8,14 @@
 
 #include "bebr/error.hpp"
 #include "bebr/simd.hpp"
-#include "bebr/train.hpp"
+#include "train/mlp_model.hpp"
 
 namespace bebr {
 namespace {
 
+using detail::MlpModel;
+
 constexpr int kMaxScaleIterations = 16;
-constexpr std::size_t kModelHeaderBytes = 16;
-constexpr std::size_t kMlpHeaderBytes = 40;
-constexpr std::uint32_t kMaxHidden = 16384;
 
 // Greedy recurrent binarization of one coordinate: plane k takes the sign of the residual and
 // subtracts alpha * 2^-k. Returns the digits, plane 0 as the most significant bit.
@@ -54,8 +54,7 @@ Binarizer Binarizer::center(std::vector<float> mean, std::uint32_t bits) {
   for (float m : mean)
     if (!std::isfinite(m)) throw Error(Errc::invalid_argument, "model mean must be finite");
   b = Binarizer(CodeShape{b.shape_.dim, bits, BinarizerKind::center, 0}, std::move(mean));
-  b.shape_.model_id = fnv1a32(b.serialize());
-  if (b.shape_.model_id == 0) b.shape_.model_id = 1;  // 0 means raw
+  b.shape_.model_id = model_id_of(b.serialize());
   return b;
 }
 
@@ -218,8 +217,7 @@ Binarizer Binarizer::mlp(std::shared_ptr<const MlpModel> model) {
   Binarizer b(CodeShape{md.code_dim, md.bits, BinarizerKind::mlp, 0}, md.mean);
   b.input_dim_ = md.input_dim;
   b.mlp_ = std::move(model);
-  b.shape_.model_id = fnv1a32(b.serialize());
-  if (b.shape_.model_id == 0) b.shape_.model_id = 1;
+  b.shape_.model_id = model_id_of(b.serialize());
   return b;
 }
 
@@ -242,7 +240,7 @@ std::vector<std::uint8_t> Binarizer::serialize() const {
   };
   if (mlp_) {
     store_u32(blob.data() + 12, mlp_->input_dim);
-    blob.resize(kMlpHeaderBytes, 0);
+    blob.resize(kMlpModelHeaderBytes, 0);
     store_u32(blob.data() + 16, mlp_->hidden);
     store_u32(blob.data() + 20, mlp_->compatible_with);
     store_f32(blob.data() + 24, mlp_->alpha);
@@ -256,13 +254,7 @@ std::vector<std::uint8_t> Binarizer::serialize() const {
 
 Binarizer Binarizer::parse(std::span<const std::uint8_t> blob) {
   const auto bad = [](const std::string& why) { throw Error(Errc::corrupt, "corrupt model BLOB: " + why); };
-  if (blob.size() < kModelHeaderBytes || std::memcmp(blob.data(), "BEBM", 4) != 0) bad("bad magic");
-  if (blob[4] != 1) bad("unsupported model format version " + std::to_string(blob[4]));
-  const std::uint32_t bits = blob[6], dim = load_u32(blob.data() + 8);
-  if (blob[5] != static_cast<std::uint8_t>(BinarizerKind::center) && blob[5] != static_cast<std::uint8_t>(BinarizerKind::mlp))
-    bad("unknown model kind " + std::to_string(blob[5]));
-  if (blob[7] != 0) bad("reserved byte 7 is not 0");
-  if (dim < 1 || dim > kMaxDim || bits < 1 || bits > kMaxBits) bad("dim or bits out of range");
+  const ModelHeader h = parse_model_header(blob);
   const auto floats = [&](std::size_t at, std::size_t n) {
     std::vector<float> v(n);
     for (std::size_t j = 0; j < n; ++j) {
@@ -271,40 +263,44 @@ Binarizer Binarizer::parse(std::span<const std::uint8_t> blob) {
     }
     return v;
   };
-  if (blob[5] == static_cast<std::uint8_t>(BinarizerKind::center)) {
-    if (load_u32(blob.data() + 12) != 0) bad("reserved word at offset 12 is not 0");
-    if (blob.size() != kModelHeaderBytes + 4 * std::size_t{dim}) bad("wrong length");
-    return center(floats(kModelHeaderBytes, dim), bits);
-  }
-  if (blob.size() < kMlpHeaderBytes) bad("wrong length");
+  if (h.kind == BinarizerKind::center) return center(floats(kModelHeaderBytes, h.dim), h.bits);
   auto md = std::make_shared<MlpModel>();
-  md->code_dim = dim;
-  md->bits = bits;
-  md->input_dim = load_u32(blob.data() + 12);
-  md->hidden = load_u32(blob.data() + 16);
-  md->compatible_with = load_u32(blob.data() + 20);
-  md->alpha = load_f32(blob.data() + 24);
-  md->adapter_hidden = load_u32(blob.data() + 28);
-  md->inner_dim = load_u32(blob.data() + 32);
-  if (load_u32(blob.data() + 36) != 0) bad("reserved word at offset 36 is not 0");
-  if (md->input_dim < 1 || md->input_dim > kMaxDim || md->inner_dim < 1 || md->inner_dim > kMaxDim ||
-      md->hidden < 1 || md->hidden > kMaxHidden || md->adapter_hidden > kMaxHidden)
-    bad("input dim, inner dim or hidden width out of range");
-  if (!md->adapter_hidden && md->inner_dim != md->input_dim) bad("inner dim differs from input dim without an adapter");
-  if ((md->adapter_hidden != 0) != (md->compatible_with != 0)) bad("an adapter goes with a compatible model id");
-  if (!(std::isfinite(md->alpha) && md->alpha > 0)) bad("alpha is not finite and positive");
+  md->code_dim = h.dim;
+  md->bits = h.bits;
+  md->input_dim = h.input_dim;
+  md->hidden = h.hidden;
+  md->compatible_with = h.compatible_id;
+  md->alpha = h.alpha;
+  md->adapter_hidden = h.adapter_hidden;
+  md->inner_dim = h.inner_dim;
   md->allocate();
-  std::size_t want = kMlpHeaderBytes + 4 * std::size_t{dim};
+  std::size_t want = kMlpModelHeaderBytes + 4 * std::size_t{h.dim};
   md->each_parameter([&](float*, Eigen::Index n) { want += 4 * static_cast<std::size_t>(n); });
   if (blob.size() != want) bad("wrong length for its sizes: expected " + std::to_string(want) + " bytes, got " + std::to_string(blob.size()));
-  md->mean = floats(kMlpHeaderBytes, dim);
-  std::size_t at = kMlpHeaderBytes + 4 * std::size_t{dim};
+  md->mean = floats(kMlpModelHeaderBytes, h.dim);
+  std::size_t at = kMlpModelHeaderBytes + 4 * std::size_t{h.dim};
   md->each_parameter([&](float* p, Eigen::Index n) {
     const std::vector<float> v = floats(at, static_cast<std::size_t>(n));
     std::copy(v.begin(), v.end(), p);
     at += 4 * v.size();
   });
   return mlp(std::move(md));
+}
+
+ModelHeader Binarizer::model_header() const noexcept {
+  ModelHeader h;
+  h.kind = shape_.kind;
+  h.dim = shape_.dim;
+  h.bits = shape_.bits;
+  h.input_dim = input_dim_;
+  if (mlp_) {
+    h.hidden = mlp_->hidden;
+    h.compatible_id = mlp_->compatible_with;
+    h.alpha = mlp_->alpha;
+    h.adapter_hidden = mlp_->adapter_hidden;
+    h.inner_dim = mlp_->inner_dim;
+  }
+  return h;
 }
 
 void MeanAccumulator::add(std::span<const float> x) noexcept {

@@ -8,9 +8,10 @@
 #include <random>
 #include <vector>
 
-#include "bebr/mlp.hpp"
+#include "train/loss.hpp"
+#include "train/mlp.hpp"
 
-using namespace bebr::mlp;
+using namespace bebr::detail::mlp;
 using M = Matrix<double>;
 
 namespace {

@@ -11,9 +11,14 @@
 #include "bebr/binarize.hpp"
 #include "bebr/distance.hpp"
 #include "bebr/error.hpp"
+#include "bebr/model.hpp"
 #include "bebr/train.hpp"
+#include "train/loss.hpp"
+#include "train/mlp_model.hpp"
 
 using namespace bebr;
+namespace mlp = bebr::detail::mlp;
+using bebr::detail::MlpModel;
 using M = mlp::Matrix<double>;
 
 namespace {
@@ -141,7 +146,7 @@ TEST_CASE("training lowers the loss and beats center on data with known structur
     const MlpTraining t = train_mlp(base, base.size() / d, d, opt, nullptr);
     REQUIRE(t.loss.size() == 15);
     CHECK(t.loss.back() < 0.7 * t.loss.front());
-    const Binarizer learned = Binarizer::mlp(std::make_shared<MlpModel>(t.model));
+    const Binarizer& learned = t.model;
     const Binarizer centred = Binarizer::center(mean.mean(), bits);
     const double r_mlp = recall_at_10(learned, base, queries, d), r_center = recall_at_10(centred, base, queries, d);
     INFO("mlp " << r_mlp << " center " << r_center);
@@ -166,7 +171,7 @@ TEST_CASE("a code narrower than its input starts from the principal directions",
   opt.epochs = 1;
   opt.lr = 1e-9;  // untrained: the start alone
   opt.threads = 1;
-  const Binarizer narrow = Binarizer::mlp(std::make_shared<MlpModel>(train_mlp(base, base.size() / d, d, opt, nullptr).model));
+  const Binarizer narrow = train_mlp(base, base.size() / d, d, opt, nullptr).model;
   const double r_narrow = recall_at_10(narrow, base, queries, d);
   const double r_center1 = recall_at_10(Binarizer::center(mean.mean(), 1), base, queries, d);
   const double r_center4 = recall_at_10(Binarizer::center(mean.mean(), 4), base, queries, d);
@@ -174,8 +179,7 @@ TEST_CASE("a code narrower than its input starts from the principal directions",
   CHECK(r_narrow >= r_center1 + 0.3);
   CHECK(r_narrow >= r_center4 - 0.05);
   // The principal directions and their rotation are seeded like the rest: the same model again.
-  CHECK(Binarizer::mlp(std::make_shared<MlpModel>(train_mlp(base, base.size() / d, d, opt, nullptr).model)).serialize() ==
-        narrow.serialize());
+  CHECK(train_mlp(base, base.size() / d, d, opt, nullptr).model.serialize() == narrow.serialize());
 }
 
 TEST_CASE("an mlp model: seeded training, BLOB round trip, codes", "[train]") {
@@ -188,21 +192,36 @@ TEST_CASE("an mlp model: seeded training, BLOB round trip, codes", "[train]") {
   opt.hidden = 12;
   opt.epochs = 2;
   opt.threads = 1;
-  const auto model = std::make_shared<MlpModel>(train_mlp(base, 200, d, opt, nullptr).model);
-  const Binarizer b = Binarizer::mlp(model);
+  const Binarizer b = train_mlp(base, 200, d, opt, nullptr).model;
+  const MlpModel* model = b.model();
+  REQUIRE(model);
   CHECK(b.shape().dim == 40);
   CHECK(b.shape().bits == 3);
   CHECK(b.shape().kind == BinarizerKind::mlp);
   CHECK(b.input_dim() == d);
   // The same seed gives the same model, byte for byte.
   const std::vector<std::uint8_t> blob = b.serialize();
-  CHECK(Binarizer::mlp(std::make_shared<MlpModel>(train_mlp(base, 200, d, opt, nullptr).model)).serialize() == blob);
+  CHECK(train_mlp(base, 200, d, opt, nullptr).model.serialize() == blob);
   opt.seed = 2;
-  CHECK(Binarizer::mlp(std::make_shared<MlpModel>(train_mlp(base, 200, d, opt, nullptr).model)).serialize() != blob);
+  CHECK(train_mlp(base, 200, d, opt, nullptr).model.serialize() != blob);
   // Parse and serialize again: the same bytes, model id and codes.
   const Binarizer back = Binarizer::parse(blob);
   CHECK(back.serialize() == blob);
   CHECK(back.shape() == b.shape());
+  // The header alone: the sizes, and the model id every code carries.
+  const ModelHeader h = parse_model_header(blob);
+  CHECK(h.kind == BinarizerKind::mlp);
+  CHECK(h.dim == 40);
+  CHECK(h.bits == 3);
+  CHECK(h.input_dim == d);
+  CHECK(h.hidden == 12);
+  CHECK(h.compatible_id == 0);
+  CHECK(h.alpha == model->alpha);
+  CHECK(h.adapter_hidden == 0);
+  CHECK(h.inner_dim == d);
+  CHECK(b.model_header() == h);
+  CHECK(back.model_header() == h);
+  CHECK(model_id_of(blob) == b.shape().model_id);
   // Codes: the digits of the model's values, scale alpha, decoded to alpha u + mean.
   const mlp::Matrix<float> u = model->codes(Eigen::Map<const mlp::Matrix<float>>(base.data(), 200, d));
   for (std::size_t i = 0; i < 20; ++i) {
@@ -221,15 +240,20 @@ TEST_CASE("an mlp model: seeded training, BLOB round trip, codes", "[train]") {
   std::vector<std::uint8_t> bad = blob;
   bad.pop_back();
   CHECK_THROWS_WITH(Binarizer::parse(bad), Catch::Contains("wrong length"));
+  CHECK_NOTHROW(parse_model_header(bad));  // the header is whole; the parameters are not
   bad = blob;
   bad[36] = 1;
   CHECK_THROWS_WITH(Binarizer::parse(bad), Catch::Contains("reserved"));
+  CHECK_THROWS_WITH(parse_model_header(bad), Catch::Contains("corrupt model BLOB: reserved word at offset 36"));
   bad = blob;
   store_f32(bad.data() + bad.size() - 4, std::numeric_limits<float>::quiet_NaN());
   CHECK_THROWS_WITH(Binarizer::parse(bad), Catch::Contains("not finite"));
   bad = blob;
   bad[5] = 7;
   CHECK_THROWS_WITH(Binarizer::parse(bad), Catch::Contains("unknown model kind"));
+  CHECK_THROWS_WITH(parse_model_header(bad), Catch::Contains("corrupt model BLOB: unknown model kind 7"));
+  CHECK_THROWS_WITH(parse_model_header(std::vector<std::uint8_t>(blob.begin(), blob.begin() + 39)),
+                    Catch::Contains("corrupt model BLOB: wrong length"));
 }
 
 TEST_CASE("training: bad options and interruption", "[train]") {
@@ -301,14 +325,18 @@ TEST_CASE("a compatible model's query codes search the old model's codes", "[tra
   MlpOptions opt;
   opt.epochs = 10;
   opt.threads = 1;
-  const auto v1 = std::make_shared<MlpModel>(train_mlp(base, 1500, d, opt, nullptr).model);
-  const Binarizer b1 = Binarizer::mlp(v1);
+  const Binarizer b1 = train_mlp(base, 1500, d, opt, nullptr).model;
   opt.hidden = 16;
-  MlpTraining t = train_compatible(new_base, base, 1500, dn, *v1, opt, nullptr);
+  const MlpTraining t = train_compatible(new_base, base, 1500, dn, b1, opt, nullptr);
   CHECK(t.loss.back() < t.loss.front());
-  t.model.compatible_with = b1.shape().model_id;
-  const auto v2 = std::make_shared<MlpModel>(t.model);
-  const Binarizer b2 = Binarizer::mlp(v2);
+  const Binarizer& b2 = t.model;
+  CHECK(b2.model_header().compatible_id == b1.shape().model_id);
+  const ModelHeader h2 = parse_model_header(b2.serialize());
+  CHECK(h2.compatible_id == b1.shape().model_id);
+  CHECK(h2.adapter_hidden == 16);
+  CHECK(h2.input_dim == dn);
+  CHECK(h2.inner_dim == d);
+  CHECK(h2 == b2.model_header());
   CHECK(b2.input_dim() == dn);
   CHECK(b2.shape().dim == b1.shape().dim);
   CHECK(b2.shape().model_id != b1.shape().model_id);
@@ -319,6 +347,28 @@ TEST_CASE("a compatible model's query codes search the old model's codes", "[tra
   CHECK(cross >= 0.9 * same);
   // Without the adapter's training the old model cannot read the new vectors at all.
   CHECK_THROWS(b1.encode_blob({new_queries.data(), dn}));
-  CHECK_THROWS_WITH(train_compatible(new_base, new_base, 1500, dn, *v2, opt, nullptr),
+  CHECK_THROWS_WITH(train_compatible(new_base, new_base, 1500, dn, b2, opt, nullptr),
                     Catch::Contains("itself compatible with another"));
+}
+
+TEST_CASE("a center model's header: kind, sizes and the id its codes carry", "[train]") {
+  const Binarizer c = Binarizer::center({1.f, -2.f, 0.5f}, 2);
+  const std::vector<std::uint8_t> blob = c.serialize();
+  const ModelHeader h = parse_model_header(blob);
+  CHECK(h.kind == BinarizerKind::center);
+  CHECK(h.dim == 3);
+  CHECK(h.bits == 2);
+  CHECK(h.input_dim == 3);
+  CHECK(h.hidden == 0);
+  CHECK(h.compatible_id == 0);
+  CHECK(h == c.model_header());
+  CHECK(model_id_of(blob) == c.shape().model_id);
+  std::vector<std::uint8_t> bad = blob;
+  bad.push_back(0);
+  CHECK_THROWS_WITH(parse_model_header(bad), Catch::Contains("corrupt model BLOB: wrong length"));
+  bad = blob;
+  bad[12] = 1;
+  CHECK_THROWS_WITH(parse_model_header(bad), Catch::Contains("corrupt model BLOB: reserved word at offset 12"));
+  CHECK_THROWS_WITH(parse_model_header({}), Catch::Contains("corrupt model BLOB: bad magic"));
+  CHECK(Binarizer::raw(5, 3).model_header().input_dim == 5);
 }

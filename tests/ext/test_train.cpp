@@ -374,3 +374,49 @@ TEST_CASE("compatible versions: v2 query codes search a table of v1 codes, other
   REQUIRE(none.step());
   CHECK(none.integer(0) == 0);
 }
+
+TEST_CASE("bebr_train's JSON is valid, and odd names come back as given", "[train]") {
+  Db db;
+  fill(db, 8, 30, 0.f, 16);
+  const std::string name = "we\"ird\nname\\";
+  auto t = db.prepare("SELECT r, json_valid(r), json_extract(r, '$.name'), json_extract(r, '$.kind') FROM "
+                      "(SELECT bebr_train(?1, 'SELECT v FROM items') AS r)");
+  t.bind(1, name);
+  REQUIRE(t.step());
+  CHECK(t.integer(1) == 1);
+  CHECK(t.text(2) == name);
+  CHECK(t.text(3) == "center");
+  auto stored = db.prepare("SELECT name, options FROM bebr_models");
+  REQUIRE(stored.step());
+  CHECK(stored.text(0) == name);
+  CHECK(stored.text(1) == "{\"kind\":\"center\",\"bits\":1}");
+
+  // mlp: what it returns, and stores as options and history, is valid JSON; numbers keep nine
+  // significant digits and integral ones read as integers (similarity 1, not 1.0).
+  auto m = db.prepare("SELECT bebr_train(?1, 'SELECT v FROM items', "
+                      "'{\"kind\":\"mlp\",\"epochs\":2,\"tau\":0.125,\"progress\":false}')");
+  m.bind(1, name + "2");
+  REQUIRE(m.step());
+  const std::string result = m.text(0);
+  auto check = db.prepare("SELECT json_valid(?1), json_valid(options), json_valid(history), json_extract(?1, '$.history') = history, "
+                          "json_extract(?1, '$.name'), typeof(json_extract(options, '$.similarity')), "
+                          "json_extract(options, '$.tau'), json_extract(options, '$.lr'), json_array_length(history, '$.loss'), "
+                          "typeof(json_extract(history, '$.loss[0]')) FROM bebr_models WHERE name = ?2");
+  check.bind(1, result).bind(2, name + "2");
+  REQUIRE(check.step());
+  CHECK(check.integer(0) == 1);
+  CHECK(check.integer(1) == 1);
+  CHECK(check.integer(2) == 1);
+  CHECK(check.integer(3) == 1);
+  CHECK(check.text(4) == name + "2");
+  CHECK(check.text(5) == "integer");
+  CHECK(check.real(6) == 0.125);
+  CHECK(check.real(7) == 0.001);
+  CHECK(check.integer(8) == 2);
+  CHECK(check.text(9) == "real");
+  CHECK(result.find("\"tau\"") == std::string::npos);  // the result names the model; options hold tau
+  auto opts = db.prepare("SELECT options FROM bebr_models WHERE name = ?1");
+  opts.bind(1, name + "2");
+  REQUIRE(opts.step());
+  CHECK_THAT(opts.text(0), Catch::Contains("\"lr\":0.001,\"tau\":0.125,\"similarity\":1,\"contrastive\":0,"));
+}

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "bebr/codes.hpp"
+#include "bebr/model.hpp"
 
 namespace bebr {
 
@@ -23,7 +24,9 @@ namespace bebr {
 // (Max 1960, Table II), K = 1..8.
 inline constexpr double kGaussianStep[8] = {1.596, 0.9957, 0.5860, 0.3352, 0.1881, 0.1041, 0.0569, 0.0308};
 
-class MlpModel;
+namespace detail {
+class MlpModel;  // core/src/train/mlp_model.hpp (private: Eigen)
+}
 
 class Binarizer {
  public:
@@ -33,14 +36,17 @@ class Binarizer {
   static Binarizer center(std::vector<float> mean, std::uint32_t bits);
 
   // The learned binarizer (docs/bebr.md): codes of code_dim dimensions from input_dim floats,
-  // reconstructions alpha u + mean in code space, scale alpha.
-  static Binarizer mlp(std::shared_ptr<const MlpModel> model);
+  // reconstructions alpha u + mean in code space, scale alpha. Made by train_mlp (bebr/train.hpp)
+  // or parse.
+  static Binarizer mlp(std::shared_ptr<const detail::MlpModel> model);
 
   const CodeShape& shape() const noexcept { return shape_; }
   // Floats per input vector: shape().dim except for mlp, whose codes may have another width.
   std::uint32_t input_dim() const noexcept { return input_dim_; }
   const std::vector<float>& mean() const noexcept { return mean_; }
-  const MlpModel* model() const noexcept { return mlp_.get(); }
+  const detail::MlpModel* model() const noexcept { return mlp_.get(); }
+  // What serialize()'s header says (raw: kind raw, input_dim = dim, no widths).
+  ModelHeader model_header() const noexcept;
 
   // Writes body_bytes(shape()) bytes (scalars, then planes) for x (dim finite floats).
   void encode_body(std::span<const float> x, std::uint8_t* body) const;
@@ -61,7 +67,7 @@ class Binarizer {
   void store_body(const std::uint8_t* n, double alpha, std::uint8_t* body) const;
   CodeShape shape_;
   std::uint32_t input_dim_ = 0;
-  std::shared_ptr<const MlpModel> mlp_;
+  std::shared_ptr<const detail::MlpModel> mlp_;
   std::vector<float> mean_;      // empty for raw
   double mean_half_norm2_ = 0;   // |mean|^2 / 2
 };

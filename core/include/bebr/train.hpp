@@ -1,10 +1,12 @@
-// The learned BEBR binarizer (kind "mlp"): its evaluation form (MlpModel, BatchNorm folded in)
-// and its training on unlabelled vectors (train_mlp). docs/bebr.md explains the model and the
-// loss; docs/format.md the model BLOB.
+// Training of the learned BEBR binarizer (kind "mlp") on unlabelled vectors, and of a new model
+// whose codes search an old model's codes (compatible versions). docs/bebr.md explains the model
+// and the loss; docs/format.md the model BLOB. The model itself is private to core (Eigen): a
+// training returns it as a Binarizer, ready to encode and to serialize.
 //
 //   bebr::MlpOptions opt;  opt.bits = 2;
 //   bebr::MlpTraining t = bebr::train_mlp(rows, n, d, opt, nullptr);
-//   Eigen rows of codes: t.model.codes(x)   // values (2n - (2^K - 1)) / 2^(K-1) of the code format
+//   std::vector<std::uint8_t> code = t.model.encode_blob(x);   // x: d floats
+//   std::vector<std::uint8_t> blob = t.model.serialize();      // what bebr_models.params holds
 #pragma once
 
 #include <cstdint>
@@ -12,64 +14,9 @@
 #include <span>
 #include <vector>
 
-#include "bebr/mlp.hpp"
+#include "bebr/binarize.hpp"
 
 namespace bebr {
-
-// Evaluation form of mlp::Recurrent: the code of a row x (L2-normalised first) is
-//   u = sign(W(x)) + sum_{i>=1} 2^-i sign(R_i(x - normalize(B_i(u_{i-1}))))
-// A model made compatible with another (train_compatible) is that model behind an adapter block
-// that maps its input vectors into the other model's input space: x = normalize(adapter(x')).
-class MlpModel {
- public:
-  std::uint32_t input_dim = 0, code_dim = 0, hidden = 0, bits = 1;
-  std::uint32_t inner_dim = 0;       // the blocks' input width: input_dim without an adapter
-  std::uint32_t adapter_hidden = 0;  // 0: no adapter
-  mlp::Folded<float> adapter;        // input_dim -> inner_dim
-  mlp::Folded<float> W;
-  std::vector<mlp::Folded<float>> B, R;  // bits - 1 each
-  // Codes compare as the reconstructions v = alpha u + mean (mean: code_dim floats), like center.
-  float alpha = 1;
-  std::vector<float> mean;
-  std::uint32_t compatible_with = 0;  // model id whose codes these codes search (0: none)
-
-  static MlpModel fold(const mlp::Recurrent<float>& r, std::uint32_t input_dim, std::uint32_t code_dim,
-                       std::uint32_t hidden);
-  // The code values of every row of x (rows x input_dim, rows L2-normalised here).
-  mlp::Matrix<float> codes(const mlp::Matrix<float>& x) const;
-  // The integer digits n_j in [0, 2^bits) of one vector (input_dim floats), code_dim of them.
-  void digits(std::span<const float> x, std::uint8_t* out) const;
-
-  // Parameters in BLOB order (docs/format.md): per block first.W, first.b, second.W, second.b,
-  // skip.W, skip.b; blocks: the adapter if any, W, then B_1, R_1, B_2, R_2, ...
-  template <class F>
-  void each_parameter(F&& f) { visit(*this, f); }
-  template <class F>
-  void each_parameter(F&& f) const { visit(*this, f); }
-  // Shapes every block for these sizes (zero weights); each_parameter then fills them.
-  void allocate();
-
- private:
-  // Rows L2-normalised, through the adapter when there is one.
-  mlp::Matrix<float> inner(const mlp::Matrix<float>& x) const;
-  template <class Self, class F>
-  static void visit(Self& s, F& f) {
-    const auto block = [&](auto& b) {
-      f(b.first.W.data(), b.first.W.size());
-      f(b.first.b.data(), b.first.b.size());
-      f(b.second.W.data(), b.second.W.size());
-      f(b.second.b.data(), b.second.b.size());
-      f(b.skip.W.data(), b.skip.W.size());
-      f(b.skip.b.data(), b.skip.b.size());
-    };
-    if (s.adapter_hidden) block(s.adapter);
-    block(s.W);
-    for (std::size_t i = 0; i < s.B.size(); ++i) {
-      block(s.B[i]);
-      block(s.R[i]);
-    }
-  }
-};
 
 struct MlpOptions {
   std::uint32_t bits = 1;
@@ -96,7 +43,7 @@ struct MlpProgress {
 using MlpProgressFn = std::function<bool(const MlpProgress&)>;
 
 struct MlpTraining {
-  MlpModel model;
+  Binarizer model;           // kind mlp; model.model_header() has its sizes
   std::vector<double> loss;  // mean loss per epoch
   std::uint32_t epochs = 0;
   double lr = 0;  // the step size used
@@ -108,13 +55,14 @@ struct MlpTraining {
 MlpTraining train_mlp(std::span<const float> data, std::size_t rows, std::uint32_t dim, const MlpOptions& opt,
                       const MlpProgressFn& progress);
 
-// Backward-compatible training (the paper's compatible versions): `old_model` unchanged behind a
-// new adapter block that maps the new vectors (data, `dim` floats) into the old model's input
-// space, trained on pairs (row i of data and row i of old_data are the same item) so that a new
-// vector ranks the old vectors as its old vector does. The codes of the result therefore search
+// Backward-compatible training (the paper's compatible versions): `old_model` (kind mlp)
+// unchanged behind a new adapter block that maps the new vectors (data, `dim` floats) into the
+// old model's input space, trained on pairs (row i of data and row i of old_data are the same
+// item) so that a new vector ranks the old vectors as its old vector does. The result is recorded
+// compatible with old_model (model_header().compatible_id is old_model's id): its codes search
 // codes of old_model. Uses opt.hidden (adapter width), epochs, batch, lr, tau, seed, threads.
 MlpTraining train_compatible(std::span<const float> data, std::span<const float> old_data, std::size_t rows,
-                             std::uint32_t dim, const MlpModel& old_model, const MlpOptions& opt,
+                             std::uint32_t dim, const Binarizer& old_model, const MlpOptions& opt,
                              const MlpProgressFn& progress);
 
 }  // namespace bebr
