@@ -65,8 +65,9 @@ Metric metric_arg(sqlite3_value* v, const std::string& what) {
 
 Stmt prepare(sqlite3* db, const std::string& sql) {
   sqlite3_stmt* s = nullptr;
-  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) != SQLITE_OK) {
+  if (const int rc = sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr); rc != SQLITE_OK) {
     sqlite3_finalize(s);
+    if (rc == SQLITE_NOMEM) throw std::bad_alloc();
     throw Error(Errc::internal, std::string("SQL error: ") + sqlite3_errmsg(db));
   }
   return Stmt(s);
