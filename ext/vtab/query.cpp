@@ -144,7 +144,7 @@ void full_scan(Table& t, Cursor& cur) {
   }
   cur.scan = prepare(t.db, select + " ORDER BY " + row_key(t));
   const int rc = sqlite3_step(cur.scan.get());
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE) fail(sqlite3_errmsg(t.db));
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) fail_sqlite(t.db, rc);
   cur.scan_done = rc == SQLITE_DONE;
 }
 
