@@ -24,47 +24,88 @@ namespace bebr::ext {
 // An error raised by the glue itself; the guard prefixes the function or module name.
 [[noreturn]] inline void fail(const std::string& message) { throw Error(Errc::invalid_argument, message); }
 
-// Runs a scalar function body; any exception becomes the function's error result:
-//   "<fn>: <message>", SQLITE_NOMEM for bad_alloc, "bebr internal error" for anything else.
+// The three guards below hold every body SQLite calls into. Their handlers format messages with
+// sqlite3_mprintf, never std::string: a handler that threw std::bad_alloc would leave a noexcept
+// function and terminate the host. Messages: "<fn or module>: <message>" for a bebr::Error,
+// SQLITE_NOMEM for std::bad_alloc (and for a message SQLite has no memory to format), and
+// "bebr internal error in <fn or module>: ..." for anything else, which is a bug.
+
+// Sets a scalar function's error to `msg` (from sqlite3_mprintf, freed here; null: no memory).
+inline void result_error(sqlite3_context* ctx, char* msg) noexcept {
+  if (!msg) return sqlite3_result_error_nomem(ctx);
+  sqlite3_result_error(ctx, msg, -1);
+  sqlite3_free(msg);
+}
+
+// Runs a scalar function body; any exception becomes the function's error result.
 template <class F>
 void guard_scalar(sqlite3_context* ctx, const char* fn, F&& body) noexcept {
   try {
     body();
   } catch (const Error& e) {
-    const std::string msg = std::string(fn) + ": " + e.what();
-    sqlite3_result_error(ctx, msg.c_str(), -1);
-    if (e.code() == Errc::interrupted) sqlite3_result_error_code(ctx, SQLITE_INTERRUPT);
+    char* msg = sqlite3_mprintf("%s: %s", fn, e.what());
+    const bool nomem = !msg;
+    result_error(ctx, msg);
+    if (!nomem && e.code() == Errc::interrupted) sqlite3_result_error_code(ctx, SQLITE_INTERRUPT);
   } catch (const std::bad_alloc&) {
     sqlite3_result_error_nomem(ctx);
   } catch (const std::exception& e) {
-    const std::string msg = std::string("bebr internal error in ") + fn + ": " + e.what();
-    sqlite3_result_error(ctx, msg.c_str(), -1);
+    result_error(ctx, sqlite3_mprintf("bebr internal error in %s: %s", fn, e.what()));
   } catch (...) {
-    sqlite3_result_error(ctx, "bebr internal error: unknown exception", -1);
+    result_error(ctx, sqlite3_mprintf("bebr internal error in %s: unknown exception", fn));
   }
+}
+
+// Replaces a virtual table's error message with `msg` (from sqlite3_mprintf; null: no memory)
+// and returns `rc`, or SQLITE_NOMEM when there is no message.
+inline int set_vtab_error(sqlite3_vtab* vtab, char* msg, int rc) noexcept {
+  sqlite3_free(vtab->zErrMsg);
+  vtab->zErrMsg = msg;
+  return msg ? rc : SQLITE_NOMEM;
 }
 
 // Runs a virtual-table method body; errors go to the vtab's zErrMsg and a return code.
 template <class F>
 int guard_vtab(sqlite3_vtab* vtab, const char* module, F&& body) noexcept {
-  const auto set = [&](const std::string& msg) {
-    sqlite3_free(vtab->zErrMsg);
-    vtab->zErrMsg = sqlite3_mprintf("%s", msg.c_str());
+  try {
+    return body();
+  } catch (const Error& e) {
+    return set_vtab_error(vtab, sqlite3_mprintf("%s: %s", module, e.what()),
+                          e.code() == Errc::interrupted ? SQLITE_INTERRUPT : SQLITE_ERROR);
+  } catch (const std::bad_alloc&) {
+    return SQLITE_NOMEM;
+  } catch (const std::exception& e) {
+    return set_vtab_error(vtab, sqlite3_mprintf("bebr internal error in %s: %s", module, e.what()), SQLITE_ERROR);
+  } catch (...) {
+    return set_vtab_error(vtab, sqlite3_mprintf("bebr internal error in %s: unknown exception", module), SQLITE_ERROR);
+  }
+}
+
+// Runs the body of xCreate or xConnect; errors go to *err (SQLite frees it) and a return code.
+template <class F>
+int guard_init(char** err, const char* module, F&& body) noexcept {
+  const auto set = [&](char* msg) noexcept {
+    *err = msg;
+    return msg ? SQLITE_ERROR : SQLITE_NOMEM;
   };
   try {
     return body();
   } catch (const Error& e) {
-    set(std::string(module) + ": " + e.what());
-    return e.code() == Errc::interrupted ? SQLITE_INTERRUPT : SQLITE_ERROR;
+    return set(sqlite3_mprintf("%s: %s", module, e.what()));
   } catch (const std::bad_alloc&) {
     return SQLITE_NOMEM;
   } catch (const std::exception& e) {
-    set(std::string("bebr internal error in ") + module + ": " + e.what());
-    return SQLITE_ERROR;
+    return set(sqlite3_mprintf("bebr internal error in %s: %s", module, e.what()));
   } catch (...) {
-    set("bebr internal error: unknown exception");
-    return SQLITE_ERROR;
+    return set(sqlite3_mprintf("bebr internal error in %s: unknown exception", module));
   }
+}
+
+// The failure `rc` of an SQLite call as an exception: std::bad_alloc for SQLITE_NOMEM (which
+// the guards return as SQLITE_NOMEM), else an Error with SQLite's message.
+[[noreturn]] inline void fail_sqlite(sqlite3* db, int rc) {
+  if (rc == SQLITE_NOMEM) throw std::bad_alloc();
+  fail(sqlite3_errmsg(db));
 }
 
 // xOpen of a virtual table whose cursor type C is default-constructible: no exception escapes.

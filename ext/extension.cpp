@@ -20,8 +20,14 @@ extern "C" __attribute__((visibility("default"))) int sqlite3_bebr_init(
     if (rc != SQLITE_OK && pzErrMsg)
       *pzErrMsg = sqlite3_mprintf("bebr: could not register functions: %s", sqlite3_errstr(rc));
     return rc;
-  } catch (...) {
+  } catch (const std::bad_alloc&) {
     if (pzErrMsg) *pzErrMsg = sqlite3_mprintf("bebr: out of memory while loading");
     return SQLITE_NOMEM;
+  } catch (const std::exception& e) {
+    if (pzErrMsg) *pzErrMsg = sqlite3_mprintf("bebr internal error while loading: %s", e.what());
+    return SQLITE_ERROR;
+  } catch (...) {
+    if (pzErrMsg) *pzErrMsg = sqlite3_mprintf("bebr internal error while loading: unknown exception");
+    return SQLITE_ERROR;
   }
 }

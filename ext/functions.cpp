@@ -10,9 +10,8 @@
 //   SELECT bebr_distance('[1,0]', '[0,1]');                 -- exact float cosine distance: 1.0
 //
 // NULL in any argument gives NULL.
-#include <cstring>
-
 #include "bebr/simd.hpp"
+#include "bebr/vector.hpp"
 #include "common.hpp"
 
 namespace bebr::ext {
@@ -103,8 +102,7 @@ void fn_decode(sqlite3_context* ctx, int argc, sqlite3_value** argv) noexcept {
     } else {
       v = load_model_by_id(sqlite3_context_db_handle(ctx), connection_of(ctx), code.shape.model_id)->decode(code);
     }
-    std::vector<std::uint8_t> bytes(4 * v.size());
-    for (std::size_t j = 0; j < v.size(); ++j) store_f32(bytes.data() + 4 * j, v[j]);
+    const std::vector<std::uint8_t> bytes = floats_to_blob(v);
     result_blob(ctx, bytes.data(), bytes.size());
   });
 }

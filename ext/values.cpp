@@ -1,4 +1,5 @@
-// sqlite3_value -> core types, with the error messages users see.
+// sqlite3_value -> core types and column values, with the error messages users see.
+#include <cmath>
 #include <string_view>
 
 #include "bebr/vector.hpp"
@@ -65,8 +66,9 @@ Metric metric_arg(sqlite3_value* v, const std::string& what) {
 
 Stmt prepare(sqlite3* db, const std::string& sql) {
   sqlite3_stmt* s = nullptr;
-  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) != SQLITE_OK) {
+  if (const int rc = sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr); rc != SQLITE_OK) {
     sqlite3_finalize(s);
+    if (rc == SQLITE_NOMEM) throw std::bad_alloc();
     throw Error(Errc::internal, std::string("SQL error: ") + sqlite3_errmsg(db));
   }
   return Stmt(s);
@@ -141,6 +143,62 @@ const char* column_type_name(ColumnType t) noexcept {
     case ColumnType::any: return "any";
   }
   return "?";
+}
+
+// ---- Column typing ----------------------------------------------------------------------------
+
+Value metadata_value(const ColumnDef& c, sqlite3_value* v) {
+  const int type = sqlite3_value_type(v);
+  if (type == SQLITE_NULL) return Value{};
+  const std::string what = "column " + c.name;
+  switch (c.type) {
+    case ColumnType::integer: {
+      if (type == SQLITE_INTEGER) return Value::copy(v);
+      if (type == SQLITE_FLOAT) {
+        const double d = sqlite3_value_double(v);
+        // In range before the cast (casting Inf or 1e300 to int64 is undefined), then integral.
+        if (d >= -9223372036854775808.0 && d < 9223372036854775808.0 &&
+            d == static_cast<double>(static_cast<std::int64_t>(d))) {
+          Value out;
+          out.kind = Value::integer;
+          out.i = static_cast<std::int64_t>(d);
+          return out;
+        }
+      }
+      fail(what + " is integer; got " + type_name(v) + (type == SQLITE_FLOAT ? " with a fraction" : ""));
+    }
+    case ColumnType::real: {
+      if (type != SQLITE_INTEGER && type != SQLITE_FLOAT) fail(what + " is float; got " + type_name(v));
+      Value out;
+      out.kind = Value::real;
+      out.r = sqlite3_value_double(v);
+      if (!std::isfinite(out.r)) fail(what + " is float; got an infinite value (expected a finite number)");
+      return out;
+    }
+    case ColumnType::text:
+      if (type != SQLITE_TEXT) fail(what + " is text; got " + type_name(v));
+      return Value::copy(v);
+    case ColumnType::boolean:
+      if (type != SQLITE_INTEGER || (sqlite3_value_int64(v) != 0 && sqlite3_value_int64(v) != 1))
+        fail(what + " is boolean; expected 0, 1, TRUE or FALSE");
+      return Value::copy(v);
+    case ColumnType::any: return Value::copy(v);
+  }
+  return Value::copy(v);
+}
+
+Value auxiliary_value(const ColumnDef& c, sqlite3_value* v) {
+  if (c.type == ColumnType::any || sqlite3_value_type(v) == SQLITE_NULL) return Value::copy(v);
+  return metadata_value(c, v);
+}
+
+std::vector<float> vector_value(const std::string& column, std::uint32_t dim, sqlite3_value* v) {
+  if (sqlite3_value_type(v) == SQLITE_NULL) fail("column " + column + " must not be NULL; expected a vector");
+  std::vector<float> x = vector_arg(v, "column " + column);
+  if (x.size() != dim)
+    throw Error(Errc::mismatch, "column " + column + " has " + std::to_string(x.size()) + " floats; expected " +
+                                    std::to_string(dim));
+  return x;
 }
 
 }  // namespace bebr::ext

@@ -9,6 +9,7 @@
 // values then arrive in xFilter as argv[0] = data, argv[1] = dim. Any other plan is unusable.
 #include <cmath>
 #include <cstring>
+#include <stdexcept>
 
 #include "bebr/vector.hpp"
 #include "common.hpp"
@@ -87,7 +88,7 @@ int x_filter(sqlite3_vtab_cursor* base, int idx_num, const char*, int argc, sqli
     cur->data = nullptr;
     cur->bytes = nullptr;
     cur->rows = cur->row = 0;
-    if (idx_num != 1 || argc != 2) throw Error(Errc::internal, "unexpected plan");
+    if (idx_num != 1 || argc != 2) throw std::logic_error("unexpected plan");  // xBestIndex makes no other
     if (sqlite3_value_type(argv[0]) == SQLITE_NULL || sqlite3_value_type(argv[1]) == SQLITE_NULL)
       return SQLITE_OK;  // NULL in, no rows out
     if (sqlite3_value_type(argv[0]) != SQLITE_BLOB)

@@ -10,6 +10,9 @@
 #include "bebr/error.hpp"
 
 namespace bebr {
+namespace {
+constexpr std::size_t kModelIdOffset = 12;  // docs/format.md: the header's model id (u32)
+}  // namespace
 
 const char* kind_name(BinarizerKind kind) noexcept {
   switch (kind) {
@@ -67,7 +70,14 @@ void write_header(const CodeShape& s, std::uint8_t* out) noexcept {
   out[6] = static_cast<std::uint8_t>(s.kind);
   out[7] = 0;
   store_u32(out + 8, s.dim);
-  store_u32(out + 12, s.model_id);
+  store_u32(out + kModelIdOffset, s.model_id);
+}
+
+void set_model_id(std::span<std::uint8_t> code, std::uint32_t id) {
+  if (code.size() < kHeaderBytes)
+    throw Error(Errc::invalid_argument, "a code BLOB has a " + std::to_string(kHeaderBytes) +
+                                            "-byte header; got " + std::to_string(code.size()) + " bytes");
+  store_u32(code.data() + kModelIdOffset, id);
 }
 
 std::uint32_t digit(const std::uint8_t* planes, const CodeShape& s, std::uint32_t j) noexcept {

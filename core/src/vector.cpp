@@ -82,6 +82,20 @@ std::vector<float> floats_from_blob(std::span<const std::uint8_t> bytes) {
   return out;
 }
 
+std::vector<std::uint8_t> floats_to_blob(std::span<const float> x) {
+  std::vector<std::uint8_t> out(4 * x.size());
+  if constexpr (std::endian::native == std::endian::little) {
+    if (!x.empty()) std::memcpy(out.data(), x.data(), out.size());
+    return out;
+  }
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    std::uint32_t u;
+    std::memcpy(&u, &x[i], 4);
+    for (int b = 0; b < 4; ++b) out[4 * i + b] = static_cast<std::uint8_t>(u >> (8 * b));
+  }
+  return out;
+}
+
 long first_non_finite(std::span<const float> x) noexcept {
   // A float is NaN or infinite when its exponent bits are all ones. One branch-free pass (it
   // vectorises), then the index only when there is something to report.

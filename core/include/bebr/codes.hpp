@@ -68,6 +68,12 @@ CodeView parse_code(std::span<const std::uint8_t> blob, const std::string& what)
 // Writes the 16-byte header for `shape` into out[0..16).
 void write_header(const CodeShape& shape, std::uint8_t* out) noexcept;
 
+// Relabels a code BLOB as made by model `id`: the u32 at offset 12 of the header
+// (docs/format.md). For a code of a model recorded compatible with another, whose codes it
+// searches. `code` is a whole code BLOB (parse_code accepted it); a span shorter than the
+// header throws Error(invalid_argument).
+void set_model_id(std::span<std::uint8_t> code, std::uint32_t id);
+
 // Little-endian helpers (the format is little-endian on every host).
 std::uint64_t load_u64(const std::uint8_t* p) noexcept;
 void store_u64(std::uint8_t* p, std::uint64_t v) noexcept;

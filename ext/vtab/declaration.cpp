@@ -1,0 +1,208 @@
+// Parsing CREATE VIRTUAL TABLE ... USING bebr(...) arguments (declaration.hpp).
+#include "declaration.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+
+#include "table.hpp"
+
+namespace bebr::ext::vtab {
+namespace {
+
+std::string trim(std::string s) {
+  const auto sp = [](unsigned char c) { return std::isspace(c) != 0; };
+  while (!s.empty() && sp(s.back())) s.pop_back();
+  std::size_t i = 0;
+  while (i < s.size() && sp(s[i])) ++i;
+  return s.substr(i);
+}
+
+std::string unquote(std::string s) {
+  if (s.size() >= 2 && (s.front() == '\'' || s.front() == '"' || s.front() == '`') && s.back() == s.front())
+    s = s.substr(1, s.size() - 2);
+  else if (s.size() >= 2 && s.front() == '[' && s.back() == ']')
+    s = s.substr(1, s.size() - 2);
+  return s;
+}
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char ch) { return std::tolower(ch); });
+  return s;
+}
+
+// "name type" -> (name, type); the name may be quoted.
+std::pair<std::string, std::string> split_column(const std::string& arg) {
+  if (!arg.empty() && (arg[0] == '"' || arg[0] == '`' || arg[0] == '[')) {
+    const char close = arg[0] == '[' ? ']' : arg[0];
+    const auto end = arg.find(close, 1);
+    if (end == std::string::npos) fail("unterminated column name in '" + arg + "'");
+    return {arg.substr(1, end - 1), trim(arg.substr(end + 1))};
+  }
+  const auto sp = arg.find_first_of(" \t\n");
+  if (sp == std::string::npos) return {arg, ""};
+  return {arg.substr(0, sp), trim(arg.substr(sp))};
+}
+
+std::uint32_t parse_uint(const std::string& key, const std::string& value, long lo, long hi) {
+  char* end = nullptr;
+  const long n = std::strtol(value.c_str(), &end, 10);
+  if (value.empty() || *end || n < lo || n > hi)
+    fail(key + " must be an integer in " + std::to_string(lo) + ".." + std::to_string(hi) + "; got '" + value + "'");
+  return static_cast<std::uint32_t>(n);
+}
+
+bool parse_flag(const std::string& key, const std::string& value) {
+  if (value != "0" && value != "1") fail(key + " must be 0 or 1; got '" + value + "'");
+  return value == "1";
+}
+
+// Which arguments were given so far: each may be given once.
+struct Seen {
+  bool vector = false, metric = false, store = false, model = false, chunk = false, cache = false;
+};
+
+// One `key=value` option.
+void parse_option(TableConfig& c, Seen& seen, const std::string& key, const std::string& value) {
+  const auto once = [&](bool& given) {
+    if (given) fail("option " + key + " is given twice");
+    given = true;
+  };
+  if (key == "bits") {
+    if (c.bits) fail("option bits is given twice");
+    c.bits = parse_uint("bits", value, 1, kMaxBits);
+  } else if (key == "metric") {
+    once(seen.metric);
+    const auto m = parse_metric(value);
+    if (!m) fail("unknown metric '" + value + "'; expected cosine, ip or l2");
+    c.metric = *m;
+  } else if (key == "model") {
+    once(seen.model);
+    c.model_name = value;
+  } else if (key == "store_vectors") {
+    once(seen.store);
+    c.store_vectors = parse_flag(key, value);
+  } else if (key == "chunk_size") {
+    once(seen.chunk);
+    c.chunk_size = parse_uint("chunk_size", value, 64, 65536);
+    if (c.chunk_size % 64) fail("chunk_size must be a multiple of 64; got " + value);
+  } else if (key == "cache") {
+    once(seen.cache);
+    c.cache = parse_flag(key, value);
+  } else {
+    fail("unknown option '" + key + "'; expected bits, metric, model, store_vectors, chunk_size or cache");
+  }
+}
+
+// An auxiliary column: `+name [type]`.
+void parse_auxiliary(TableConfig& c, const std::string& arg) {
+  auto [name, type] = split_column(trim(arg.substr(1)));
+  if (name.empty()) fail("auxiliary column '" + arg + "' has no name");
+  const std::string t = lower(type);
+  ColumnDef d{name, ColumnType::any};
+  if (t == "text") d.type = ColumnType::text;
+  else if (t == "integer" || t == "int") d.type = ColumnType::integer;
+  else if (t == "float" || t == "real" || t == "double") d.type = ColumnType::real;
+  else if (t == "blob" || t.empty() || t == "any") d.type = ColumnType::any;
+  else fail("auxiliary column '" + name + "' has unknown type '" + type + "'; expected text, integer, float, blob or none");
+  c.auxiliary.push_back(d);
+}
+
+// The vector column `name float[dim]` or a metadata column `name type`.
+void parse_column(TableConfig& c, Seen& seen, const std::string& arg) {
+  auto [name, type] = split_column(arg);
+  const std::string t = lower(type);
+  if (t.rfind("float[", 0) == 0 && t.back() == ']') {
+    if (seen.vector) fail("only one vector column is supported; got a second, '" + name + "'");
+    const std::string digits = t.substr(6, t.size() - 7);
+    c.dim = parse_uint("vector dimension", digits, 1, kMaxDim);
+    c.column = name;
+    seen.vector = true;
+    return;
+  }
+  ColumnDef d{name, ColumnType::any};
+  if (t == "integer" || t == "int") d.type = ColumnType::integer;
+  else if (t == "float" || t == "real" || t == "double") d.type = ColumnType::real;
+  else if (t == "text") d.type = ColumnType::text;
+  else if (t == "boolean" || t == "bool") d.type = ColumnType::boolean;
+  else
+    fail("column '" + arg + "' is not supported; expected a vector column ('embedding float[768]'), a metadata "
+         "column ('name integer|float|text|boolean') or an auxiliary column ('+name [type]')");
+  c.metadata.push_back(d);
+}
+
+// model=: the model's bits and BLOB, after checking them against the vector column and bits=.
+void apply_model(sqlite3* db, TableConfig& c) {
+  const auto model = load_model_by_name(db, c.model_name);
+  if (model->input_dim() != c.dim)
+    throw Error(Errc::mismatch, "model '" + c.model_name + "' has dimension " + std::to_string(model->input_dim()) +
+                                    "; the table's vector column has " + std::to_string(c.dim));
+  if (c.bits && c.bits != model->shape().bits)
+    throw Error(Errc::mismatch, "bits=" + std::to_string(c.bits) + " but model '" + c.model_name + "' codes with " +
+                                    std::to_string(model->shape().bits) + " bits; leave bits out to use the model's");
+  c.bits = model->shape().bits;
+  c.model = model->serialize();
+}
+
+std::string declared_type(ColumnType t) {
+  switch (t) {
+    case ColumnType::integer: case ColumnType::boolean: return " INTEGER";
+    case ColumnType::real: return " REAL";
+    case ColumnType::text: return " TEXT";
+    case ColumnType::any: return "";
+  }
+  return "";
+}
+
+}  // namespace
+
+// Names that no declared column may take (the table's own name is the command column).
+void check_names(const TableConfig& c, const std::string& table) {
+  std::vector<std::string> names{lower(c.column), "distance", "k", "rescore", lower(table)};
+  const auto add = [&](const std::string& n) {
+    const std::string l = lower(n);
+    if (std::find(names.begin(), names.end(), l) != names.end()) {
+      if (l == lower(table)) fail("a column may not be named '" + n + "' like the table: that name is the command column");
+      fail("column name '" + n + "' is used twice (distance, k and rescore are reserved)");
+    }
+    names.push_back(l);
+  };
+  for (const auto& m : c.metadata) add(m.name);
+  for (const auto& a : c.auxiliary) add(a.name);
+}
+
+TableConfig parse_declaration(sqlite3* db, const std::string& table, int argc, const char* const* argv) {
+  TableConfig c;
+  Seen seen;
+  for (int i = 3; i < argc; ++i) {
+    const std::string arg = trim(argv[i]);
+    if (arg.empty()) fail("empty argument in the declaration");
+    if (const auto eq = arg.find('='); eq != std::string::npos && arg[0] != '+')
+      parse_option(c, seen, lower(trim(arg.substr(0, eq))), unquote(trim(arg.substr(eq + 1))));
+    else if (arg[0] == '+')
+      parse_auxiliary(c, arg);
+    else
+      parse_column(c, seen, arg);
+  }
+  if (!seen.vector) fail("expected a vector column such as 'embedding float[768]'");
+  check_names(c, table);
+  if (seen.model) apply_model(db, c);
+  if (!c.bits) c.bits = 1;
+  return c;
+}
+
+std::string declare_sql(const TableConfig& c, const std::string& table) {
+  std::string decl = "CREATE TABLE x(\"" + c.column + "\" BLOB, distance REAL HIDDEN, k INTEGER HIDDEN, "
+                     "rescore INTEGER HIDDEN, \"" + table + "\" HIDDEN";
+  for (const auto& m : c.metadata) decl += ", \"" + m.name + "\"" + declared_type(m.type);
+  for (const auto& a : c.auxiliary) decl += ", \"" + a.name + "\"" + declared_type(a.type);
+  decl += ")";
+  for (const auto& n : {c.column, table})
+    if (n.find('"') != std::string::npos) fail("names may not contain a double quote: '" + n + "'");
+  for (const auto* cols : {&c.metadata, &c.auxiliary})
+    for (const auto& col : *cols)
+      if (col.name.find('"') != std::string::npos) fail("names may not contain a double quote: '" + col.name + "'");
+  return decl;
+}
+
+}  // namespace bebr::ext::vtab

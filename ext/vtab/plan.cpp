@@ -1,0 +1,131 @@
+// xBestIndex of the bebr table: the kNN, point, misuse and full-scan plans (plan.hpp has the
+// encoding).
+#include "plan.hpp"
+
+#include <string>
+
+#include "table.hpp"
+
+namespace bebr::ext::vtab {
+namespace {
+
+// The filter op of an SQLite constraint op (plan.hpp), or 0 when bebr does not filter by it.
+char op_code(unsigned char op) {
+  switch (op) {
+    case SQLITE_INDEX_CONSTRAINT_EQ: return '=';
+    case SQLITE_INDEX_CONSTRAINT_NE: return '!';
+    case SQLITE_INDEX_CONSTRAINT_LT: return '<';
+    case SQLITE_INDEX_CONSTRAINT_LE: return '{';
+    case SQLITE_INDEX_CONSTRAINT_GT: return '>';
+    case SQLITE_INDEX_CONSTRAINT_GE: return '}';
+    default: return 0;
+  }
+}
+
+// The constraints a plan can use (their index in aConstraint, -1: none).
+struct Usable {
+  int match = -1, k = -1, limit = -1, rescore = -1, rowid = -1;
+  bool any_match = false;     // a MATCH on the vector column, usable or not
+  bool unusable_knn = false;  // k or rescore whose value comes from a table not yet scanned
+};
+
+Usable find_usable(const sqlite3_index_info* info) {
+  Usable u;
+  for (int i = 0; i < info->nConstraint; ++i) {
+    const auto& c = info->aConstraint[i];
+    if (c.op == SQLITE_INDEX_CONSTRAINT_MATCH && c.iColumn == kVector) u.any_match = true;
+    if (!c.usable && c.op == SQLITE_INDEX_CONSTRAINT_EQ && (c.iColumn == kK || c.iColumn == kRescore))
+      u.unusable_knn = true;
+    if (!c.usable) continue;
+    if (c.op == SQLITE_INDEX_CONSTRAINT_MATCH && c.iColumn == kVector && u.match < 0) u.match = i;
+    else if (c.op == SQLITE_INDEX_CONSTRAINT_EQ && c.iColumn == kK) u.k = i;
+    else if (c.op == SQLITE_INDEX_CONSTRAINT_EQ && c.iColumn == kRescore) u.rescore = i;
+    else if (c.op == SQLITE_INDEX_CONSTRAINT_LIMIT) u.limit = i;
+    else if (c.op == SQLITE_INDEX_CONSTRAINT_EQ && c.iColumn == -1 && u.rowid < 0) u.rowid = i;
+  }
+  return u;
+}
+
+// Hands constraints to xFilter in argv order, each omitted from SQLite's own checks.
+struct Args {
+  sqlite3_index_info* info;
+  int n = 0;
+  void use(int i) {
+    info->aConstraintUsage[i].argvIndex = ++n;
+    info->aConstraintUsage[i].omit = 1;
+  }
+};
+
+// The kNN plan: MATCH, then k or LIMIT, rescore, and the filters (idxStr).
+int knn_plan(const Table& t, sqlite3_index_info* info, const Usable& u) {
+  if (u.unusable_knn) return SQLITE_CONSTRAINT;
+  Args args{info};
+  int plan = kKnn;
+  args.use(u.match);
+  if (u.k >= 0) {
+    plan |= kHasK;
+    args.use(u.k);
+  } else if (u.limit >= 0) {
+    plan |= kHasLimit;
+    args.use(u.limit);
+  }
+  if (u.rescore >= 0) {
+    plan |= kHasRescore;
+    args.use(u.rescore);
+  }
+  const int nmeta = static_cast<int>(t.cfg().metadata.size());
+  std::string filters;
+  for (int i = 0; i < info->nConstraint; ++i) {
+    const auto& c = info->aConstraint[i];
+    const bool meta = c.iColumn >= kFirstMeta && c.iColumn < kFirstMeta + nmeta;
+    if (!c.usable || !(meta || c.iColumn == -1)) continue;
+    char op = op_code(c.op);
+    if (!op) continue;
+    if (op == '=' && sqlite3_vtab_in(info, i, -1)) {
+      sqlite3_vtab_in(info, i, 1);
+      op = 'I';
+    }
+    args.use(i);
+    filters += op + std::to_string(meta ? c.iColumn - kFirstMeta : -1) + ",";
+  }
+  info->idxNum = plan;
+  if (!filters.empty()) {
+    info->idxStr = sqlite3_mprintf("%s", filters.c_str());
+    if (!info->idxStr) return SQLITE_NOMEM;
+    info->needToFreeIdxStr = 1;
+  }
+  info->estimatedCost = 1000;
+  if (info->nOrderBy == 1 && info->aOrderBy[0].iColumn == kDistance && !info->aOrderBy[0].desc)
+    info->orderByConsumed = 1;
+  return SQLITE_OK;
+}
+
+}  // namespace
+
+int x_best_index(sqlite3_vtab* v, sqlite3_index_info* info) noexcept {
+  const auto& t = *static_cast<const Table*>(v);
+  return guard_vtab(v, kModule, [&] {
+    const Usable u = find_usable(info);
+    if (u.match >= 0) return knn_plan(t, info, u);
+    if (u.any_match) return SQLITE_CONSTRAINT;  // a MATCH that cannot be used in this plan
+    Args args{info};
+    if (u.rowid >= 0) {
+      args.use(u.rowid);
+      info->idxNum = kPoint;
+      info->estimatedCost = 1;
+      info->estimatedRows = 1;
+      info->idxFlags = SQLITE_INDEX_SCAN_UNIQUE;
+      return SQLITE_OK;
+    }
+    info->idxNum = 0;
+    if (u.k >= 0 || u.rescore >= 0) {
+      info->idxNum = kMisuse;
+      args.use(u.k >= 0 ? u.k : u.rescore);
+    }
+    info->estimatedCost = 1e6;
+    if (info->nOrderBy == 1 && info->aOrderBy[0].iColumn == -1 && !info->aOrderBy[0].desc) info->orderByConsumed = 1;
+    return SQLITE_OK;
+  });
+}
+
+}  // namespace bebr::ext::vtab

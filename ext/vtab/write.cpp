@@ -1,0 +1,95 @@
+// Writes to the bebr table (write.hpp).
+#include "write.hpp"
+
+#include <optional>
+
+#include "bebr/vector.hpp"
+
+namespace bebr::ext::vtab {
+namespace {
+
+int conflict(Table& t) {
+  sqlite3_free(t.zErrMsg);
+  t.zErrMsg = sqlite3_mprintf("UNIQUE constraint failed: %s.rowid", t.store->name().c_str());
+  return t.zErrMsg ? SQLITE_CONSTRAINT : SQLITE_NOMEM;
+}
+
+// The row written by an INSERT or UPDATE: each column from argv, or from the old row when an
+// UPDATE leaves it unchanged.
+RowData build_row(const Table& t, sqlite3_value** argv, const RowData* old) {
+  const TableConfig& cfg = t.cfg();
+  const auto unchanged = [&](int col) { return old && sqlite3_value_nochange(argv[2 + col]); };
+  RowData row;
+  if (unchanged(kVector)) {
+    row.body = old->body;
+    row.vector = old->vector;
+  } else {
+    const std::vector<float> x = vector_value(cfg.column, cfg.dim, argv[2 + kVector]);
+    row.body.resize(body_bytes(t.binarizer->shape()));
+    t.binarizer->encode_body(x, row.body.data());
+    if (cfg.store_vectors) row.vector = floats_to_blob(x);
+  }
+  for (std::size_t j = 0; j < cfg.metadata.size(); ++j) {
+    const int col = kFirstMeta + static_cast<int>(j);
+    row.meta.push_back(unchanged(col) ? old->meta[j] : metadata_value(cfg.metadata[j], argv[2 + col]));
+  }
+  for (std::size_t j = 0; j < cfg.auxiliary.size(); ++j) {
+    const int col = t.first_aux() + static_cast<int>(j);
+    row.aux.push_back(unchanged(col) ? old->aux[j] : auxiliary_value(cfg.auxiliary[j], argv[2 + col]));
+  }
+  return row;
+}
+
+}  // namespace
+
+int delete_row(Table& t, sqlite3_value* rowid) {
+  const std::int64_t id = sqlite3_value_int64(rowid);
+  if (const auto at = t.store->find(id)) t.store->remove(id, *at);
+  return SQLITE_OK;
+}
+
+int run_command(Table& t, sqlite3_value* command) {
+  const char* cmd = reinterpret_cast<const char*>(sqlite3_value_text(command));
+  const std::string c = cmd ? cmd : "";
+  if (c == "optimize") {
+    t.store->optimize();
+    return SQLITE_OK;
+  }
+  fail("unknown command '" + c + "'; expected 'optimize'");
+}
+
+int write_row(Table& t, sqlite3_value** argv, sqlite3_int64* out_rowid) {
+  Store& store = *t.store;
+  const bool is_update = sqlite3_value_type(argv[0]) != SQLITE_NULL;
+  for (int c : {kDistance, kK, kRescore})
+    if (!sqlite3_value_nochange(argv[2 + c]) && sqlite3_value_type(argv[2 + c]) != SQLITE_NULL)
+      fail("the hidden columns distance, k and rescore are for queries; they cannot be written");
+  const bool rowid_given = sqlite3_value_type(argv[1]) != SQLITE_NULL;
+  if (rowid_given && sqlite3_value_type(argv[1]) != SQLITE_INTEGER)
+    fail(std::string("rowid must be an integer; got ") + type_name(argv[1]));
+  const std::int64_t rowid = rowid_given ? sqlite3_value_int64(argv[1]) : 0;
+
+  // The old row, when an UPDATE keeps some of its columns.
+  std::optional<Location> old_at;
+  std::optional<RowData> old;
+  const std::int64_t old_id = is_update ? sqlite3_value_int64(argv[0]) : 0;
+  if (is_update) {
+    old_at = store.find(old_id);
+    if (!old_at) return SQLITE_OK;  // gone already
+    old = store.read_row(old_id, *old_at);
+  }
+  const RowData row = build_row(t, argv, old ? &*old : nullptr);
+
+  if (rowid_given && (!is_update || rowid != old_id)) {
+    if (const auto taken = store.find(rowid)) {
+      if (sqlite3_vtab_on_conflict(t.db) != SQLITE_REPLACE) return conflict(t);
+      store.remove(rowid, *taken);
+      if (is_update) old_at = store.find(old_id);  // unchanged, but re-read after a removal
+    }
+  }
+  if (is_update) store.remove(old_id, *old_at);
+  *out_rowid = store.insert(rowid_given ? std::optional<std::int64_t>(rowid) : std::nullopt, row);
+  return SQLITE_OK;
+}
+
+}  // namespace bebr::ext::vtab
