@@ -8,6 +8,8 @@
 #include <cstring>
 #include <limits>
 
+#include "bebr/bits.hpp"
+
 namespace bebr::ext {
 
 // An incremental-I/O handle on the data BLOB of <name>_chunks rows, closed when it goes out of
@@ -100,9 +102,7 @@ std::string placeholders(std::size_t first, std::size_t n) {
 }
 
 unsigned popcount(const std::vector<std::uint64_t>& words) {
-  unsigned n = 0;
-  for (std::uint64_t w : words) n += static_cast<unsigned>(__builtin_popcountll(w));
-  return n;
+  return static_cast<unsigned>(count_set_bits(words.data(), words.size()));
 }
 
 bool test_bit(const std::vector<std::uint64_t>& v, std::uint32_t i) { return (v[i / 64] >> (i % 64)) & 1; }
@@ -540,8 +540,7 @@ void Store::ensure_keys(Chunk& c) {
   if (sums16_) c.sums16 = reinterpret_cast<std::uint16_t*>(k);
   compute_keys(c, 0, cfg_.chunk_size);
   c.range = KeyRange{};
-  for (std::size_t w = 0; w < c.valid.size(); ++w)
-    for (std::uint64_t b = c.valid[w]; b; b &= b - 1) widen_range(c, 64 * w + static_cast<std::size_t>(__builtin_ctzll(b)));
+  for_each_set_bit(c.valid.data(), c.valid.size(), [&](std::size_t slot) { widen_range(c, slot); });
 }
 
 void Store::widen_range(Chunk& c, std::size_t slot) const noexcept {
@@ -568,8 +567,7 @@ void Store::load_codes() {
           const Edit& e = log_[static_cast<std::size_t>(p->second.edit[slot])];
           write_slot(c, slot, e.rowid, body_of(e));
         }
-    for (std::size_t w = 0; w < c.valid.size(); ++w)
-      for (std::uint64_t b = c.valid[w]; b; b &= b - 1) check_hamming(c, 64 * w + static_cast<std::size_t>(__builtin_ctzll(b)));
+    for_each_set_bit(c.valid.data(), c.valid.size(), [&](std::size_t slot) { check_hamming(c, slot); });
   }
   codes_ = true;
 }
@@ -749,9 +747,8 @@ std::vector<std::int64_t> Store::rowids() {
   out.reserve(rows_);
   for (const auto& [id, c] : chunks_) {
     if (listed(id)) break;
-    for (std::uint32_t w = 0; w < c.valid.size(); ++w)
-      for (std::uint64_t b = c.valid[w]; b; b &= b - 1)
-        out.push_back(rowid_at(id, 64 * w + static_cast<std::uint32_t>(__builtin_ctzll(b))));
+    for_each_set_bit(c.valid.data(), c.valid.size(),
+                     [&](std::size_t s) { out.push_back(rowid_at(id, static_cast<std::uint32_t>(s))); });
   }
   if (has_listed()) {
     Stmt s = prepare(db_, "SELECT rowid FROM " + shadow("rowids") + " WHERE chunk_id >= ?1 ORDER BY rowid");
@@ -794,9 +791,7 @@ void Store::scan(bool metadata, bool keys, const std::function<void(const ChunkV
           write_slot(scratch, slot, e.rowid, body_of(e));
         }
     scratch.hamming_ok = true;
-    for (std::size_t w = 0; w < c.valid.size(); ++w)
-      for (std::uint64_t v = c.valid[w]; v; v &= v - 1)
-        check_hamming(scratch, 64 * w + static_cast<std::size_t>(__builtin_ctzll(v)));
+    for_each_set_bit(c.valid.data(), c.valid.size(), [&](std::size_t slot) { check_hamming(scratch, slot); });
     CodeBlock b = block(scratch);  // no key coefficients: the Hamming filter or exact distances
     b.keys = SdcKeys{};
     visit(ChunkView{c, rowids_of(scratch), b});
@@ -828,7 +823,7 @@ Location Store::allocate() {
   if (open_.empty()) new_chunk(has_listed() ? chunks_.rbegin()->first + 1 : kListedBase);
   const Chunk& c = chunks_.at(*open_.begin());
   for (std::uint32_t w = 0; w < c.valid.size(); ++w)
-    if (~c.valid[w]) return Location{c.id, w * 64 + static_cast<std::uint32_t>(__builtin_ctzll(~c.valid[w]))};
+    if (~c.valid[w]) return Location{c.id, w * 64 + static_cast<std::uint32_t>(std::countr_one(c.valid[w]))};
   corrupt(name_ + "_chunks", "an open chunk has no free slot");
 }
 
@@ -872,7 +867,7 @@ std::int64_t Store::next_rowid() {
     const Chunk& c = std::prev(it)->second;
     for (std::size_t w = c.valid.size(); w-- > 0;)
       if (c.valid[w]) {
-        top = rowid_at(c.id, static_cast<std::uint32_t>(64 * w + 63 - static_cast<std::size_t>(__builtin_clzll(c.valid[w]))));
+        top = rowid_at(c.id, static_cast<std::uint32_t>(64 * w + 63 - static_cast<std::size_t>(std::countl_zero(c.valid[w]))));
         any = true;
         break;
       }
