@@ -28,7 +28,7 @@
 
 #include "bebr/knn.hpp"
 #include "bebr/vector.hpp"
-#include "table_store.hpp"
+#include "store/store.hpp"
 
 namespace bebr::ext {
 namespace {
