@@ -12,7 +12,7 @@
 
 #include <string>
 
-#include "../table_store.hpp"
+#include "../store/types.hpp"
 
 namespace bebr::ext::vtab {
 

@@ -11,7 +11,7 @@
 
 #include <vector>
 
-#include "../table_store.hpp"
+#include "../store/store.hpp"
 #include "../values.hpp"
 
 namespace bebr::ext::vtab {

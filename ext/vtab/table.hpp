@@ -12,7 +12,7 @@
 // The slots live in module.cpp (registration, cursors, transactions), declaration.cpp (the
 // CREATE VIRTUAL TABLE arguments), plan.cpp (xBestIndex), query.cpp (xFilter: kNN, point
 // lookups, full scans), filters.cpp (the metadata and rowid filters of a kNN query) and
-// write.cpp (xUpdate). Storage is the Store (table_store.hpp); docs/architecture.md documents
+// write.cpp (xUpdate). Storage is the Store (store/store.hpp); docs/architecture.md documents
 // the shadow tables and the plan encoding.
 #pragma once
 
@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "../common.hpp"
-#include "../table_store.hpp"
+#include "../store/store.hpp"
 
 namespace bebr::ext::vtab {
 

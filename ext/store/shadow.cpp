@@ -1,0 +1,360 @@
+// The shadow tables of a bebr table: names, DDL, configuration, drop, rename, row statements.
+#include "shadow.hpp"
+
+#include <cstdlib>
+#include <map>
+
+#include "directory.hpp"
+
+namespace bebr::ext {
+
+namespace {
+
+// Cached statements of a Shadow.
+enum Stmts { kDataVersion, kFind, kInsertRowid, kInsertVector, kInsertAux, kDeleteRowid, kDeleteVector, kDeleteAux,
+             kReadRow, kReadVector, kMove, kNewChunk, kMaxRowid, kStmtCount };
+
+// Resets a cached statement when the scope ends.
+struct Reset {
+  sqlite3_stmt* s;
+  ~Reset() {
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+  }
+};
+
+void exec(sqlite3* db, const std::string& sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : sqlite3_errmsg(db);
+    sqlite3_free(err);
+    fail(msg);
+  }
+}
+
+void step_done(sqlite3* db, sqlite3_stmt* s) {
+  if (sqlite3_step(s) != SQLITE_DONE) fail(sqlite3_errmsg(db));
+}
+
+// ", m0, m1, ...": shadow columns are declared without a type, so they have no affinity and
+// keep values exactly as given.
+std::string column_list(const char* prefix, std::size_t n) {
+  std::string out;
+  for (std::size_t i = 0; i < n; ++i) out += ", " + (prefix + std::to_string(i));
+  return out;
+}
+
+std::string placeholders(std::size_t first, std::size_t n) {
+  std::string out;
+  for (std::size_t i = 0; i < n; ++i) out += ", ?" + std::to_string(first + i);
+  return out;
+}
+
+// One "<type> <name>" entry of metadata.<i> or auxiliary.<i> in <name>_info.
+ColumnDef parse_column(const std::string& table, const std::string& v) {
+  const auto sp = v.find(' ');
+  if (sp == std::string::npos) corrupt(table, "bad column entry '" + v + "'");
+  ColumnDef d;
+  d.name = v.substr(sp + 1);
+  const std::string type = v.substr(0, sp);
+  if (type == "integer") d.type = ColumnType::integer;
+  else if (type == "float") d.type = ColumnType::real;
+  else if (type == "text") d.type = ColumnType::text;
+  else if (type == "boolean") d.type = ColumnType::boolean;
+  else if (type == "any") d.type = ColumnType::any;
+  else corrupt(table, "unknown column type '" + type + "'");
+  return d;
+}
+
+std::uint32_t parse_number(const std::string& table, const std::string& key, const std::string& v) {
+  char* end = nullptr;
+  const unsigned long n = std::strtoul(v.c_str(), &end, 10);
+  if (v.empty() || *end) corrupt(table, key + " is '" + v + "'");
+  return static_cast<std::uint32_t>(n);
+}
+
+}  // namespace
+
+void corrupt(const std::string& table, const std::string& what) {
+  throw Error(Errc::corrupt, "the " + table + " shadow table is corrupt: " + what);
+}
+
+Shadow::Shadow(sqlite3* db, std::string schema, std::string name, TableConfig cfg)
+    : db_(db), schema_(std::move(schema)), name_(std::move(name)), cfg_(std::move(cfg)) {
+  stmts_.resize(kStmtCount);
+}
+
+std::string Shadow::table(const char* suffix) const {
+  return mprintf("\"%w\".\"%w_%s\"", schema_.c_str(), name_.c_str(), suffix);
+}
+
+sqlite3_stmt* Shadow::cached(int which, const std::function<std::string()>& sql) {
+  if (!stmts_[which]) stmts_[which] = prepare(db_, sql());  // SQL text built only the first time
+  return stmts_[which].get();
+}
+
+void Shadow::create() {
+  const std::size_t nm = cfg_.metadata.size(), na = cfg_.auxiliary.size();
+  exec(db_, "CREATE TABLE " + table("info") + "(key TEXT PRIMARY KEY, value) WITHOUT ROWID");
+  exec(db_, "CREATE TABLE " + table("chunks") + "(chunk_id INTEGER PRIMARY KEY, data BLOB NOT NULL)");
+  exec(db_, "CREATE TABLE " + table("rowids") + "(rowid INTEGER PRIMARY KEY, chunk_id INTEGER NOT NULL, "
+                                                "slot INTEGER NOT NULL" + column_list("m", nm) + ")");
+  if (cfg_.store_vectors)
+    exec(db_, "CREATE TABLE " + table("vectors") + "(rowid INTEGER PRIMARY KEY, vector BLOB NOT NULL)");
+  if (na) exec(db_, "CREATE TABLE " + table("auxiliary") + "(rowid INTEGER PRIMARY KEY" + column_list("a", na) + ")");
+  Stmt s = prepare(db_, "INSERT INTO " + table("info") + "(key, value) VALUES (?1, ?2)");
+  const auto put = [&](const std::string& k, const std::string& v) {
+    sqlite3_bind_text(s.get(), 1, k.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s.get(), 2, v.c_str(), -1, SQLITE_TRANSIENT);
+    step_done(db_, s.get());
+    sqlite3_reset(s.get());
+  };
+  put("format", "3");
+  put("column", cfg_.column);
+  put("dim", std::to_string(cfg_.dim));
+  put("bits", std::to_string(cfg_.bits));
+  put("metric", metric_name(cfg_.metric));
+  put("store_vectors", cfg_.store_vectors ? "1" : "0");
+  put("chunk_size", std::to_string(cfg_.chunk_size));
+  put("cache", cfg_.cache ? "1" : "0");
+  put("model_name", cfg_.model_name);
+  for (std::size_t i = 0; i < nm; ++i)
+    put("metadata." + std::to_string(i), std::string(column_type_name(cfg_.metadata[i].type)) + " " + cfg_.metadata[i].name);
+  for (std::size_t i = 0; i < na; ++i)
+    put("auxiliary." + std::to_string(i), std::string(column_type_name(cfg_.auxiliary[i].type)) + " " + cfg_.auxiliary[i].name);
+  sqlite3_bind_text(s.get(), 1, "model", -1, SQLITE_STATIC);
+  sqlite3_bind_blob64(s.get(), 2, cfg_.model.data(), cfg_.model.size(), SQLITE_TRANSIENT);
+  step_done(db_, s.get());
+}
+
+TableConfig Shadow::read_config(sqlite3* db, const std::string& schema, const std::string& name) {
+  TableConfig c;
+  Stmt s = prepare(db, mprintf("SELECT key, value FROM \"%w\".\"%w_info\"", schema.c_str(), name.c_str()));
+  const std::string table = name + "_info";
+  std::map<std::size_t, ColumnDef> meta, aux;
+  std::string format;
+  while (sqlite3_step(s.get()) == SQLITE_ROW) {
+    const std::string key = reinterpret_cast<const char*>(sqlite3_column_text(s.get(), 0));
+    const char* v = reinterpret_cast<const char*>(sqlite3_column_text(s.get(), 1));
+    const std::string value = v ? v : "";
+    if (key == "format") format = value;
+    else if (key == "column") c.column = value;
+    else if (key == "dim") c.dim = parse_number(table, key, value);
+    else if (key == "bits") c.bits = parse_number(table, key, value);
+    else if (key == "metric") {
+      const auto m = parse_metric(value);
+      if (!m) corrupt(table, "unknown metric '" + value + "'");
+      c.metric = *m;
+    } else if (key == "store_vectors") c.store_vectors = value == "1";
+    else if (key == "chunk_size") c.chunk_size = parse_number(table, key, value);
+    else if (key == "cache") c.cache = value == "1";
+    else if (key == "model_name") c.model_name = value;
+    else if (key.rfind("metadata.", 0) == 0) meta[parse_number(table, key, key.substr(9))] = parse_column(table, value);
+    else if (key.rfind("auxiliary.", 0) == 0) aux[parse_number(table, key, key.substr(10))] = parse_column(table, value);
+    else if (key == "model") {
+      const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(s.get(), 1));
+      c.model.assign(p, p + sqlite3_column_bytes(s.get(), 1));
+    }
+  }
+  if (format != "3")
+    throw Error(Errc::corrupt, "table " + name + " was created by another version of bebr (storage format '" + format +
+                                   "'; this build reads format 3)");
+  if (c.dim < 1 || c.dim > kMaxDim || c.bits < 1 || c.bits > kMaxBits || c.chunk_size < 64 || c.chunk_size % 64)
+    corrupt(table, "bad dim, bits or chunk_size");
+  for (auto& [i, d] : meta) c.metadata.push_back(d);
+  for (auto& [i, d] : aux) c.auxiliary.push_back(d);
+  return c;
+}
+
+void Shadow::drop() {
+  stmts_.clear();
+  stmts_.resize(kStmtCount);
+  for (const char* const* s = kSuffixes; *s; ++s) exec(db_, "DROP TABLE IF EXISTS " + table(*s));
+}
+
+void Shadow::rename(const std::string& new_name) {
+  stmts_.clear();
+  stmts_.resize(kStmtCount);
+  for (const char* const* s = kSuffixes; *s; ++s) {
+    Stmt exists = prepare(db_, mprintf("SELECT 1 FROM \"%w\".sqlite_master WHERE type = 'table' AND name = '%q_%q'",
+                                       schema_.c_str(), name_.c_str(), *s));
+    if (sqlite3_step(exists.get()) != SQLITE_ROW) continue;
+    exists.reset();
+    exec(db_, mprintf("ALTER TABLE \"%w\".\"%w_%s\" RENAME TO \"%w_%s\"", schema_.c_str(), name_.c_str(), *s,
+                      new_name.c_str(), *s));
+  }
+  name_ = new_name;
+}
+
+std::int64_t Shadow::data_version() {
+  sqlite3_stmt* s = cached(kDataVersion, [&] { return mprintf("PRAGMA \"%w\".data_version", schema_.c_str()); });
+  Reset r{s};
+  if (sqlite3_step(s) != SQLITE_ROW) fail(sqlite3_errmsg(db_));
+  return sqlite3_column_int64(s, 0);
+}
+
+void Shadow::each_chunk(const std::function<void(std::int64_t)>& f) {
+  Stmt s = prepare(db_, "SELECT chunk_id FROM " + table("chunks") + " ORDER BY chunk_id");
+  int rc;
+  while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) f(sqlite3_column_int64(s.get(), 0));
+  if (rc != SQLITE_DONE) fail(sqlite3_errmsg(db_));
+}
+
+void Shadow::insert_chunk(std::int64_t id, std::size_t bytes) {
+  sqlite3_stmt* s = cached(kNewChunk, [&] { return std::string("INSERT INTO " + table("chunks") + "(chunk_id, data) VALUES (?1, zeroblob(?2))"); });
+  Reset r{s};
+  sqlite3_bind_int64(s, 1, id);
+  sqlite3_bind_int64(s, 2, static_cast<sqlite3_int64>(bytes));
+  step_done(db_, s);
+}
+
+void Shadow::delete_chunk(std::int64_t id) {
+  Stmt d = prepare(db_, "DELETE FROM " + table("chunks") + " WHERE chunk_id = ?1");
+  sqlite3_bind_int64(d.get(), 1, id);
+  step_done(db_, d.get());
+}
+
+void Shadow::insert_row(std::int64_t rowid, const Location& at, bool map_row, const RowData& row) {
+  const std::size_t nm = cfg_.metadata.size(), na = cfg_.auxiliary.size();
+  if (map_row) {
+    sqlite3_stmt* s = cached(kInsertRowid, [&] { return std::string("INSERT INTO " + table("rowids") + "(rowid, chunk_id, slot" +
+                                               column_list("m", nm) + ") VALUES (?1, ?2, ?3" + placeholders(4, nm) + ")"); });
+    Reset r{s};
+    sqlite3_bind_int64(s, 1, rowid);
+    sqlite3_bind_int64(s, 2, at.chunk);
+    sqlite3_bind_int64(s, 3, at.slot);
+    for (std::size_t j = 0; j < nm; ++j) row.meta[j].bind(s, static_cast<int>(4 + j));
+    step_done(db_, s);
+  }
+  if (cfg_.store_vectors) {
+    sqlite3_stmt* v = cached(kInsertVector, [&] { return std::string("INSERT INTO " + table("vectors") + "(rowid, vector) VALUES (?1, ?2)"); });
+    Reset r{v};
+    sqlite3_bind_int64(v, 1, rowid);
+    sqlite3_bind_blob64(v, 2, row.vector.data(), row.vector.size(), SQLITE_STATIC);
+    step_done(db_, v);
+  }
+  if (na) {
+    sqlite3_stmt* a = cached(kInsertAux, [&] { return std::string("INSERT INTO " + table("auxiliary") + "(rowid" + column_list("a", na) +
+                                             ") VALUES (?1" + placeholders(2, na) + ")"); });
+    Reset r{a};
+    sqlite3_bind_int64(a, 1, rowid);
+    for (std::size_t j = 0; j < na; ++j) row.aux[j].bind(a, static_cast<int>(2 + j));
+    step_done(db_, a);
+  }
+}
+
+void Shadow::delete_row(std::int64_t rowid) {
+  for (int which : {kDeleteRowid, kDeleteVector, kDeleteAux}) {
+    const char* suffix = which == kDeleteRowid ? "rowids" : which == kDeleteVector ? "vectors" : "auxiliary";
+    if (which == kDeleteVector && !cfg_.store_vectors) continue;
+    if (which == kDeleteAux && cfg_.auxiliary.empty()) continue;
+    sqlite3_stmt* d = cached(which, [&] { return std::string("DELETE FROM ") + table(suffix) + " WHERE rowid = ?1"; });
+    Reset r{d};
+    sqlite3_bind_int64(d, 1, rowid);
+    step_done(db_, d);
+  }
+}
+
+void Shadow::move_row(std::int64_t rowid, const Location& to, bool map_row) {
+  if (map_row) {
+    sqlite3_stmt* m = cached(kMove, [&] { return std::string("UPDATE " + table("rowids") + " SET chunk_id = ?2, slot = ?3 WHERE rowid = ?1"); });
+    Reset r{m};
+    sqlite3_bind_int64(m, 1, rowid);
+    sqlite3_bind_int64(m, 2, to.chunk);
+    sqlite3_bind_int64(m, 3, to.slot);
+    step_done(db_, m);
+  } else {
+    sqlite3_stmt* d = cached(kDeleteRowid, [&] { return std::string("DELETE FROM ") + table("rowids") + " WHERE rowid = ?1"; });
+    Reset r{d};
+    sqlite3_bind_int64(d, 1, rowid);
+    step_done(db_, d);
+  }
+}
+
+void Shadow::read_row(std::int64_t rowid, RowData& row) {
+  const std::size_t nm = cfg_.metadata.size(), na = cfg_.auxiliary.size();
+  if (nm + na) {
+    sqlite3_stmt* s = cached(kReadRow, [&] { return row_select() + (nm ? " WHERE r.rowid = ?1" : " WHERE x.rowid = ?1"); });
+    Reset r{s};
+    sqlite3_bind_int64(s, 1, rowid);
+    if (sqlite3_step(s) != SQLITE_ROW)
+      corrupt(name_ + (nm ? "_rowids" : "_auxiliary"), "row " + std::to_string(rowid) + " has no entry");
+    for (std::size_t j = 0; j < nm; ++j) row.meta.push_back(Value::copy_column(s, static_cast<int>(1 + j)));
+    for (std::size_t j = 0; j < na; ++j) row.aux.push_back(Value::copy_column(s, static_cast<int>(1 + nm + j)));
+  }
+  if (cfg_.store_vectors) {
+    sqlite3_stmt* v = cached(kReadVector, [&] { return std::string("SELECT vector FROM " + table("vectors") + " WHERE rowid = ?1"); });
+    Reset r{v};
+    sqlite3_bind_int64(v, 1, rowid);
+    if (sqlite3_step(v) != SQLITE_ROW) corrupt(name_ + "_vectors", "the vector of row " + std::to_string(rowid) + " is missing");
+    const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(v, 0));
+    row.vector.assign(p, p + sqlite3_column_bytes(v, 0));
+  }
+}
+
+std::optional<Location> Shadow::find_listed(std::int64_t rowid) {
+  sqlite3_stmt* s = cached(kFind, [&] { return std::string("SELECT chunk_id, slot FROM " + table("rowids") + " WHERE rowid = ?1"); });
+  Reset r{s};
+  sqlite3_bind_int64(s, 1, rowid);
+  const int rc = sqlite3_step(s);
+  if (rc == SQLITE_DONE) return std::nullopt;
+  if (rc != SQLITE_ROW) fail(sqlite3_errmsg(db_));
+  const std::int64_t chunk = sqlite3_column_int64(s, 0);
+  const sqlite3_int64 at = sqlite3_column_int64(s, 1);
+  if (!listed_chunk(chunk) || at < 0 || at >= cfg_.chunk_size)  // a ranged row's home slot is empty
+    corrupt(name_ + "_rowids", "row " + std::to_string(rowid) + " has chunk " + std::to_string(chunk) + " and slot " +
+                                   std::to_string(at));
+  return Location{chunk, static_cast<std::uint32_t>(at)};
+}
+
+std::optional<std::int64_t> Shadow::max_mapped_rowid() {
+  sqlite3_stmt* s = cached(kMaxRowid, [&] { return std::string("SELECT max(rowid) FROM " + table("rowids")); });
+  Reset r{s};
+  if (sqlite3_step(s) != SQLITE_ROW) fail(sqlite3_errmsg(db_));
+  if (sqlite3_column_type(s, 0) != SQLITE_INTEGER) return std::nullopt;
+  return sqlite3_column_int64(s, 0);
+}
+
+void Shadow::listed_rowids(std::vector<std::int64_t>& out) {
+  Stmt s = prepare(db_, "SELECT rowid FROM " + table("rowids") + " WHERE chunk_id >= ?1 ORDER BY rowid");
+  sqlite3_bind_int64(s.get(), 1, kListedBase);
+  int rc;
+  while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) out.push_back(sqlite3_column_int64(s.get(), 0));
+  if (rc != SQLITE_DONE) fail(sqlite3_errmsg(db_));
+}
+
+std::vector<std::pair<std::int64_t, Location>> Shadow::listed_rows() {
+  std::vector<std::pair<std::int64_t, Location>> out;
+  Stmt s = prepare(db_, "SELECT rowid, chunk_id, slot FROM " + table("rowids") + " WHERE chunk_id >= ?1");
+  sqlite3_bind_int64(s.get(), 1, kListedBase);
+  int rc;
+  while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+    const std::int64_t rowid = sqlite3_column_int64(s.get(), 0);
+    const sqlite3_int64 slot = sqlite3_column_int64(s.get(), 2);
+    if (slot < 0 || slot >= cfg_.chunk_size) corrupt(name_ + "_rowids", "row " + std::to_string(rowid) + " has slot " + std::to_string(slot));
+    out.push_back({rowid, Location{sqlite3_column_int64(s.get(), 1), static_cast<std::uint32_t>(slot)}});
+  }
+  if (rc != SQLITE_DONE) fail(sqlite3_errmsg(db_));
+  return out;
+}
+
+void Shadow::each_mapped_row(const std::function<void(std::int64_t, sqlite3_int64, std::int64_t, sqlite3_stmt*)>& f) {
+  Stmt s = prepare(db_, "SELECT chunk_id, slot, rowid" + column_list("m", cfg_.metadata.size()) + " FROM " + table("rowids"));
+  int rc;
+  while ((rc = sqlite3_step(s.get())) == SQLITE_ROW)
+    f(sqlite3_column_int64(s.get(), 0), sqlite3_column_int64(s.get(), 1), sqlite3_column_int64(s.get(), 2), s.get());
+  if (rc != SQLITE_DONE) fail(sqlite3_errmsg(db_));
+}
+
+std::string Shadow::row_select() const {
+  const std::size_t nm = cfg_.metadata.size(), na = cfg_.auxiliary.size();
+  if (nm) {
+    std::string sql = "SELECT r.rowid" + column_list("r.m", nm) + column_list("x.a", na) + " FROM " + table("rowids") + " r";
+    if (na) sql += " LEFT JOIN " + table("auxiliary") + " x ON x.rowid = r.rowid";
+    return sql;
+  }
+  if (na) return "SELECT x.rowid" + column_list("x.a", na) + " FROM " + table("auxiliary") + " x";
+  return "";
+}
+
+}  // namespace bebr::ext
