@@ -10,7 +10,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "bebr/simd.hpp"
+#include "bebr/simd_levels.hpp"
 
 int main(int argc, char** argv) {
   if (argc < 3) {
@@ -18,14 +18,17 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string level = argv[1];
-  if (!bebr::kernels_for(level)) {
-    std::string compiled, available;
-    bool in_build = false;
-    for (const std::string& l : bebr::compiled_levels()) {
-      compiled += " " + l;
-      in_build |= l == level;
-    }
-    for (const std::string& l : bebr::available_levels()) available += " " + l;
+  std::string compiled, available;
+  bool in_build = false, runs = false;
+  for (const std::string& l : bebr::compiled_levels()) {
+    compiled += " " + l;
+    in_build |= l == level;
+  }
+  for (const std::string& l : bebr::available_levels()) {
+    available += " " + l;
+    runs |= l == level;
+  }
+  if (!runs) {
     std::printf("skipped: SIMD level %s %s (compiled:%s; this CPU runs:%s)\n", level.c_str(),
                 in_build ? "is compiled into this build but this CPU cannot run it" : "is not compiled into this build",
                 compiled.c_str(), available.c_str());

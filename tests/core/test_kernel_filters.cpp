@@ -10,8 +10,8 @@
 #include "bebr/binarize.hpp"
 #include "bebr/codes.hpp"
 #include "bebr/knn.hpp"
-#include "bebr/simd.hpp"
 #include "code_blocks.hpp"
+#include "kernels/kernels.hpp"
 #include "testing.hpp"
 
 using namespace bebr;

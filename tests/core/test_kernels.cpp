@@ -12,7 +12,7 @@
 #include "bebr/codes.hpp"
 #include "bebr/distance.hpp"
 #include "bebr/knn.hpp"
-#include "bebr/simd.hpp"
+#include "kernels/kernels.hpp"
 #include "testing.hpp"
 
 using namespace bebr;

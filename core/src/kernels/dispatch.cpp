@@ -3,7 +3,7 @@
 
 #include <xsimd/xsimd.hpp>
 
-#include "bebr/simd.hpp"
+#include "kernels.hpp"
 
 namespace bebr {
 namespace detail {

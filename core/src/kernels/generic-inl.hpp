@@ -15,7 +15,7 @@
 
 #include <xsimd/xsimd.hpp>
 
-#include "bebr/simd.hpp"
+#include "kernels.hpp"
 
 namespace bebr::detail {
 namespace {

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "bebr/simd.hpp"
+#include "kernels.hpp"
 
 namespace bebr::ref {
 namespace {
