@@ -157,10 +157,10 @@ void ResidentCache::read_image(ChunkBlob& blob, const ChunkLayout& layout, std::
 void ResidentCache::write_slot(CachedChunk& c, std::uint32_t slot, std::int64_t rowid, const std::uint8_t* body) {
   rowids(c)[slot] = rowid;
   std::uint8_t* planes = c.planes + slot * planes_bytes_;
-  std::memcpy(planes, body + kScalarBytes, planes_bytes_);
+  std::memcpy(planes, body + kBodyPlanes, planes_bytes_);
   if (c.nibbles) copy_code(copy_, planes, planes_bytes_, slot, c.nibbles);
-  std::memcpy(scales(c) + slot, body, 4);
-  std::memcpy(offsets(c) + slot, body + 4, 4);
+  std::memcpy(scales(c) + slot, body + kBodyScale, 4);
+  std::memcpy(offsets(c) + slot, body + kBodyOffset, 4);
 }
 
 void ResidentCache::check_slot(CachedChunk& c, std::size_t slot) const noexcept {

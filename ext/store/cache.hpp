@@ -168,9 +168,7 @@ class ResidentCache {
   float* scales(const CachedChunk& c) const noexcept {
     return reinterpret_cast<float*>(c.image + validity_bytes_ + 8 * C_);
   }
-  float* offsets(const CachedChunk& c) const noexcept {
-    return reinterpret_cast<float*>(c.image + validity_bytes_ + 12 * C_);
-  }
+  float* offsets(const CachedChunk& c) const noexcept { return scales(c) + C_; }
 
   CodeShape shape_;
   Metric metric_;

@@ -68,10 +68,10 @@ void ChunkLayout::read_slot(ChunkBlob& blob, std::int64_t chunk, std::uint32_t s
   } else {
     *rowid = rowid_at(chunk, slot, C_);
   }
-  blob.read(body, 4, d.scales + 4 * slot);
-  if (d.offsets != npos) blob.read(body + 4, 4, d.offsets + 4 * slot);
-  else std::memset(body + 4, 0, 4);
-  blob.read(body + kScalarBytes, planes_bytes_, d.planes + slot * planes_bytes_);
+  blob.read(body + kBodyScale, 4, d.scales + 4 * slot);
+  if (d.offsets != npos) blob.read(body + kBodyOffset, 4, d.offsets + 4 * slot);
+  else std::memset(body + kBodyOffset, 0, 4);
+  blob.read(body + kBodyPlanes, planes_bytes_, d.planes + slot * planes_bytes_);
 }
 
 void ChunkLayout::read_parts(ChunkBlob& blob, std::int64_t chunk, std::uint8_t* head, std::uint8_t* planes,
@@ -112,9 +112,9 @@ void ChunkWriter::write_run(ChunkBlob& blob, std::int64_t chunk, std::uint32_t f
     const WriteLog::Edit& e = log.edit(patch.edit[first + i]);
     const std::uint8_t* body = log.body_of(e);
     store_u64(rowids_.data() + 8 * i, static_cast<std::uint64_t>(e.rowid));
-    std::memcpy(scales_.data() + 4 * i, body, 4);
-    std::memcpy(offsets_.data() + 4 * i, body + 4, 4);
-    std::memcpy(planes_.data() + i * P, body + kScalarBytes, P);
+    std::memcpy(scales_.data() + 4 * i, body + kBodyScale, 4);
+    std::memcpy(offsets_.data() + 4 * i, body + kBodyOffset, 4);
+    std::memcpy(planes_.data() + i * P, body + kBodyPlanes, P);
   }
   const ChunkLayout::Parts& d = layout_.of(chunk);
   if (d.rowids != ChunkLayout::npos) blob.write(rowids_.data(), rowids_.size(), d.rowids + 8 * first);

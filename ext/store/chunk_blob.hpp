@@ -21,6 +21,10 @@
 
 namespace bebr::ext {
 
+// Where the parts of a code body (bebr/codes.hpp: a code without its header) start: the scale
+// (float32), the offset (float32), then the planes.
+inline constexpr std::size_t kBodyScale = 0, kBodyOffset = 4, kBodyPlanes = kScalarBytes;
+
 // An incremental-I/O handle on the data BLOB of <name>_chunks rows, closed when it goes out of
 // scope: an open handle counts as a running statement and would hold the transaction open.
 class ChunkBlob {
