@@ -1,8 +1,13 @@
-// A database connection with the built extension loaded, for tests that drive bebr through SQL.
+// A database connection with extensions loaded, for the tests and benchmarks that drive bebr
+// through SQL: the tests' Db() opens an in-memory database with the built extension
+// (BEBR_EXTENSION_PATH), the benchmarks name the file and the extensions.
+//   Db db;  db.exec("CREATE VIRTUAL TABLE t USING bebr(e float[4])");
+//   Db bench("/tmp/x.db", {"build/bebr", "vec0.so"});
 #pragma once
 
 #include <sqlite3.h>
 
+#include <cstdint>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -12,18 +17,19 @@ namespace bebr::testing {
 
 class Db {
  public:
-  explicit Db(const std::string& path = ":memory:", bool load = true) {
-    if (sqlite3_open(path.c_str(), &db_) != SQLITE_OK) throw std::runtime_error("cannot open " + path);
-    if (load) {
-      sqlite3_enable_load_extension(db_, 1);
-      char* err = nullptr;
-      if (sqlite3_load_extension(db_, BEBR_EXTENSION_PATH, "sqlite3_bebr_init", &err) != SQLITE_OK) {
-        std::string msg = err ? err : "?";
-        sqlite3_free(err);
-        throw std::runtime_error("cannot load bebr: " + msg);
-      }
-    }
+  // Opens `path` and loads each extension in turn, SQLite finding each entry point from the
+  // file name (bebr.so: sqlite3_bebr_init; vec0.so: sqlite3_vec_init).
+  Db(const std::string& path, const std::vector<std::string>& extensions) {
+    open(path);
+    for (const auto& e : extensions) load(e.c_str(), nullptr, e);
   }
+#ifdef BEBR_EXTENSION_PATH
+  // The built extension (unless load is false).
+  explicit Db(const std::string& path = ":memory:", bool load_bebr = true) {
+    open(path);
+    if (load_bebr) load(BEBR_EXTENSION_PATH, "sqlite3_bebr_init", "bebr");
+  }
+#endif
   ~Db() { sqlite3_close(db_); }
   Db(const Db&) = delete;
   Db& operator=(const Db&) = delete;
@@ -52,6 +58,12 @@ class Db {
       sqlite3_bind_blob64(s_, i, data, n, SQLITE_TRANSIENT);
       return *this;
     }
+    // A BLOB SQLite does not copy: `data` must stay as it is until the statement is reset and
+    // rebound (the benchmarks' timed loops).
+    Stmt& bind_static(int i, const void* data, std::size_t n) {
+      sqlite3_bind_blob64(s_, i, data, n, SQLITE_STATIC);
+      return *this;
+    }
     Stmt& bind(int i, const std::vector<float>& v) { return bind(i, v.data(), v.size() * 4); }
     Stmt& bind(int i, const std::vector<std::uint8_t>& v) { return bind(i, v.data(), v.size()); }
     Stmt& bind(int i, const std::string& t) {
@@ -76,6 +88,13 @@ class Db {
     void reset() {
       sqlite3_reset(s_);
     }
+    // Steps to the end and resets; returns the rows.
+    int drain() {
+      int n = 0;
+      while (step()) ++n;
+      reset();
+      return n;
+    }
     sqlite3_stmt* get() const { return s_; }
     double real(int c) const { return sqlite3_column_double(s_, c); }
     long long integer(int c) const { return sqlite3_column_int64(s_, c); }
@@ -96,6 +115,12 @@ class Db {
 
   Stmt prepare(const std::string& sql) { return Stmt(db_, sql); }
 
+  // The first column of the first row of `sql` as text ("" when there is none).
+  std::string text(const std::string& sql) {
+    Stmt s(db_, sql);
+    return s.step() && !s.is_null(0) ? s.text(0) : "";
+  }
+
   // The error message a statement fails with, or "" if it succeeds.
   std::string error_of(const std::string& sql) {
     try {
@@ -109,6 +134,24 @@ class Db {
   }
 
  private:
+  void open(const std::string& path) {
+    if (sqlite3_open(path.c_str(), &db_) != SQLITE_OK) {
+      sqlite3_close(db_);
+      throw std::runtime_error("cannot open " + path);
+    }
+  }
+  // Called from the constructors: on failure the destructor does not run, so close here.
+  void load(const char* file, const char* entry, const std::string& what) {
+    sqlite3_enable_load_extension(db_, 1);
+    char* err = nullptr;
+    if (sqlite3_load_extension(db_, file, entry, &err) != SQLITE_OK) {
+      std::string msg = err ? err : "?";
+      sqlite3_free(err);
+      sqlite3_close(db_);
+      throw std::runtime_error("cannot load " + what + ": " + msg);
+    }
+  }
+
   sqlite3* db_ = nullptr;
 };
 
