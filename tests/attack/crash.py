@@ -7,7 +7,9 @@ Each trial starts a writer process (this script with --writer) on one of two dat
 DELETE journal), lets it run one workload for a random time and kills it with SIGKILL:
 
   txn       explicit transactions of 1..400 inserts, updates and deletes, with savepoints,
-            ROLLBACK TO, failing statements and whole ROLLBACKs now and then
+            ROLLBACK TO, failing statements and whole ROLLBACKs now and then (with
+            --write-before-savepoints, as ctest runs it, every transaction writes the bebr
+            tables before its first savepoint: see rollback_to_outer_savepoint.test)
   long      one transaction of 17,000 inserts and as many deletes (more than the 16,384 waiting
             edits that make bebr write chunks before the commit), then txn
   bulk      autocommit multi-row INSERTs through a view whose trigger writes all tables
@@ -275,7 +277,7 @@ def trial(i, args, work, rng, dbs):
             ready = p.stdout.readline()
             if ready != "ready\n":
                 p.wait()
-        longest = 2.5 if workload == "long" else 0.6
+        longest = 3.5 if workload == "long" else 0.6  # long: into its COMMIT now and then
         time.sleep(rng.uniform(0, longest))
         p.send_signal(signal.SIGKILL)
         p.wait()
