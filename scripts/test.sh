@@ -4,6 +4,8 @@
 #   bash scripts/test.sh              # Release build in build/
 #   bash scripts/test.sh --sanitize   # AddressSanitizer + UndefinedBehaviorSanitizer, in build-asan/
 #   BEBR_CHECK_LAYOUT=1 bash scripts/test.sh   # first the layout rules (scripts/check-layout.sh)
+#   bash scripts/test.sh --sqlite-current   # Release, on the current SQLite that better-sqlite3
+#                                           # bundles (scripts/sqlite-current.sh), in build-sqlite-current/
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "${BEBR_CHECK_LAYOUT:-0}" = 1 ]; then bash scripts/check-layout.sh; fi
@@ -12,6 +14,14 @@ if [ "${1:-}" = "--sanitize" ]; then
   dir=build-asan
   cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBEBR_WERROR=ON -DBEBR_SANITIZE=ON -DBEBR_BUILD_TESTS=ON >/dev/null
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+elif [ "${1:-}" = "--sqlite-current" ]; then
+  dir=build-sqlite-current
+  command -v npm >/dev/null || bash scripts/deps.sh npm
+  amalgamation="$(bash scripts/sqlite-current.sh "$dir/sqlite-current")"
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release -DBEBR_WERROR=ON -DBEBR_BUILD_TESTS=ON \
+        -DBEBR_SQLITE_AMALGAMATION="$amalgamation" >"$dir/configure.log" || { cat "$dir/configure.log"; exit 1; }
+  # Which SQLite the tests run on, and which tests cannot reach it (ctest lists those as skipped).
+  sed -n 's/^-- bebr: //p' "$dir/configure.log"
 else
   dir=build
   # BEBR_BUILD_TESTS explicitly: the demo configures the same directory with it OFF.
