@@ -10,7 +10,7 @@
 //   SELECT bebr_distance('[1,0]', '[0,1]');                 -- exact float cosine distance: 1.0
 //
 // NULL in any argument gives NULL.
-#include "bebr/simd.hpp"
+#include "bebr/simd_levels.hpp"
 #include "bebr/vector.hpp"
 #include "common.hpp"
 
@@ -43,7 +43,7 @@ void fn_debug(sqlite3_context* ctx, int, sqlite3_value**) noexcept {
     };
     std::string text = std::string("version ") + BEBR_VERSION + "\nsimd compiled: " +
                        join(compiled_levels()) + "\nsimd available: " + join(available_levels()) +
-                       "\nsimd active: " + kernels().name + " (" + active_reason() + ")" +
+                       "\nsimd active: " + active_level() + " (" + active_reason() + ")" +
                        "\nsqlite: " + sqlite3_libversion() + " (built against " SQLITE_VERSION ")" +
                        "\ncompiler: " __VERSION__ "\nlimits: dim 1.." + std::to_string(kMaxDim) +
                        ", bits 1..8, code format v" + std::to_string(kFormatVersion);

@@ -7,7 +7,7 @@
 #include <cstring>
 
 #include "bebr/error.hpp"
-#include "bebr/simd.hpp"
+#include "kernels/kernels.hpp"
 #include "train/mlp_model.hpp"
 
 namespace bebr {

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "bebr/error.hpp"
-#include "bebr/simd.hpp"
+#include "kernels/kernels.hpp"
 
 namespace bebr {
 

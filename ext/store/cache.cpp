@@ -10,7 +10,6 @@
 #include <cstring>
 
 #include "bebr/bits.hpp"
-#include "bebr/simd.hpp"
 #include "directory.hpp"
 
 namespace bebr::ext {
@@ -22,40 +21,6 @@ namespace {
 
 constexpr std::size_t round64(std::size_t n) noexcept { return (n + 63) / 64 * 64; }
 
-// ---- resident layout: moves to core ------------------------------------------------------------
-// Whether the filter reads a copy of the codes instead of their planes, and in which layout, is
-// decided here by probing the kernel table, and the copies are made here by calling its
-// conversions: the only kernel-table calls of the store.
-
-FilterCopy filter_copy(const CodeShape& shape) noexcept {
-  FilterCopy f;
-  if (shape.bits == 4 && kernels().planes_to_nibbles && kernels().sdc_filter_nibbles) {
-    f.words = plane_words(shape.dim);
-    f.bytes = 32 * f.words;
-  } else if (shape.bits == 2 && kernels().planes_to_fastscan2 && kernels().sdc_filter_fastscan2 &&
-             plane_words(shape.dim) <= kFastscan2MaxWords) {
-    f.fastscan = true;
-    f.words = plane_words(shape.dim);
-    f.bytes = 16 * f.words;
-  }
-  return f;
-}
-
-// The copy of a chunk's n codes (their planes `stride` bytes apart) into `out`.
-void copy_codes(const FilterCopy& f, const std::uint8_t* planes, std::size_t stride, std::size_t n,
-                std::uint8_t* out) noexcept {
-  if (f.fastscan) kernels().planes_to_fastscan2(planes, stride, f.words, n, out);
-  else kernels().planes_to_nibbles(planes, stride, f.words, n, out, f.bytes);
-}
-
-// The copy of the code in `slot` of a chunk (its planes at `planes`) into the chunk's copy `out`.
-void copy_code(const FilterCopy& f, const std::uint8_t* planes, std::size_t stride, std::size_t slot,
-               std::uint8_t* out) noexcept {
-  if (f.fastscan) fastscan2_store(planes, f.words, out + slot / 32 * 32 * f.bytes, slot % 32);
-  else kernels().planes_to_nibbles(planes, stride, f.words, 1, out + slot * f.bytes, f.bytes);
-}
-
-// ---- end of the resident layout ------------------------------------------------------------------
 
 }  // namespace
 
@@ -100,7 +65,7 @@ ResidentCache::ResidentCache(const TableConfig& cfg, const Binarizer& binarizer)
   chunk_planes_bytes_ = round64(C * planes_bytes_);
   sums16_ = digit_sums16_fit(shape_);
   keys_bytes_ = keys * round64(4 * C) + (sums16_ ? round64(2 * C) : 0);
-  copy_ = filter_copy(shape_);
+  copy_ = resident_layout(shape_, cfg.metric);
 }
 
 void ResidentCache::clear() noexcept {
@@ -116,7 +81,7 @@ void ResidentCache::clear() noexcept {
 void ResidentCache::make_resident(CachedChunk& c, std::size_t expected_chunks) {
   c.image = arena_.alloc(image_bytes_, expected_chunks * image_bytes_);
   c.planes = planes_arena_.alloc(chunk_planes_bytes_, expected_chunks * chunk_planes_bytes_);
-  const std::size_t nib = C_ * copy_.bytes;
+  const std::size_t nib = C_ * copy_.copy_bytes;
   c.nibbles = nib ? nibbles_arena_.alloc(nib, expected_chunks * nib) : nullptr;
   c.hamming_ok = true;
   for (float*& k : c.key) k = nullptr;
@@ -139,7 +104,7 @@ CachedChunk& ResidentCache::load_chunk(ChunkBlob& blob, const ChunkLayout& layou
   CachedChunk& c = chunks_[id];
   make_resident(c, expected);
   read_image(blob, layout, id, c);
-  if (c.nibbles) copy_codes(copy_, c.planes, planes_bytes_, C_, c.nibbles);
+  if (c.nibbles) copy_.fill(c.planes, planes_bytes_, C_, c.nibbles);
   return c;
 }
 
@@ -158,7 +123,7 @@ void ResidentCache::write_slot(CachedChunk& c, std::uint32_t slot, std::int64_t 
   rowids(c)[slot] = rowid;
   std::uint8_t* planes = c.planes + slot * planes_bytes_;
   std::memcpy(planes, body + kBodyPlanes, planes_bytes_);
-  if (c.nibbles) copy_code(copy_, planes, planes_bytes_, slot, c.nibbles);
+  if (c.nibbles) copy_.store(planes, slot, c.nibbles);
   std::memcpy(scales(c) + slot, body + kBodyScale, 4);
   std::memcpy(offsets(c) + slot, body + kBodyOffset, 4);
 }
@@ -204,13 +169,12 @@ CodeBlock ResidentCache::block(const CachedChunk& c) const {
   b.scale = scales(c);
   b.offset = offsets(c);
   b.n = C_;
-  b.keys = SdcKeys{c.key[0], c.key[1], c.key[2], c.key[3], c.key[4]};
+  b.keys = KeyArrays{c.key[0], c.key[1], c.key[2], c.key[3], c.key[4]};
   b.digit_sums16 = c.sums16;
   b.range = c.range;
   b.hamming_ok = c.image && c.hamming_ok;
   b.stable = stable_;
-  (copy_.fastscan ? b.fastscan : b.nibbles) = c.nibbles;
-  b.nibble_stride = copy_.bytes;
+  copy_.attach(c.nibbles, b);
   return b;
 }
 

@@ -62,17 +62,6 @@ class AlignedBytes {
   std::unique_ptr<std::uint8_t, Free> p_;
 };
 
-// The filter's copy of the codes (cache.cpp, "resident layout"). Four-bit tables on CPUs with a
-// nibble kernel (Kernels::sdc_filter_nibbles) also keep their codes as nibbles for the filter:
-// the same bytes again, read instead of the planes, with one multiply-add per digit instead of
-// 16 plane-pair counts (words x 32 bytes a code). Two-bit tables on levels with a fast-scan
-// filter (Kernels::sdc_filter_fastscan2) keep their codes in that layout instead: blocks of 32
-// codes, the same bytes again (words x 16 bytes a code). bytes 0: no copy.
-struct FilterCopy {
-  bool fastscan = false;
-  std::size_t words = 0, bytes = 0;  // plane words, and bytes a code
-};
-
 // What the cache holds of one chunk.
 struct CachedChunk {
   // Resident codes (cache=1, after the first kNN query): the chunk BLOB's image without its
@@ -182,7 +171,9 @@ class ResidentCache {
   std::map<std::int64_t, CachedChunk> chunks_;
 
   std::size_t image_bytes_, chunk_planes_bytes_, keys_bytes_;
-  FilterCopy copy_;
+  // Which copy of the planes the filter reads (nibbles, fast-scan blocks or none), chosen by core
+  // for the active SIMD level (bebr::ResidentLayout).
+  ResidentLayout copy_;
   bool sums16_ = false;  // digit sums kept with the keys (digit_sums16_fit)
   Arena arena_, planes_arena_, key_arena_, nibbles_arena_;
 };

@@ -100,8 +100,7 @@ std::optional<std::int64_t> Directory::lowest_open() const noexcept {
 }
 
 std::optional<std::uint32_t> Directory::highest_slot(const DirChunk& c) noexcept {
-  for (std::size_t w = c.valid.size(); w-- > 0;)
-    if (c.valid[w]) return static_cast<std::uint32_t>(64 * w + 63 - static_cast<std::size_t>(std::countl_zero(c.valid[w])));
+  if (const auto s = highest_set_bit(c.valid.data(), c.valid.size())) return static_cast<std::uint32_t>(*s);
   return std::nullopt;
 }
 
@@ -144,8 +143,7 @@ void Directory::note_insert(std::int64_t rowid) noexcept {
 std::optional<Location> Directory::free_slot() const noexcept {
   if (open_.empty()) return std::nullopt;
   const DirChunk& c = chunks_.find(*open_.begin())->second;
-  for (std::size_t w = 0; w < c.valid.size(); ++w)
-    if (~c.valid[w]) return Location{c.id, static_cast<std::uint32_t>(64 * w + static_cast<std::size_t>(std::countr_one(c.valid[w])))};
+  if (const auto s = lowest_clear_bit(c.valid.data(), c.valid.size())) return Location{c.id, static_cast<std::uint32_t>(*s)};
   return std::nullopt;
 }
 

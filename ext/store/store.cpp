@@ -207,7 +207,7 @@ void Store::scan_disk(const std::function<void(const ChunkView&)>& visit) {
     s.hamming_ok = true;
     cache_.check_hamming(s, c.valid);
     CodeBlock b = cache_.block(s);  // no key coefficients: the Hamming filter or exact distances
-    b.keys = SdcKeys{};
+    b.keys = KeyArrays{};
     visit(ChunkView{ChunkRows{c.valid, cache_.has_metadata() ? cache_.metadata(id) : no_meta}, cache_.rowids_of(s), b});
   }
 }

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "../values.hpp"
-#include "bebr/knn.hpp"
+#include "bebr/search.hpp"
 
 namespace bebr::ext {
 

@@ -24,9 +24,10 @@ char op_code(unsigned char op) {
 
 // The constraints a plan can use (their index in aConstraint, -1: none).
 struct Usable {
-  int match = -1, k = -1, limit = -1, rescore = -1, rowid = -1;
+  int match = -1, k = -1, limit = -1, offset = -1, rescore = -1, rowid = -1;
   bool any_match = false;     // a MATCH on the vector column, usable or not
   bool unusable_knn = false;  // k or rescore whose value comes from a table not yet scanned
+  const char* misuse = nullptr;  // a constraint on k or rescore that is not one equality
 };
 
 Usable find_usable(const sqlite3_index_info* info) {
@@ -36,11 +37,20 @@ Usable find_usable(const sqlite3_index_info* info) {
     if (c.op == SQLITE_INDEX_CONSTRAINT_MATCH && c.iColumn == kVector) u.any_match = true;
     if (!c.usable && c.op == SQLITE_INDEX_CONSTRAINT_EQ && (c.iColumn == kK || c.iColumn == kRescore))
       u.unusable_knn = true;
+    if ((c.iColumn == kK || c.iColumn == kRescore) && c.op != SQLITE_INDEX_CONSTRAINT_EQ)
+      u.misuse = c.iColumn == kK ? "k takes one equality (k = N); got another comparison"
+                                 : "rescore takes one equality (rescore = N); got another comparison";
     if (!c.usable) continue;
-    if (c.op == SQLITE_INDEX_CONSTRAINT_MATCH && c.iColumn == kVector && u.match < 0) u.match = i;
-    else if (c.op == SQLITE_INDEX_CONSTRAINT_EQ && c.iColumn == kK) u.k = i;
-    else if (c.op == SQLITE_INDEX_CONSTRAINT_EQ && c.iColumn == kRescore) u.rescore = i;
+    if (c.op == SQLITE_INDEX_CONSTRAINT_EQ && (c.iColumn == kK || c.iColumn == kRescore)) {
+      int& slot = c.iColumn == kK ? u.k : u.rescore;
+      if (slot >= 0)
+        u.misuse = c.iColumn == kK ? "k takes one equality (k = N); got two" : "rescore takes one equality (rescore = N); got two";
+      else if (sqlite3_vtab_in(const_cast<sqlite3_index_info*>(info), i, -1))
+        u.misuse = c.iColumn == kK ? "k takes one equality (k = N); got IN (...)" : "rescore takes one equality (rescore = N); got IN (...)";
+      slot = i;
+    } else if (c.op == SQLITE_INDEX_CONSTRAINT_MATCH && c.iColumn == kVector && u.match < 0) u.match = i;
     else if (c.op == SQLITE_INDEX_CONSTRAINT_LIMIT) u.limit = i;
+    else if (c.op == SQLITE_INDEX_CONSTRAINT_OFFSET) u.offset = i;
     else if (c.op == SQLITE_INDEX_CONSTRAINT_EQ && c.iColumn == -1 && u.rowid < 0) u.rowid = i;
   }
   return u;
@@ -56,6 +66,30 @@ struct Args {
   }
 };
 
+// A filter constraint the kNN plan applies in its scan (and so omits from SQLite's checks).
+bool scan_filter(const Table& t, const sqlite3_index_info::sqlite3_index_constraint& c) {
+  const int nmeta = static_cast<int>(t.cfg().metadata.size());
+  const bool meta = c.iColumn >= kFirstMeta && c.iColumn < kFirstMeta + nmeta;
+  return c.usable && (meta || c.iColumn == -1) && op_code(c.op);
+}
+
+// Whether a LIMIT that SQLite passes along with MATCH (SQLite 3.38 and later may) can serve as
+// k: only when the rows come out in the order the LIMIT counts (no ORDER BY, or distance
+// ascending alone), there is no OFFSET, and every other constraint is applied in the scan (one
+// that SQLite checks afterwards would drop rows from the k). Otherwise the plan streams every
+// row nearest first and SQLite sorts and limits them: the right rows on every SQLite version.
+bool limit_is_k(const Table& t, const sqlite3_index_info* info, const Usable& u) {
+  if (u.offset >= 0) return false;
+  if (info->nOrderBy > 1) return false;
+  if (info->nOrderBy == 1 && (info->aOrderBy[0].iColumn != kDistance || info->aOrderBy[0].desc)) return false;
+  for (int i = 0; i < info->nConstraint; ++i) {
+    const auto& c = info->aConstraint[i];
+    if (!c.usable || i == u.match || i == u.k || i == u.rescore || i == u.limit) continue;
+    if (!scan_filter(t, c)) return false;
+  }
+  return true;
+}
+
 // The kNN plan: MATCH, then k or LIMIT, rescore, and the filters (idxStr).
 int knn_plan(const Table& t, sqlite3_index_info* info, const Usable& u) {
   if (u.unusable_knn) return SQLITE_CONSTRAINT;
@@ -65,7 +99,7 @@ int knn_plan(const Table& t, sqlite3_index_info* info, const Usable& u) {
   if (u.k >= 0) {
     plan |= kHasK;
     args.use(u.k);
-  } else if (u.limit >= 0) {
+  } else if (u.limit >= 0 && limit_is_k(t, info, u)) {
     plan |= kHasLimit;
     args.use(u.limit);
   }
@@ -77,10 +111,9 @@ int knn_plan(const Table& t, sqlite3_index_info* info, const Usable& u) {
   std::string filters;
   for (int i = 0; i < info->nConstraint; ++i) {
     const auto& c = info->aConstraint[i];
+    if (!scan_filter(t, c)) continue;
     const bool meta = c.iColumn >= kFirstMeta && c.iColumn < kFirstMeta + nmeta;
-    if (!c.usable || !(meta || c.iColumn == -1)) continue;
     char op = op_code(c.op);
-    if (!op) continue;
     if (op == '=' && sqlite3_vtab_in(info, i, -1)) {
       sqlite3_vtab_in(info, i, 1);
       op = 'I';
@@ -106,6 +139,7 @@ int x_best_index(sqlite3_vtab* v, sqlite3_index_info* info) noexcept {
   const auto& t = *static_cast<const Table*>(v);
   return guard_vtab(v, kModule, [&] {
     const Usable u = find_usable(info);
+    if (u.misuse) fail(u.misuse);
     if (u.match >= 0) return knn_plan(t, info, u);
     if (u.any_match) return SQLITE_CONSTRAINT;  // a MATCH that cannot be used in this plan
     Args args{info};

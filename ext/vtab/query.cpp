@@ -5,7 +5,7 @@
 #include <cstring>
 #include <limits>
 
-#include "bebr/knn.hpp"
+#include "bebr/search.hpp"
 #include "bebr/vector.hpp"
 #include "filters.hpp"
 #include "plan.hpp"
@@ -58,7 +58,9 @@ KnnArgs read_knn_args(Table& t, Cursor& cur, int plan, const char* idx, sqlite3_
   cur.stream = !(plan & (kHasK | kHasLimit));
   cur.k = cur.stream ? std::numeric_limits<sqlite3_int64>::max() : count_arg(argv[a++], plan & kHasK ? "k" : "LIMIT");
   cur.rescore = plan & kHasRescore ? count_arg(argv[a++], "rescore") : 0;
-  if (cur.stream && cur.rescore) fail("rescore needs 'k = N' to know how many results to re-rank for");
+  // A LIMIT is not k for rescore: SQLite passes it to the plan on some versions only, so
+  // rescore without k is an error on every version.
+  if (cur.rescore && !(plan & kHasK)) fail("rescore needs 'k = N' to know how many results to re-rank for");
   if (cur.rescore && !cfg.store_vectors) fail("rescore needs the float vectors; create the table with store_vectors=1");
   k.filters = parse_filters(cfg, idx, argv, a);
   for (const auto& f : k.filters) k.need_meta |= f.column >= 0;
@@ -67,10 +69,8 @@ KnnArgs read_knn_args(Table& t, Cursor& cur, int plan, const char* idx, sqlite3_
 
 // The scan: every valid code that passes the filters, by SDC distance to the query. Streaming,
 // all of them into cur.rows unordered; otherwise the best max(k, rescore), sorted.
-void scan(Table& t, Cursor& cur, const SdcQuery& sdc, const std::vector<Condition>& filters, bool need_meta) {
-  const TableConfig& cfg = t.cfg();
+void scan(Table& t, Cursor& cur, ScanState& sdc, const std::vector<Condition>& filters, bool need_meta) {
   TopK top(cur.stream ? 0 : static_cast<std::size_t>(std::max(cur.k, cur.rescore)));
-  std::vector<double> dist(cfg.chunk_size);
   Value rowid_value;
   rowid_value.kind = Value::integer;
   const auto passes = [&](const ChunkView& c, std::size_t s) {
@@ -86,16 +86,12 @@ void scan(Table& t, Cursor& cur, const SdcQuery& sdc, const std::vector<Conditio
   };
   if (cur.stream) {
     t.store->scan(need_meta, false, [&](const ChunkView& c) {
-      sdc.distances(c.codes, dist.data());
-      for (std::size_t w = 0; w < c.chunk.valid.size(); ++w)
-        for (std::uint64_t bits = c.chunk.valid[w]; bits; bits &= bits - 1) {
-          const std::size_t s = 64 * w + static_cast<std::size_t>(__builtin_ctzll(bits));
-          if (passes(c, s)) cur.rows.push_back({dist[s], c.rowids[s]});
-        }
+      sdc.stream(c.codes, c.chunk.valid.data(), c.rowids, [&](std::size_t s) { return passes(c, s); },
+                 [&](double d, std::int64_t rowid) { cur.rows.push_back({d, rowid}); });
     });
   } else if (top.capacity()) {
     const KeyBounds& bounds = t.store->key_bounds();
-    t.store->scan(need_meta, !sdc.hamming(), [&](const ChunkView& c) {
+    t.store->scan(need_meta, !sdc.query().hamming(), [&](const ChunkView& c) {
       sdc.scan(c.codes, bounds, c.chunk.valid.data(), c.rowids, top, [&](std::size_t s) { return passes(c, s); });
     });
     sdc.finish(top);
@@ -124,7 +120,8 @@ void rescore(Table& t, Cursor& cur, sqlite3_value* match, const CodeView& qv) {
 void knn(Table& t, Cursor& cur, int plan, const char* idx, sqlite3_value** argv) {
   const KnnArgs args = read_knn_args(t, cur, plan, idx, argv);
   const CodeView qv = parse_code(args.query, "MATCH query");
-  const SdcQuery sdc(qv, t.cfg().metric);
+  const BoundQuery bound(qv, t.cfg().metric);
+  ScanState sdc(bound);
   scan(t, cur, sdc, args.filters, args.need_meta);
   cur.has_distance = true;
   if (cur.stream) {

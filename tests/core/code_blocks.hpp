@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "bebr/binarize.hpp"
-#include "bebr/knn.hpp"
+#include "bebr/search.hpp"
 #include "testing.hpp"
 
 namespace bebr::testing {
@@ -32,7 +32,7 @@ struct Block {
     b.offset = offset.data();
     b.n = scale.size();
     const auto at = [&](int j) { return key[j].empty() ? nullptr : key[j].data(); };
-    if (keys) b.keys = SdcKeys{at(0), at(1), at(2), at(3), at(4)};
+    if (keys) b.keys = KeyArrays{at(0), at(1), at(2), at(3), at(4)};
     b.hamming_ok = true;
     for (std::size_t i = 0; i < scale.size(); ++i) b.hamming_ok &= scale[i] > 0 && offset[i] == 0;
     return b;

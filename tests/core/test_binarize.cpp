@@ -9,8 +9,8 @@
 #include "bebr/binarize.hpp"
 #include "bebr/distance.hpp"
 #include "bebr/error.hpp"
-#include "bebr/knn.hpp"
-#include "bebr/simd.hpp"
+#include "bebr/search.hpp"
+#include "kernels/kernels.hpp"
 #include "code_blocks.hpp"
 #include "testing.hpp"
 
@@ -198,7 +198,8 @@ TEST_CASE("the filtered scan keeps exactly the brute-force top k", "[kernels]") 
           for (int t = 0; t < 3; ++t) {
             const auto qblob = bin.encode_blob(bebr::testing::random_vector(rng, dim, 0.3f));
             const CodeView qv = parse_code(qblob, "q");
-            const SdcQuery query(qv, metric);
+            const BoundQuery bound(qv, metric);
+          ScanState query(bound);
             // Stable blocks (the resident cache) let one-bit raw cosine scans defer exact distances.
             for (const bool stable : {false, true})
             for (const std::size_t k : {1u, 10u, 100u, 300u}) {

@@ -9,7 +9,7 @@
 
 #include "bebr/binarize.hpp"
 #include "bebr/codes.hpp"
-#include "bebr/knn.hpp"
+#include "bebr/search.hpp"
 #include "code_blocks.hpp"
 #include "kernels/kernels.hpp"
 #include "testing.hpp"

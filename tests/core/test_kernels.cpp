@@ -11,7 +11,7 @@
 #include "bebr/binarize.hpp"
 #include "bebr/codes.hpp"
 #include "bebr/distance.hpp"
-#include "bebr/knn.hpp"
+#include "bebr/search.hpp"
 #include "kernels/kernels.hpp"
 #include "testing.hpp"
 
@@ -241,13 +241,14 @@ TEST_CASE("the batched SDC scan equals sdc_finish bit for bit on every level", "
         const auto qblob = bin.encode_blob(bebr::testing::random_vector(rng, dim));
         const CodeView qv = parse_code(qblob, "query");
         for (const Metric metric : {Metric::cosine, Metric::ip, Metric::l2}) {
-          const SdcQuery query(qv, metric);
+          const BoundQuery bound(qv, metric);
+          ScanState query(bound);
           std::vector<double> got(n);
           query.distances(CodeBlock{planes.data(), P, scale.data(), offset.data(), sums.data(), self.data(), n, {}}, got.data());
           for (const std::string& level : available_levels()) {
             const Kernels* k = kernels_for(level);
             std::vector<double> lv(n);
-            SdcTerms t;  // the terms SdcQuery binds, through the public pieces
+            SdcTerms t;  // the terms BoundQuery binds, through the public pieces
             const CodeStats qs = code_stats(qv);
             t.scale = qv.scale;
             t.offset = qv.offset;

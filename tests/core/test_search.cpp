@@ -7,7 +7,7 @@
 
 #include "bebr/binarize.hpp"
 #include "bebr/search.hpp"
-#include "bebr/simd.hpp"
+#include "kernels/kernels.hpp"
 #include "testing.hpp"
 
 using namespace bebr;

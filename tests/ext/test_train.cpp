@@ -167,6 +167,8 @@ TEST_CASE("an interrupted training stores no model", "[train]") {
   CHECK(db.error_of("SELECT count(*) FROM bebr_models").find("no such table") != std::string::npos);
 }
 
+// One trained model walked through every use in order (storage, codes, a table, export,
+// import): training it once per step would multiply the test's time.
 TEST_CASE("bebr_train kind mlp: the stored model, its codes, a bebr table, export and import", "[train][mlp]") {
   Db db;
   fill(db, 16, 300, 0.5f, 11);

@@ -7,6 +7,7 @@
 #include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 
 namespace bebr {
 
@@ -30,6 +31,20 @@ inline std::size_t count_set_bits(const std::uint64_t* words, std::size_t n_word
   std::size_t n = 0;
   for (std::size_t w = 0; w < n_words; ++w) n += static_cast<std::size_t>(std::popcount(words[w]));
   return n;
+}
+
+// The highest set bit of `words` 64-bit words, if any.
+inline std::optional<std::size_t> highest_set_bit(const std::uint64_t* words, std::size_t n_words) noexcept {
+  for (std::size_t w = n_words; w-- > 0;)
+    if (words[w]) return 64 * w + 63 - static_cast<std::size_t>(std::countl_zero(words[w]));
+  return std::nullopt;
+}
+
+// The lowest clear bit of `words` 64-bit words, if any.
+inline std::optional<std::size_t> lowest_clear_bit(const std::uint64_t* words, std::size_t n_words) noexcept {
+  for (std::size_t w = 0; w < n_words; ++w)
+    if (~words[w]) return 64 * w + static_cast<std::size_t>(std::countr_one(words[w]));
+  return std::nullopt;
 }
 
 }  // namespace bebr
