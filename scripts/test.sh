@@ -3,12 +3,12 @@
 # SQL golden files, examples, the demo, recall on ../shared/data when present).
 #   bash scripts/test.sh              # Release build in build/
 #   bash scripts/test.sh --sanitize   # AddressSanitizer + UndefinedBehaviorSanitizer, in build-asan/
-#   BEBR_CHECK_LAYOUT=1 bash scripts/test.sh   # first the layout rules (scripts/check-layout.sh)
 #   bash scripts/test.sh --sqlite-current   # Release, on the current SQLite that better-sqlite3
 #                                           # bundles (scripts/sqlite-current.sh), in build-sqlite-current/
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ "${BEBR_CHECK_LAYOUT:-0}" = 1 ]; then bash scripts/check-layout.sh; fi
+# The layout rules first (docs/design.md, Shape): a second, not a build.
+bash scripts/check-layout.sh
 bash scripts/deps.sh
 if [ "${1:-}" = "--sanitize" ]; then
   dir=build-asan
