@@ -37,8 +37,8 @@ double one_bit(const Options& o, const std::string& p, std::size_t dim, double c
 }
 
 // A K-bit table at p against the one-bit table at p1 (k=10 median `one`).
-void k_bits(const Options& o, const std::string& p, const std::string& p1, std::size_t dim, int bits,
-            double code_bytes, double ins, double one, std::vector<Row>& rows) {
+void k_bits(const Options& o, const std::string& p, const std::string& p1, std::size_t dim, int bits, double code_bytes,
+            double ins, double one, std::vector<Row>& rows) {
   char note[160];
   const std::string b = "bits=" + std::to_string(bits);
   Db db(p, {o.ext});  // open (its cache resident) through the pairs, as it always was
@@ -48,8 +48,9 @@ void k_bits(const Options& o, const std::string& p, const std::string& p1, std::
     Db both(p1, {o.ext});
     paired = paired_bits_ratio(o, both, p, dim, bits);
   }
-  std::snprintf(note, sizeof note, "%.2fx K x the bits=1 figure (median of paired ratios), %.2fx as the ratio of the medians",
-                paired, f.ms.median / (bits * one));
+  std::snprintf(note, sizeof note,
+                "%.2fx K x the bits=1 figure (median of paired ratios), %.2fx as the ratio of the medians", paired,
+                f.ms.median / (bits * one));
   rows.push_back({"bebr " + b + ", k=10", f.ms, std::string(note) + "; " + floor_note(f.ratio) + " of K-bit codes"});
   figure(o, b + " k=10 ms", f.ms.median);
   figure(o, b + " k=10 / (K x bits=1) paired", paired);

@@ -12,9 +12,7 @@
 
 namespace bebr::bench {
 
-double now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
+double now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
 Stat measure(int runs, const std::function<double()>& f) {
   std::vector<double> v;
@@ -99,11 +97,16 @@ Row single(const std::string& what, double value, const std::string& note) {
 }
 
 void print_table(const std::string& title, const std::vector<Row>& rows, const std::string& unit) {
-  std::printf("\n%s\n\n| measure | %s, median (min-max) | ratio / note |\n| --- | ---: | --- |\n", title.c_str(), unit.c_str());
+  std::printf("\n%s\n\n| measure | %s, median (min-max) | ratio / note |\n| --- | ---: | --- |\n", title.c_str(),
+              unit.c_str());
   for (const Row& r : rows) {
     char v[64];
     std::snprintf(v, sizeof v, "%.2f", r.ms.median);
-    std::printf("| %s | %s | %s |\n", r.what.c_str(), r.absent ? "n/a" : r.single ? v : fmt(r.ms).c_str(), r.note.c_str());
+    std::printf("| %s | %s | %s |\n", r.what.c_str(),
+                r.absent   ? "n/a"
+                : r.single ? v
+                           : fmt(r.ms).c_str(),
+                r.note.c_str());
   }
   std::fflush(stdout);
 }

@@ -96,7 +96,8 @@ double timed_inserts(Db& db, Db::Stmt& ins, std::size_t n, std::size_t bytes,
 
 // A bebr table t of n random vectors (seed 1) at `path`; returns insert rows/s (one
 // transaction, prepared statement).
-double build_bebr(const Options& o, const std::string& path, std::size_t n, std::size_t dim, const std::string& options);
+double build_bebr(const Options& o, const std::string& path, std::size_t n, std::size_t dim,
+                  const std::string& options);
 
 // ms per query of `sql` (?1 the query, ?2 k) over `queries` queries per run, o.runs runs; bits:
 // the query bound as sign bits (sqlite-vec) instead of floats.

@@ -66,7 +66,8 @@ Options parse(int argc, char** argv) {
 // The header: machine, builds and peers, the bandwidth of this run.
 void print_header(const Options& o, Db& info, double gbs) {
   std::string simd = info.text("SELECT bebr_debug()");
-  if (const auto at = simd.find("simd active: "); at != std::string::npos) simd = simd.substr(at, simd.find('\n', at) - at);
+  if (const auto at = simd.find("simd active: "); at != std::string::npos)
+    simd = simd.substr(at, simd.find('\n', at) - at);
   std::printf("## bebr benchmark\n\n- machine: %s, %ld cores; SQLite %s\n- bebr %s, %s\n", cpu_model().c_str(),
               sysconf(_SC_NPROCESSORS_ONLN), sqlite3_libversion(), info.text("SELECT bebr_version()").c_str(),
               simd.c_str());

@@ -43,14 +43,16 @@ void recall(const Options& o) {
     for (int b = 0; b < 3; ++b) {
       const std::string bits = std::to_string(1 << b), m = "c" + bits;
       db.exec("SELECT bebr_train('" + m + "', 'SELECT v FROM base', '{\"kind\":\"center\",\"bits\":" + bits + "}')");
-      db.exec("DROP TABLE IF EXISTS t; CREATE VIRTUAL TABLE t USING bebr(e float[" + std::to_string(dim) + "], model='" +
-              m + "'); INSERT INTO t(rowid, e) SELECT id, v FROM base");
+      db.exec("DROP TABLE IF EXISTS t; CREATE VIRTUAL TABLE t USING bebr(e float[" + std::to_string(dim) +
+              "], model='" + m + "'); INSERT INTO t(rowid, e) SELECT id, v FROM base");
       r[b] = score("SELECT rowid FROM t WHERE e MATCH ?1 AND k = 10");
     }
-    db.exec("CREATE VIRTUAL TABLE h USING vec0(e bit[" + std::to_string(dim) + "]);"
+    db.exec("CREATE VIRTUAL TABLE h USING vec0(e bit[" + std::to_string(dim) +
+            "]);"
             "INSERT INTO h(rowid, e) SELECT id, vec_quantize_binary(v) FROM base");
     const double h = score("SELECT rowid FROM h WHERE e MATCH vec_quantize_binary(?1) AND k = 10");
-    std::printf("| %s (%zu x %zu, %zu queries) | %.3f | %.3f | %.3f | %.3f |\n", name, d->n, dim, nq, r[0], r[1], r[2], h);
+    std::printf("| %s (%zu x %zu, %zu queries) | %.3f | %.3f | %.3f | %.3f |\n", name, d->n, dim, nq, r[0], r[1], r[2],
+                h);
     std::fflush(stdout);
   }
 }

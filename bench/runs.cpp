@@ -40,7 +40,8 @@ double timed_inserts(Db& db, Db::Stmt& ins, std::size_t n, std::size_t bytes,
   return static_cast<double>(n) / secs;
 }
 
-double build_bebr(const Options& o, const std::string& path, std::size_t n, std::size_t dim, const std::string& options) {
+double build_bebr(const Options& o, const std::string& path, std::size_t n, std::size_t dim,
+                  const std::string& options) {
   std::remove(path.c_str());
   Db db(path, {o.ext});
   db.exec("CREATE VIRTUAL TABLE t USING bebr(e float[" + std::to_string(dim) + "], " + options + ")");

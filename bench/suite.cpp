@@ -23,7 +23,12 @@ struct Size {
 Size size_of(const Options& o, std::size_t n, std::size_t dim, double gbs) {
   const std::string tag = std::to_string(dim) + "_" + std::to_string(n);
   const double code_bytes = static_cast<double>(n) * dim / 8;
-  return {n, dim, tag, o.dir + "/bebr_" + tag + ".db", o.dir + "/vec_" + tag + ".db", code_bytes,
+  return {n,
+          dim,
+          tag,
+          o.dir + "/bebr_" + tag + ".db",
+          o.dir + "/vec_" + tag + ".db",
+          code_bytes,
           code_bytes / (gbs * 1e9) * 1e3};
 }
 
@@ -129,7 +134,8 @@ void print_knn(const Size& s, double gbs, const BebrFigures& b, const VecFigures
     rows.push_back({"FAISS IndexBinaryFlat, " + ks, faiss.at(k), ""});
   }
   const double one_vec = v.k.at(10).median;
-  rows.push_back({"bebr first query after open (builds the cache)", b.first, ratio(b.first.median, one_vec, "one sqlite-vec query")});
+  rows.push_back({"bebr first query after open (builds the cache)", b.first,
+                  ratio(b.first.median, one_vec, "one sqlite-vec query")});
   rows.push_back({"bebr first query after open, PRAGMA mmap_size = 1 GiB", b.first_mmap,
                   ratio(b.first_mmap.median, one_vec, "one sqlite-vec query")});
   rows.push_back(single("bebr k=1000 / k=10", b.k1000_over_k10,
@@ -145,10 +151,12 @@ void print_inserts(const Size& s, const BebrFigures& b, const VecFigures& v) {
   std::snprintf(note, sizeof note, "database %.1f bytes/vector = %.3fx the %zu code bytes", b.size / s.n,
                 b.size / s.code_bytes, s.dim / 8);
   build.push_back(single("bebr insert, bits=1", b.ins / 1e3, note));
-  std::snprintf(note, sizeof note, "database %.1f bytes/vector = %.3fx the code bytes", v.size / s.n, v.size / s.code_bytes);
+  std::snprintf(note, sizeof note, "database %.1f bytes/vector = %.3fx the code bytes", v.size / s.n,
+                v.size / s.code_bytes);
   build.push_back(single("sqlite-vec insert, bit[d]", v.ins / 1e3, note));
-  print_table("### Insert, " + std::to_string(s.n) + " x " + std::to_string(s.dim) + "-d (one transaction, prepared statement)",
-              build, "thousand rows/s");
+  print_table(
+      "### Insert, " + std::to_string(s.n) + " x " + std::to_string(s.dim) + "-d (one transaction, prepared statement)",
+      build, "thousand rows/s");
 }
 
 // Bits 2 and 4 against the one-bit table at s.bpath (k=10 per-query figure `one_ms`), rescoring
@@ -169,8 +177,9 @@ void print_more(const Options& o, const Size& s, double one_ms) {
     }
     Db db(p, {o.ext});
     const Stat k10 = query_ms(o, db, kKnnSql, s.dim, 10, false, o.queries);
-    std::snprintf(note, sizeof note, "%.2fx K x the bits=1 figure (median of paired ratios); %.2fx as the ratio of the medians",
-                  paired, k10.median / (bits * one_ms));
+    std::snprintf(note, sizeof note,
+                  "%.2fx K x the bits=1 figure (median of paired ratios); %.2fx as the ratio of the medians", paired,
+                  k10.median / (bits * one_ms));
     more.push_back({"bebr bits=" + std::to_string(bits) + ", k=10", k10, note});
     std::remove(p.c_str());
   }

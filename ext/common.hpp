@@ -175,8 +175,7 @@ int register_vectors_table(sqlite3* db);
 int register_bebr_table(sqlite3* db);
 
 // Registers a scalar function whose user data is a shared Connection.
-int create_function(sqlite3* db, const char* name, int nargs, int flags,
-                    const std::shared_ptr<Connection>& conn,
+int create_function(sqlite3* db, const char* name, int nargs, int flags, const std::shared_ptr<Connection>& conn,
                     void (*fn)(sqlite3_context*, int, sqlite3_value**));
 Connection& connection_of(sqlite3_context* ctx) noexcept;
 

@@ -8,8 +8,8 @@
 
 SQLITE_EXTENSION_INIT1
 
-extern "C" __attribute__((visibility("default"))) int sqlite3_bebr_init(
-    sqlite3* db, char** pzErrMsg, const sqlite3_api_routines* pApi) noexcept {
+extern "C" __attribute__((visibility("default"))) int sqlite3_bebr_init(sqlite3* db, char** pzErrMsg,
+                                                                        const sqlite3_api_routines* pApi) noexcept {
   SQLITE_EXTENSION_INIT2(pApi);
   try {
     auto conn = std::make_shared<bebr::ext::Connection>();

@@ -41,12 +41,11 @@ void fn_debug(sqlite3_context* ctx, int, sqlite3_value**) noexcept {
       }
       return s;
     };
-    std::string text = std::string("version ") + BEBR_VERSION + "\nsimd compiled: " +
-                       join(compiled_levels()) + "\nsimd available: " + join(available_levels()) +
-                       "\nsimd active: " + active_level() + " (" + active_reason() + ")" +
-                       "\nsqlite: " + sqlite3_libversion() + " (built against " SQLITE_VERSION ")" +
-                       "\ncompiler: " __VERSION__ "\nlimits: dim 1.." + std::to_string(kMaxDim) +
-                       ", bits 1..8, code format v" + std::to_string(kFormatVersion);
+    std::string text = std::string("version ") + BEBR_VERSION + "\nsimd compiled: " + join(compiled_levels()) +
+                       "\nsimd available: " + join(available_levels()) + "\nsimd active: " + active_level() + " (" +
+                       active_reason() + ")" + "\nsqlite: " + sqlite3_libversion() +
+                       " (built against " SQLITE_VERSION ")" + "\ncompiler: " __VERSION__ "\nlimits: dim 1.." +
+                       std::to_string(kMaxDim) + ", bits 1..8, code format v" + std::to_string(kFormatVersion);
     sqlite3_result_text(ctx, text.c_str(), -1, SQLITE_TRANSIENT);
   });
 }
@@ -64,8 +63,7 @@ void fn_binarize(sqlite3_context* ctx, int argc, sqlite3_value** argv) noexcept 
       b = std::make_shared<Binarizer>(Binarizer::raw(static_cast<std::uint32_t>(x.size()), 1));
     } else if (sqlite3_value_type(argv[1]) == SQLITE_INTEGER) {
       const sqlite3_int64 bits = sqlite3_value_int64(argv[1]);
-      if (bits < 1 || bits > kMaxBits)
-        fail("bits must be in 1..8; got " + std::to_string(bits));
+      if (bits < 1 || bits > kMaxBits) fail("bits must be in 1..8; got " + std::to_string(bits));
       b = std::make_shared<Binarizer>(
           Binarizer::raw(static_cast<std::uint32_t>(x.size()), static_cast<std::uint32_t>(bits)));
     } else if (sqlite3_value_type(argv[1]) == SQLITE_TEXT) {
@@ -76,13 +74,11 @@ void fn_binarize(sqlite3_context* ctx, int argc, sqlite3_value** argv) noexcept 
         const std::string name(reinterpret_cast<const char*>(sqlite3_value_text(argv[1])),
                                static_cast<std::size_t>(sqlite3_value_bytes(argv[1])));
         b = load_model_by_name(sqlite3_context_db_handle(ctx), name);
-        sqlite3_set_auxdata(ctx, 1, new AuxBinarizer{b},
-                            [](void* p) { delete static_cast<AuxBinarizer*>(p); });
+        sqlite3_set_auxdata(ctx, 1, new AuxBinarizer{b}, [](void* p) { delete static_cast<AuxBinarizer*>(p); });
       }
       if (b->input_dim() != x.size())
-        throw Error(Errc::mismatch, "first argument has " + std::to_string(x.size()) +
-                                        " floats; expected " + std::to_string(b->input_dim()) +
-                                        ", the dimension of the model");
+        throw Error(Errc::mismatch, "first argument has " + std::to_string(x.size()) + " floats; expected " +
+                                        std::to_string(b->input_dim()) + ", the dimension of the model");
     } else {
       fail(std::string("second argument must be bits (an integer 1..8) or a model name (text); got ") +
            type_name(argv[1]));
@@ -153,16 +149,11 @@ int register_functions(sqlite3* db, const std::shared_ptr<Connection>& conn) {
   };
   // bebr_binarize(vec, text) and bebr_decode read bebr_models, so they are not deterministic.
   const Entry entries[] = {
-      {"bebr_version", 0, pure, fn_version},
-      {"bebr_debug", 0, SQLITE_INNOCUOUS, fn_debug},
-      {"bebr_binarize", 1, pure, fn_binarize},
-      {"bebr_binarize", 2, SQLITE_INNOCUOUS, fn_binarize},
-      {"bebr_decode", 1, SQLITE_INNOCUOUS, fn_decode},
-      {"bebr_sdc_distance", 2, pure, fn_sdc_distance},
-      {"bebr_sdc_distance", 3, pure, fn_sdc_distance},
-      {"bebr_hamming", 2, pure, fn_hamming},
-      {"bebr_distance", 2, pure, fn_distance},
-      {"bebr_distance", 3, pure, fn_distance},
+      {"bebr_version", 0, pure, fn_version},           {"bebr_debug", 0, SQLITE_INNOCUOUS, fn_debug},
+      {"bebr_binarize", 1, pure, fn_binarize},         {"bebr_binarize", 2, SQLITE_INNOCUOUS, fn_binarize},
+      {"bebr_decode", 1, SQLITE_INNOCUOUS, fn_decode}, {"bebr_sdc_distance", 2, pure, fn_sdc_distance},
+      {"bebr_sdc_distance", 3, pure, fn_sdc_distance}, {"bebr_hamming", 2, pure, fn_hamming},
+      {"bebr_distance", 2, pure, fn_distance},         {"bebr_distance", 3, pure, fn_distance},
   };
   for (const Entry& e : entries)
     if (const int rc = create_function(db, e.name, e.nargs, e.flags, conn, e.fn); rc != SQLITE_OK) return rc;

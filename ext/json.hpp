@@ -30,7 +30,7 @@ class JsonObject {
   JsonObject& add(std::string key, sqlite3_int64 v);
   JsonObject& add(std::string key, std::string text);  // a JSON string
   JsonObject& add(std::string key, const char* text) { return add(std::move(key), std::string(text)); }
-  JsonObject& add_number(std::string key, double v);   // json_number(v)
+  JsonObject& add_number(std::string key, double v);        // json_number(v)
   JsonObject& add_json(std::string key, std::string json);  // JSON text (an object, array, true...)
   // The object's text, keys in the order added; throws if SQLite cannot build it.
   std::string text(sqlite3* db) const;

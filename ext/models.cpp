@@ -114,8 +114,8 @@ sqlite3_int64 store_model(sqlite3* db, const std::string& name, const Binarizer&
 
 std::shared_ptr<const Binarizer> load_model_by_name(sqlite3* db, const std::string& name) {
   if (!models_table_exists(db))
-    throw Error(Errc::not_found, "unknown model '" + name +
-                                     "'; this database has no bebr_models table (train one with bebr_train)");
+    throw Error(Errc::not_found,
+                "unknown model '" + name + "'; this database has no bebr_models table (train one with bebr_train)");
   Stmt s = prepare(db, "SELECT params FROM main.bebr_models WHERE name = ?1 ORDER BY version DESC LIMIT 1");
   sqlite3_bind_text(s.get(), 1, name.c_str(), -1, SQLITE_TRANSIENT);
   if (sqlite3_step(s.get()) != SQLITE_ROW)
@@ -126,8 +126,7 @@ std::shared_ptr<const Binarizer> load_model_by_name(sqlite3* db, const std::stri
 std::shared_ptr<const Binarizer> load_model_by_id(sqlite3* db, Connection& conn, std::uint32_t id) {
   if (auto it = conn.models_by_id.find(id); it != conn.models_by_id.end()) return it->second;
   const std::string what = "code was made by a trained model (id " + std::to_string(id) + ")";
-  if (!models_table_exists(db))
-    throw Error(Errc::not_found, what + " but this database has no bebr_models table");
+  if (!models_table_exists(db)) throw Error(Errc::not_found, what + " but this database has no bebr_models table");
   Stmt s = prepare(db, "SELECT params FROM main.bebr_models WHERE model_id = ?1 LIMIT 1");
   sqlite3_bind_int64(s.get(), 1, id);
   if (sqlite3_step(s.get()) != SQLITE_ROW) throw Error(Errc::not_found, what + " that is not in bebr_models");
@@ -145,8 +144,8 @@ std::uint32_t compatible_id_of(sqlite3* db, std::uint32_t id) {
 }
 
 void admit_compatible(sqlite3* db, Connection& conn, const CodeView& a, CodeView& b) {
-  if (a.shape.model_id == b.shape.model_id || a.shape.kind != BinarizerKind::mlp || b.shape.kind != BinarizerKind::mlp ||
-      a.shape.dim != b.shape.dim || a.shape.bits != b.shape.bits)
+  if (a.shape.model_id == b.shape.model_id || a.shape.kind != BinarizerKind::mlp ||
+      b.shape.kind != BinarizerKind::mlp || a.shape.dim != b.shape.dim || a.shape.bits != b.shape.bits)
     return;
   const auto compatible = [&](std::uint32_t from, std::uint32_t to) {
     return load_model_by_id(db, conn, from)->model_header().compatible_id == to;

@@ -29,7 +29,7 @@ struct TrainOptions {
   std::uint64_t sample = 50000;  // mlp: rows kept for training (uniform reservoir sample)
   std::string compatible_with;   // mlp: the model whose codes the new model's codes search
   bool bits_given = false;
-  int progress = -1;             // -1: when stderr is a terminal
+  int progress = -1;  // -1: when stderr is a terminal
 };
 
 // Options come as a JSON object; SQLite's own JSON functions parse it.
@@ -55,7 +55,8 @@ TrainOptions parse_options(sqlite3* db, sqlite3_value* options) {
     const auto integer = [&](sqlite3_int64 lo, sqlite3_int64 hi) {
       const sqlite3_int64 v = sqlite3_column_int64(each.get(), 2);
       if (type != "integer" || v < lo || v > hi)
-        fail("option " + key + " must be an integer in " + std::to_string(lo) + ".." + std::to_string(hi) + "; got " + value);
+        fail("option " + key + " must be an integer in " + std::to_string(lo) + ".." + std::to_string(hi) + "; got " +
+             value);
       return v;
     };
     const auto real = [&](double lo, double hi) {
@@ -81,18 +82,20 @@ TrainOptions parse_options(sqlite3* db, sqlite3_value* options) {
       else if (key == "batch") o.mlp.batch = static_cast<std::uint32_t>(integer(4, 65536));
       else if (key == "neighbours") o.mlp.neighbours = static_cast<std::uint32_t>(integer(1, 256));
       else if (key == "threads") o.mlp.threads = static_cast<std::uint32_t>(integer(1, 1024));
-      else if (key == "seed") o.mlp.seed = static_cast<std::uint64_t>(integer(0, std::numeric_limits<sqlite3_int64>::max()));
-      else if (key == "sample") o.sample = static_cast<std::uint64_t>(integer(2, std::numeric_limits<sqlite3_int64>::max()));
+      else if (key == "seed")
+        o.mlp.seed = static_cast<std::uint64_t>(integer(0, std::numeric_limits<sqlite3_int64>::max()));
+      else if (key == "sample")
+        o.sample = static_cast<std::uint64_t>(integer(2, std::numeric_limits<sqlite3_int64>::max()));
       else if (key == "compatible_with") {
         if (type != "text" || value.empty()) fail("option compatible_with must be a model name (text); got " + value);
         o.compatible_with = value;
-      }
-      else if (key == "lr") o.mlp.lr = real(0, 1);
+      } else if (key == "lr") o.mlp.lr = real(0, 1);
       else if (key == "tau") o.mlp.tau = real(0, 10);
       else if (key == "similarity") o.mlp.similarity = real(-1e-300, 1000);
       else if (key == "contrastive") o.mlp.contrastive = real(-1e-300, 1000);
       else
-        fail("unknown option '" + key + "'; expected kind, bits, progress, or for kind mlp: dim, hidden, epochs, "
+        fail("unknown option '" + key +
+             "'; expected kind, bits, progress, or for kind mlp: dim, hidden, epochs, "
              "batch, neighbours, lr, tau, similarity, contrastive, seed, threads, sample, compatible_with");
     }
   }
@@ -101,7 +104,8 @@ TrainOptions parse_options(sqlite3* db, sqlite3_value* options) {
     if (!mlp_only.empty()) fail("option " + mlp_only.front() + " applies to kind 'mlp' only");
     return o;
   }
-  if (o.mlp.similarity == 0 && o.mlp.contrastive == 0) fail("options similarity and contrastive are both 0; nothing to train");
+  if (o.mlp.similarity == 0 && o.mlp.contrastive == 0)
+    fail("options similarity and contrastive are both 0; nothing to train");
   o.mlp.bits = o.bits;
   return o;
 }
@@ -156,8 +160,10 @@ TrainingData read_training_rows(sqlite3* db, sqlite3_value* sql_arg, const Train
     fail("training query must return exactly one column (the vectors); it returns " +
          std::to_string(sqlite3_column_count(q.get())));
   if (pairs && sqlite3_column_count(q.get()) != 2)
-    fail("with compatible_with the training query must return two columns (each item's new vector, then its "
-         "old vector); it returns " + std::to_string(sqlite3_column_count(q.get())));
+    fail(
+        "with compatible_with the training query must return two columns (each item's new vector, then its "
+        "old vector); it returns " +
+        std::to_string(sqlite3_column_count(q.get())));
 
   TrainingData d;
   const bool keep = opt.kind == "mlp";
@@ -165,13 +171,15 @@ TrainingData read_training_rows(sqlite3* db, sqlite3_value* sql_arg, const Train
   // Column c of row `row`: a vector of the same length as that column's first.
   const auto column = [&](int c, std::uint64_t row, std::uint32_t& dim) {
     sqlite3_value* v = sqlite3_column_value(q.get(), c);
-    const std::string where = "training query row " + std::to_string(row) + (pairs ? (c ? " (old vector)" : " (new vector)") : "");
+    const std::string where =
+        "training query row " + std::to_string(row) + (pairs ? (c ? " (old vector)" : " (new vector)") : "");
     if (sqlite3_value_type(v) == SQLITE_NULL) fail(where + " is NULL; expected a vector");
     std::vector<float> x = vector_arg(v, where);
     if (row == 1) {
       dim = static_cast<std::uint32_t>(x.size());
     } else if (x.size() != dim) {
-      throw Error(Errc::mismatch, "training query rows have mixed dimensions" + std::string(pairs ? (c ? " (old vectors)" : " (new vectors)") : "") +
+      throw Error(Errc::mismatch, "training query rows have mixed dimensions" +
+                                      std::string(pairs ? (c ? " (old vectors)" : " (new vectors)") : "") +
                                       "; row 1 has " + std::to_string(dim) + " floats, row " + std::to_string(row) +
                                       " has " + std::to_string(x.size()));
     }
@@ -180,7 +188,9 @@ TrainingData read_training_rows(sqlite3* db, sqlite3_value* sql_arg, const Train
   // Reservoir sampling (Vitter's algorithm R): every row is kept with probability sample / rows.
   const auto reservoir = [&](std::vector<float>& kept, const std::vector<float>& x, std::int64_t slot) {
     if (slot < 0) kept.insert(kept.end(), x.begin(), x.end());
-    else std::copy(x.begin(), x.end(), kept.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(slot) * x.size()));
+    else
+      std::copy(x.begin(), x.end(),
+                kept.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(slot) * x.size()));
   };
   int rc;
   while ((rc = sqlite3_step(q.get())) == SQLITE_ROW) {
@@ -276,7 +286,8 @@ Trained train(sqlite3* db, const std::string& name, const TrainOptions& opt, con
     if (!old) return train_mlp(data.kept, kept, data.dim, opt.mlp, std::ref(monitor));
     if (data.old_dim != old->input_dim())
       throw Error(Errc::mismatch, "the training query's old vectors have " + std::to_string(data.old_dim) +
-                                      " floats; model '" + opt.compatible_with + "' takes " + std::to_string(old->input_dim()));
+                                      " floats; model '" + opt.compatible_with + "' takes " +
+                                      std::to_string(old->input_dim()));
     return train_compatible(data.kept, data.kept_old, kept, data.dim, *old, opt.mlp, std::ref(monitor));
   };
   MlpTraining t = run();
@@ -316,7 +327,9 @@ void fn_train(sqlite3_context* ctx, int argc, sqlite3_value** argv) noexcept {
         .add("rows", static_cast<sqlite3_int64>(data.rows))
         .add("model_id", sqlite3_int64{t.model->shape().model_id});
     if (opt.kind == "mlp")
-      out.add("code_dim", sqlite3_int64{t.model->shape().dim}).add_number("seconds", seconds).add_json("history", t.history);
+      out.add("code_dim", sqlite3_int64{t.model->shape().dim})
+          .add_number("seconds", seconds)
+          .add_json("history", t.history);
     const std::string json = out.text(db);
     sqlite3_result_text(ctx, json.c_str(), static_cast<int>(json.size()), SQLITE_TRANSIENT);
   });

@@ -25,8 +25,7 @@ std::vector<float> vector_arg(sqlite3_value* v, const std::string& what) {
     const auto* p = static_cast<const std::uint8_t*>(sqlite3_value_blob(v));
     const auto n = static_cast<std::size_t>(sqlite3_value_bytes(v));
     if (n % 4 != 0)
-      fail(what + " is a BLOB of " + std::to_string(n) +
-           " bytes; expected float32 vector bytes (a multiple of 4)");
+      fail(what + " is a BLOB of " + std::to_string(n) + " bytes; expected float32 vector bytes (a multiple of 4)");
     x = floats_from_blob({p, n});
   } else if (type == SQLITE_TEXT) {
     const char* p = reinterpret_cast<const char*>(sqlite3_value_text(v));
@@ -78,13 +77,12 @@ namespace {
 void destroy_holder(void* p) noexcept { delete static_cast<std::shared_ptr<Connection>*>(p); }
 }  // namespace
 
-int create_function(sqlite3* db, const char* name, int nargs, int flags,
-                    const std::shared_ptr<Connection>& conn,
+int create_function(sqlite3* db, const char* name, int nargs, int flags, const std::shared_ptr<Connection>& conn,
                     void (*fn)(sqlite3_context*, int, sqlite3_value**)) {
   // Each registration owns a reference, so SQLite may drop them in any order.
   auto* holder = new std::shared_ptr<Connection>(conn);
-  return sqlite3_create_function_v2(db, name, nargs, SQLITE_UTF8 | flags, holder, fn, nullptr,
-                                    nullptr, &destroy_holder);
+  return sqlite3_create_function_v2(db, name, nargs, SQLITE_UTF8 | flags, holder, fn, nullptr, nullptr,
+                                    &destroy_holder);
 }
 
 Connection& connection_of(sqlite3_context* ctx) noexcept {
@@ -96,11 +94,18 @@ Connection& connection_of(sqlite3_context* ctx) noexcept {
 Value Value::copy(sqlite3_value* v) {
   Value out;
   switch (sqlite3_value_type(v)) {
-    case SQLITE_INTEGER: out.kind = integer; out.i = sqlite3_value_int64(v); break;
-    case SQLITE_FLOAT: out.kind = real; out.r = sqlite3_value_double(v); break;
+    case SQLITE_INTEGER:
+      out.kind = integer;
+      out.i = sqlite3_value_int64(v);
+      break;
+    case SQLITE_FLOAT:
+      out.kind = real;
+      out.r = sqlite3_value_double(v);
+      break;
     case SQLITE_TEXT:
       out.kind = text;
-      out.s.assign(reinterpret_cast<const char*>(sqlite3_value_text(v)), static_cast<std::size_t>(sqlite3_value_bytes(v)));
+      out.s.assign(reinterpret_cast<const char*>(sqlite3_value_text(v)),
+                   static_cast<std::size_t>(sqlite3_value_bytes(v)));
       break;
     case SQLITE_BLOB:
       out.kind = blob;
@@ -196,8 +201,8 @@ std::vector<float> vector_value(const std::string& column, std::uint32_t dim, sq
   if (sqlite3_value_type(v) == SQLITE_NULL) fail("column " + column + " must not be NULL; expected a vector");
   std::vector<float> x = vector_arg(v, "column " + column);
   if (x.size() != dim)
-    throw Error(Errc::mismatch, "column " + column + " has " + std::to_string(x.size()) + " floats; expected " +
-                                    std::to_string(dim));
+    throw Error(Errc::mismatch,
+                "column " + column + " has " + std::to_string(x.size()) + " floats; expected " + std::to_string(dim));
   return x;
 }
 

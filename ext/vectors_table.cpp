@@ -67,8 +67,7 @@ int x_best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) noexcept {
   info->idxNum = 1;
   info->estimatedCost = 1000;
   info->estimatedRows = 1000;
-  if (info->nOrderBy == 1 && info->aOrderBy[0].iColumn == kI && !info->aOrderBy[0].desc)
-    info->orderByConsumed = 1;
+  if (info->nOrderBy == 1 && info->aOrderBy[0].iColumn == kI && !info->aOrderBy[0].desc) info->orderByConsumed = 1;
   return SQLITE_OK;
 }
 
@@ -96,8 +95,7 @@ int x_filter(sqlite3_vtab_cursor* base, int idx_num, const char*, int argc, sqli
     if (sqlite3_value_type(argv[1]) != SQLITE_INTEGER)
       fail(std::string("dim must be an integer; got ") + type_name(argv[1]));
     const sqlite3_int64 dim = sqlite3_value_int64(argv[1]);
-    if (dim < 1 || dim > kMaxDim)
-      fail("dim must be in 1.." + std::to_string(kMaxDim) + "; got " + std::to_string(dim));
+    if (dim < 1 || dim > kMaxDim) fail("dim must be in 1.." + std::to_string(kMaxDim) + "; got " + std::to_string(dim));
     const auto n = static_cast<std::size_t>(sqlite3_value_bytes(argv[0]));
     if (n % (4 * static_cast<std::size_t>(dim)) != 0)
       fail("data has " + std::to_string(n) + " bytes, not a whole number of " + std::to_string(dim) +
@@ -151,15 +149,31 @@ int x_rowid(sqlite3_vtab_cursor* base, sqlite3_int64* rowid) noexcept {
 const sqlite3_module kVectorsModule = {
     /* iVersion */ 0,
     /* xCreate */ nullptr,  // eponymous-only
-    x_connect, x_best_index, x_disconnect,
+    x_connect,
+    x_best_index,
+    x_disconnect,
     /* xDestroy */ nullptr,
-    x_open, x_close, x_filter, x_next, x_eof, x_column, x_rowid,
-    nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
+    x_open,
+    x_close,
+    x_filter,
+    x_next,
+    x_eof,
+    x_column,
+    x_rowid,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr};
 
 }  // namespace
 
-int register_vectors_table(sqlite3* db) {
-  return sqlite3_create_module(db, kModule, &kVectorsModule, nullptr);
-}
+int register_vectors_table(sqlite3* db) { return sqlite3_create_module(db, kModule, &kVectorsModule, nullptr); }
 
 }  // namespace bebr::ext

@@ -85,7 +85,7 @@ inline std::optional<Dataset> load_dataset(const std::string& name, std::size_t 
   auto queries = read_file<float>(dir + "queries.f32");
   auto gt = read_file<std::int32_t>(dir + "gt.i32");
   if (!base || !queries || !gt) return std::nullopt;
-  Dataset d{name, dim, base->size() / dim, queries->size() / dim, std::move(*base), std::move(*queries),
+  Dataset d{name,          dim, base->size() / dim, queries->size() / dim, std::move(*base), std::move(*queries),
             std::move(*gt)};
   return d;
 }

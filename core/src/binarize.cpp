@@ -42,8 +42,8 @@ Binarizer::Binarizer(CodeShape shape, std::vector<float> mean)
 
 Binarizer Binarizer::raw(std::uint32_t dim, std::uint32_t bits) {
   if (dim < 1 || dim > kMaxDim)
-    throw Error(Errc::invalid_argument, "dimension must be in 1.." + std::to_string(kMaxDim) +
-                                            ", got " + std::to_string(dim));
+    throw Error(Errc::invalid_argument,
+                "dimension must be in 1.." + std::to_string(kMaxDim) + ", got " + std::to_string(dim));
   if (bits < 1 || bits > kMaxBits)
     throw Error(Errc::invalid_argument, "bits must be in 1..8, got " + std::to_string(bits));
   return Binarizer(CodeShape{dim, bits, BinarizerKind::raw, 0}, {});
@@ -107,8 +107,8 @@ void Binarizer::encode_one_bit(std::span<const float> x, std::uint8_t* body) con
 void Binarizer::encode_body(std::span<const float> x, std::uint8_t* body) const {
   const std::uint32_t m = shape_.dim, bits = shape_.bits;
   if (x.size() != input_dim_)
-    throw Error(Errc::mismatch, "expected a vector of " + std::to_string(input_dim_) + " floats, got " +
-                                    std::to_string(x.size()));
+    throw Error(Errc::mismatch,
+                "expected a vector of " + std::to_string(input_dim_) + " floats, got " + std::to_string(x.size()));
   if (mlp_) return encode_mlp(x, body);
   const bool centred = shape_.kind == BinarizerKind::center;
   const double c = double((1u << bits) - 1), s = double(1u << (bits - 1));
@@ -204,8 +204,8 @@ std::vector<float> Binarizer::decode(const CodeView& code) const {
 Binarizer Binarizer::mlp(std::shared_ptr<const MlpModel> model) {
   const auto bad = [](const std::string& why) { throw Error(Errc::invalid_argument, "mlp model: " + why); };
   const MlpModel& md = *model;
-  if (md.input_dim < 1 || md.input_dim > kMaxDim || md.code_dim < 1 || md.code_dim > kMaxDim ||
-      md.inner_dim < 1 || md.inner_dim > kMaxDim)
+  if (md.input_dim < 1 || md.input_dim > kMaxDim || md.code_dim < 1 || md.code_dim > kMaxDim || md.inner_dim < 1 ||
+      md.inner_dim > kMaxDim)
     bad("dimensions must be in 1.." + std::to_string(kMaxDim));
   if (!md.adapter_hidden && md.inner_dim != md.input_dim) bad("without an adapter its inner and input dims must agree");
   if ((md.adapter_hidden != 0) != (md.compatible_with != 0)) bad("an adapter goes with a compatible model id");
@@ -276,7 +276,8 @@ Binarizer Binarizer::parse(std::span<const std::uint8_t> blob) {
   md->allocate();
   std::size_t want = kMlpModelHeaderBytes + 4 * std::size_t{h.dim};
   md->each_parameter([&](float*, Eigen::Index n) { want += 4 * static_cast<std::size_t>(n); });
-  if (blob.size() != want) bad("wrong length for its sizes: expected " + std::to_string(want) + " bytes, got " + std::to_string(blob.size()));
+  if (blob.size() != want)
+    bad("wrong length for its sizes: expected " + std::to_string(want) + " bytes, got " + std::to_string(blob.size()));
   md->mean = floats(kMlpModelHeaderBytes, h.dim);
   std::size_t at = kMlpModelHeaderBytes + 4 * std::size_t{h.dim};
   md->each_parameter([&](float* p, Eigen::Index n) {

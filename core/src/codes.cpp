@@ -45,8 +45,7 @@ std::uint32_t load_u32(const std::uint8_t* p) noexcept {
     std::memcpy(&v, p, 4);
     return v;
   }
-  return std::uint32_t{p[0]} | std::uint32_t{p[1]} << 8 | std::uint32_t{p[2]} << 16 |
-         std::uint32_t{p[3]} << 24;
+  return std::uint32_t{p[0]} | std::uint32_t{p[1]} << 8 | std::uint32_t{p[2]} << 16 | std::uint32_t{p[3]} << 24;
 }
 void store_u32(std::uint8_t* p, std::uint32_t v) noexcept {
   for (int i = 0; i < 4; ++i) p[i] = static_cast<std::uint8_t>(v >> (8 * i));
@@ -75,8 +74,8 @@ void write_header(const CodeShape& s, std::uint8_t* out) noexcept {
 
 void set_model_id(std::span<std::uint8_t> code, std::uint32_t id) {
   if (code.size() < kHeaderBytes)
-    throw Error(Errc::invalid_argument, "a code BLOB has a " + std::to_string(kHeaderBytes) +
-                                            "-byte header; got " + std::to_string(code.size()) + " bytes");
+    throw Error(Errc::invalid_argument, "a code BLOB has a " + std::to_string(kHeaderBytes) + "-byte header; got " +
+                                            std::to_string(code.size()) + " bytes");
   store_u32(code.data() + kModelIdOffset, id);
 }
 
@@ -108,12 +107,12 @@ namespace {
 CodeView parse_code(std::span<const std::uint8_t> blob, const std::string& what) {
   const std::size_t n = blob.size();
   if (n < kHeaderBytes || std::memcmp(blob.data(), "BEBR", 4) != 0)
-    corrupt(what, "is not a bebr code; expected a BLOB made by bebr_binarize, got " +
-                      std::to_string(n) + " bytes without the BEBR header");
+    corrupt(what, "is not a bebr code; expected a BLOB made by bebr_binarize, got " + std::to_string(n) +
+                      " bytes without the BEBR header");
   const std::uint8_t* p = blob.data();
   if (p[4] != kFormatVersion)
-    corrupt(what, "has code format version " + std::to_string(p[4]) +
-                      "; expected version " + std::to_string(kFormatVersion));
+    corrupt(what,
+            "has code format version " + std::to_string(p[4]) + "; expected version " + std::to_string(kFormatVersion));
   CodeView v;
   v.shape.bits = p[5];
   v.shape.dim = load_u32(p + 8);
@@ -121,8 +120,8 @@ CodeView parse_code(std::span<const std::uint8_t> blob, const std::string& what)
   if (v.shape.bits < 1 || v.shape.bits > kMaxBits)
     corrupt(what, "is a corrupt code; expected bits in 1..8, got " + std::to_string(v.shape.bits));
   if (p[6] > static_cast<std::uint8_t>(BinarizerKind::mlp))
-    corrupt(what, "is a corrupt code; expected binarizer kind 0 (raw), 1 (center) or 2 (mlp), got " +
-                      std::to_string(p[6]));
+    corrupt(what,
+            "is a corrupt code; expected binarizer kind 0 (raw), 1 (center) or 2 (mlp), got " + std::to_string(p[6]));
   v.shape.kind = static_cast<BinarizerKind>(p[6]);
   if (p[7] != 0) corrupt(what, "is a corrupt code; expected reserved byte 7 to be 0");
   if (v.shape.dim < 1 || v.shape.dim > kMaxDim)
@@ -131,9 +130,8 @@ CodeView parse_code(std::span<const std::uint8_t> blob, const std::string& what)
   if ((v.shape.kind == BinarizerKind::raw) != (v.shape.model_id == 0))
     corrupt(what, "is a corrupt code; a raw code has model id 0 and a trained one does not");
   if (n != blob_bytes(v.shape))
-    corrupt(what, "is a truncated or overlong code; expected " +
-                      std::to_string(blob_bytes(v.shape)) + " bytes for dim " +
-                      std::to_string(v.shape.dim) + " and bits " + std::to_string(v.shape.bits) +
+    corrupt(what, "is a truncated or overlong code; expected " + std::to_string(blob_bytes(v.shape)) +
+                      " bytes for dim " + std::to_string(v.shape.dim) + " and bits " + std::to_string(v.shape.bits) +
                       ", got " + std::to_string(n));
   v.scale = load_f32(p + kHeaderBytes);
   v.offset = load_f32(p + kHeaderBytes + 4);
@@ -145,8 +143,7 @@ CodeView parse_code(std::span<const std::uint8_t> blob, const std::string& what)
     const std::size_t words = plane_words(v.shape.dim);
     for (std::uint32_t k = 0; k < v.shape.bits; ++k)
       if (load_u64(v.planes + 8 * (k * words + words - 1)) >> tail)
-        corrupt(what, "is a corrupt code; padding bits past dim " + std::to_string(v.shape.dim) +
-                          " must be zero");
+        corrupt(what, "is a corrupt code; padding bits past dim " + std::to_string(v.shape.dim) + " must be zero");
   }
   return v;
 }

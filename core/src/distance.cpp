@@ -63,8 +63,7 @@ CodeStats code_stats(const CodeView& code) {
   CodeStats s;
   s.digit_sum = digit_sum(code.planes, code.shape);
   const std::vector<std::uint64_t> q = plane_words_of(code);
-  kernels().sdc_dot_many(q.data(), code.planes, 0, code.shape.bits, plane_words(code.shape.dim), 1,
-                         &s.self_dot);
+  kernels().sdc_dot_many(q.data(), code.planes, 0, code.shape.bits, plane_words(code.shape.dim), 1, &s.self_dot);
   return s;
 }
 
@@ -78,12 +77,13 @@ double sdc_norm2(const CodeView& a, const CodeStats& sa) noexcept {
   const std::uint32_t K = a.shape.bits;
   const std::int64_t m = a.shape.dim, c = (std::int64_t{1} << K) - 1;
   const double s2 = double(std::int64_t{1} << (2 * (K - 1)));
-  const std::int64_t t = 4 * static_cast<std::int64_t>(sa.self_dot) - 2 * c * static_cast<std::int64_t>(2 * sa.digit_sum) + m * c * c;
+  const std::int64_t t =
+      4 * static_cast<std::int64_t>(sa.self_dot) - 2 * c * static_cast<std::int64_t>(2 * sa.digit_sum) + m * c * c;
   return double{a.scale} * double{a.scale} * double(t) / s2 + 2.0 * double{a.offset};
 }
 
-double sdc_finish(const CodeView& a, const CodeStats& sa, const CodeView& b, const CodeStats& sb,
-                  std::uint64_t dot, Metric metric) noexcept {
+double sdc_finish(const CodeView& a, const CodeStats& sa, const CodeView& b, const CodeStats& sb, std::uint64_t dot,
+                  Metric metric) noexcept {
   const std::uint32_t K = a.shape.bits;
   const std::int64_t m = a.shape.dim, c = (std::int64_t{1} << K) - 1;
   const double s2 = double(std::int64_t{1} << (2 * (K - 1)));

@@ -16,7 +16,8 @@ ModelHeader parse_model_header(std::span<const std::uint8_t> blob) {
   ModelHeader h;
   h.bits = blob[6];
   h.dim = load_u32(blob.data() + 8);
-  if (blob[5] != static_cast<std::uint8_t>(BinarizerKind::center) && blob[5] != static_cast<std::uint8_t>(BinarizerKind::mlp))
+  if (blob[5] != static_cast<std::uint8_t>(BinarizerKind::center) &&
+      blob[5] != static_cast<std::uint8_t>(BinarizerKind::mlp))
     bad("unknown model kind " + std::to_string(blob[5]));
   h.kind = static_cast<BinarizerKind>(blob[5]);
   if (blob[7] != 0) bad("reserved byte 7 is not 0");

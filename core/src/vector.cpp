@@ -17,8 +17,8 @@ bool is_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c 
 
 [[noreturn]] void bad_json(std::size_t at, const std::string& expected, std::string_view text) {
   std::string got = at < text.size() ? "'" + std::string(text.substr(at, 12)) + "'" : "the end";
-  throw Error(Errc::invalid_argument, "is not a JSON array of numbers; expected " + expected +
-                                          " at offset " + std::to_string(at) + ", got " + got);
+  throw Error(Errc::invalid_argument, "is not a JSON array of numbers; expected " + expected + " at offset " +
+                                          std::to_string(at) + ", got " + got);
 }
 
 }  // namespace
@@ -40,13 +40,12 @@ std::vector<float> parse_json_vector(std::string_view text) {
       skip();
       // JSON numbers never start with '+' or '.', and are never nan/inf: from_chars would
       // accept some of those, so screen the first character.
-      if (i >= text.size() || !(text[i] == '-' || (text[i] >= '0' && text[i] <= '9')))
-        bad_json(i, "a number", text);
+      if (i >= text.size() || !(text[i] == '-' || (text[i] >= '0' && text[i] <= '9'))) bad_json(i, "a number", text);
       double value = 0;
       const auto [end, ec] = std::from_chars(text.data() + i, text.data() + text.size(), value);
       if (ec == std::errc::result_out_of_range || (ec == std::errc{} && std::fabs(value) > 3.4028234663852886e38))
-        throw Error(Errc::invalid_argument, "has element " + std::to_string(out.size()) +
-                                                " out of float32 range; expected finite floats");
+        throw Error(Errc::invalid_argument,
+                    "has element " + std::to_string(out.size()) + " out of float32 range; expected finite floats");
       if (ec != std::errc{}) bad_json(i, "a number", text);
       out.push_back(static_cast<float>(value));
       i = static_cast<std::size_t>(end - text.data());
@@ -75,8 +74,8 @@ std::vector<float> floats_from_blob(std::span<const std::uint8_t> bytes) {
   }
   for (std::size_t i = 0; i < out.size(); ++i) {
     const std::uint8_t* p = bytes.data() + 4 * i;
-    const std::uint32_t u = std::uint32_t{p[0]} | std::uint32_t{p[1]} << 8 |
-                            std::uint32_t{p[2]} << 16 | std::uint32_t{p[3]} << 24;
+    const std::uint32_t u =
+        std::uint32_t{p[0]} | std::uint32_t{p[1]} << 8 | std::uint32_t{p[2]} << 16 | std::uint32_t{p[3]} << 24;
     std::memcpy(&out[i], &u, 4);
   }
   return out;

@@ -10,7 +10,7 @@
 #define DIM 64
 #define ROWS 500
 
-static int check(sqlite3 *db, int rc, const char *what) {
+static int check(sqlite3* db, int rc, const char* what) {
   if (rc != SQLITE_OK && rc != SQLITE_DONE && rc != SQLITE_ROW) {
     fprintf(stderr, "%s: %s\n", what, sqlite3_errmsg(db));
     exit(1);
@@ -18,10 +18,10 @@ static int check(sqlite3 *db, int rc, const char *what) {
   return rc;
 }
 
-int main(int argc, char **argv) {
-  const char *ext = argc > 1 ? argv[1] : "./bebr";
-  sqlite3 *db;
-  char *err = NULL;
+int main(int argc, char** argv) {
+  const char* ext = argc > 1 ? argv[1] : "./bebr";
+  sqlite3* db;
+  char* err = NULL;
   check(db, sqlite3_open(":memory:", &db), "open");
   sqlite3_enable_load_extension(db, 1);
   if (sqlite3_load_extension(db, ext, NULL, &err) != SQLITE_OK) {
@@ -31,7 +31,7 @@ int main(int argc, char **argv) {
   check(db, sqlite3_exec(db, "CREATE VIRTUAL TABLE items USING bebr(v float[64], bits=2)", 0, 0, 0), "create");
 
   /* Vectors go in as little-endian float32 BLOBs, in one transaction; the table codes them. */
-  sqlite3_stmt *ins;
+  sqlite3_stmt* ins;
   check(db, sqlite3_exec(db, "BEGIN", 0, 0, 0), "begin");
   check(db, sqlite3_prepare_v2(db, "INSERT INTO items(rowid, v) VALUES (?1, ?2)", -1, &ins, 0), "prepare");
   static float vecs[ROWS][DIM];
@@ -47,9 +47,9 @@ int main(int argc, char **argv) {
   check(db, sqlite3_exec(db, "COMMIT", 0, 0, 0), "commit");
 
   /* The 5 nearest codes to the code of row 42: row 42 itself must come first at distance ~0. */
-  sqlite3_stmt *q;
-  check(db, sqlite3_prepare_v2(db,
-      "SELECT rowid, distance FROM items WHERE v MATCH ?1 AND k = 5", -1, &q, 0), "prepare");
+  sqlite3_stmt* q;
+  check(db, sqlite3_prepare_v2(db, "SELECT rowid, distance FROM items WHERE v MATCH ?1 AND k = 5", -1, &q, 0),
+        "prepare");
   sqlite3_bind_blob(q, 1, vecs[42], sizeof vecs[42], SQLITE_STATIC);
   int first = -1, n = 0;
   while (check(db, sqlite3_step(q), "query") == SQLITE_ROW) {

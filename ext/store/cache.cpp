@@ -56,9 +56,14 @@ AlignedBytes::AlignedBytes(std::size_t n) {
 void AlignedBytes::Free::operator()(std::uint8_t* p) const noexcept { std::free(p); }
 
 ResidentCache::ResidentCache(const TableConfig& cfg, const Binarizer& binarizer)
-    : shape_(binarizer.shape()), metric_(cfg.metric), C_(cfg.chunk_size), stable_(cfg.cache),
-      planes_bytes_(planes_bytes(shape_)), validity_bytes_(cfg.chunk_size / 8),
-      layout_(key_layout(shape_, cfg.metric)), metadata_columns_(cfg.metadata.size()) {
+    : shape_(binarizer.shape()),
+      metric_(cfg.metric),
+      C_(cfg.chunk_size),
+      stable_(cfg.cache),
+      planes_bytes_(planes_bytes(shape_)),
+      validity_bytes_(cfg.chunk_size / 8),
+      layout_(key_layout(shape_, cfg.metric)),
+      metadata_columns_(cfg.metadata.size()) {
   const std::size_t C = C_;
   const int keys = 2 + layout_.S + layout_.T + layout_.U;
   image_bytes_ = round64(validity_bytes_ + 16 * C);
@@ -100,7 +105,8 @@ void ResidentCache::add_chunk(std::int64_t id) {
   if (metadata_) c.meta.assign(metadata_columns_, std::vector<Value>(C_));
 }
 
-CachedChunk& ResidentCache::load_chunk(ChunkBlob& blob, const ChunkLayout& layout, std::int64_t id, std::size_t expected) {
+CachedChunk& ResidentCache::load_chunk(ChunkBlob& blob, const ChunkLayout& layout, std::int64_t id,
+                                       std::size_t expected) {
   CachedChunk& c = chunks_[id];
   make_resident(c, expected);
   read_image(blob, layout, id, c);
@@ -154,7 +160,8 @@ void ResidentCache::ensure_keys(CachedChunk& c, const std::vector<std::uint64_t>
 void ResidentCache::compute_keys(CachedChunk& c, std::size_t first, std::size_t n) {
   const auto at = [&](int j) { return c.key[j] ? c.key[j] + first : nullptr; };
   key_coefficients(shape_, metric_, c.planes + first * planes_bytes_, planes_bytes_, scales(c) + first,
-                   offsets(c) + first, n, at(0), at(1), at(2), at(3), at(4), bounds_, c.sums16 ? c.sums16 + first : nullptr);
+                   offsets(c) + first, n, at(0), at(1), at(2), at(3), at(4), bounds_,
+                   c.sums16 ? c.sums16 + first : nullptr);
 }
 
 void ResidentCache::widen_range(CachedChunk& c, std::size_t slot) const noexcept {
@@ -193,9 +200,12 @@ void ResidentCache::set_row(std::int64_t id, std::uint32_t slot, std::int64_t ro
     for (std::size_t j = 0; j < metadata_columns_; ++j) c.meta[j][slot] = row.meta[j];
 }
 
-void ResidentCache::add_metadata(std::int64_t id) { chunks_[id].meta.assign(metadata_columns_, std::vector<Value>(C_)); }
+void ResidentCache::add_metadata(std::int64_t id) {
+  chunks_[id].meta.assign(metadata_columns_, std::vector<Value>(C_));
+}
 
-ResidentCache::Scratch::Scratch(const ResidentCache& cache) : image_(cache.image_bytes_), planes_(cache.chunk_planes_bytes_) {
+ResidentCache::Scratch::Scratch(const ResidentCache& cache)
+    : image_(cache.image_bytes_), planes_(cache.chunk_planes_bytes_) {
   c_.image = image_.data();
   c_.planes = planes_.data();
 }

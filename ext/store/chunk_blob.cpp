@@ -22,7 +22,8 @@ void ChunkBlob::seek(std::int64_t row) {
 
 void ChunkBlob::check(int rc, const char* what) {
   if (rc != SQLITE_OK)
-    fail(std::string("cannot ") + what + " chunk " + std::to_string(row_) + " of " + table_ + ": " + sqlite3_errstr(rc));
+    fail(std::string("cannot ") + what + " chunk " + std::to_string(row_) + " of " + table_ + ": " +
+         sqlite3_errstr(rc));
 }
 
 ChunkLayout::ChunkLayout(std::uint32_t chunk_size, std::size_t planes_bytes, bool offsets)
@@ -46,8 +47,8 @@ void ChunkLayout::open(ChunkBlob& blob, std::int64_t chunk) const {
   blob.seek(chunk);
   const std::size_t want = of(chunk).bytes;
   if (blob.bytes() != want)
-    corrupt(blob.table(), "chunk " + std::to_string(chunk) + " has " + std::to_string(blob.bytes()) + " bytes; expected " +
-                              std::to_string(want));
+    corrupt(blob.table(), "chunk " + std::to_string(chunk) + " has " + std::to_string(blob.bytes()) +
+                              " bytes; expected " + std::to_string(want));
 }
 
 std::vector<std::uint64_t> ChunkLayout::read_validity(ChunkBlob& blob) const {
@@ -82,8 +83,8 @@ void ChunkLayout::read_parts(ChunkBlob& blob, std::int64_t chunk, std::uint8_t* 
   blob.read(scalars, (d.offsets != npos ? 8 : 4) * C_, d.scales);  // scales, and offsets where stored
 }
 
-void ChunkWriter::write(ChunkBlob& blob, std::int64_t chunk, const std::vector<std::uint64_t>& valid, const WriteLog& log,
-                        const WriteLog::Patch& patch) {
+void ChunkWriter::write(ChunkBlob& blob, std::int64_t chunk, const std::vector<std::uint64_t>& valid,
+                        const WriteLog& log, const WriteLog::Patch& patch) {
   blob.seek(chunk);
   validity_.resize(layout_.validity_bytes());
   for (std::size_t w = 0; w < valid.size(); ++w) store_u64(validity_.data() + 8 * w, valid[w]);
@@ -101,8 +102,8 @@ void ChunkWriter::write(ChunkBlob& blob, std::int64_t chunk, const std::vector<s
   }
 }
 
-void ChunkWriter::write_run(ChunkBlob& blob, std::int64_t chunk, std::uint32_t first, std::uint32_t n, const WriteLog& log,
-                            const WriteLog::Patch& patch) {
+void ChunkWriter::write_run(ChunkBlob& blob, std::int64_t chunk, std::uint32_t first, std::uint32_t n,
+                            const WriteLog& log, const WriteLog::Patch& patch) {
   const std::size_t P = layout_.planes_bytes();
   rowids_.resize(8 * n);
   planes_.resize(n * P);

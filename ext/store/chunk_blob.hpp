@@ -77,7 +77,8 @@ class ChunkLayout {
   std::vector<std::uint64_t> read_validity(ChunkBlob& blob) const;
   // One slot of the chunk blob is on: its rowid (computed for a ranged chunk) and code body
   // (scale, offset, planes: kScalarBytes + planes_bytes).
-  void read_slot(ChunkBlob& blob, std::int64_t chunk, std::uint32_t slot, std::int64_t* rowid, std::uint8_t* body) const;
+  void read_slot(ChunkBlob& blob, std::int64_t chunk, std::uint32_t slot, std::int64_t* rowid,
+                 std::uint8_t* body) const;
   // The chunk's parts in three incremental reads: validity and (listed chunks) rowids into
   // `head` (validity_bytes + 8 C), the planes into `planes` (C x planes_bytes), the scales and,
   // where stored, the offsets into `scalars` (8 C). A ranged chunk's rowids and raw codes'

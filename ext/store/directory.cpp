@@ -143,7 +143,8 @@ void Directory::note_insert(std::int64_t rowid) noexcept {
 std::optional<Location> Directory::free_slot() const noexcept {
   if (open_.empty()) return std::nullopt;
   const DirChunk& c = chunks_.find(*open_.begin())->second;
-  if (const auto s = lowest_clear_bit(c.valid.data(), c.valid.size())) return Location{c.id, static_cast<std::uint32_t>(*s)};
+  if (const auto s = lowest_clear_bit(c.valid.data(), c.valid.size()))
+    return Location{c.id, static_cast<std::uint32_t>(*s)};
   return std::nullopt;
 }
 

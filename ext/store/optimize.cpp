@@ -25,8 +25,9 @@ std::size_t Store::optimize() {
       for (const auto& [rowid, from] : rows) {
         std::int64_t stored = 0;
         read_slot(from.chunk, from.slot, &stored, body.data());
-        if (stored != rowid) corrupt(name() + "_chunks", "slot " + std::to_string(from.slot) + " of chunk " +
-                                                             std::to_string(from.chunk) + " does not hold row " + std::to_string(rowid));
+        if (stored != rowid)
+          corrupt(name() + "_chunks", "slot " + std::to_string(from.slot) + " of chunk " + std::to_string(from.chunk) +
+                                          " does not hold row " + std::to_string(rowid));
         move_row(rowid, from, Location{h, home_slot(rowid, C)}, body.data());
         ++moved;
       }

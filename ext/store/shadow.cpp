@@ -11,8 +11,22 @@ namespace bebr::ext {
 namespace {
 
 // Cached statements of a Shadow.
-enum Stmts { kDataVersion, kFind, kInsertRowid, kInsertVector, kInsertAux, kDeleteRowid, kDeleteVector, kDeleteAux,
-             kReadRow, kReadVector, kMove, kNewChunk, kMaxRowid, kStmtCount };
+enum Stmts {
+  kDataVersion,
+  kFind,
+  kInsertRowid,
+  kInsertVector,
+  kInsertAux,
+  kDeleteRowid,
+  kDeleteVector,
+  kDeleteAux,
+  kReadRow,
+  kReadVector,
+  kMove,
+  kNewChunk,
+  kMaxRowid,
+  kStmtCount
+};
 
 // Resets a cached statement when the scope ends.
 struct Reset {
@@ -97,8 +111,10 @@ void Shadow::create() {
   const std::size_t nm = cfg_.metadata.size(), na = cfg_.auxiliary.size();
   exec(db_, "CREATE TABLE " + table("info") + "(key TEXT PRIMARY KEY, value) WITHOUT ROWID");
   exec(db_, "CREATE TABLE " + table("chunks") + "(chunk_id INTEGER PRIMARY KEY, data BLOB NOT NULL)");
-  exec(db_, "CREATE TABLE " + table("rowids") + "(rowid INTEGER PRIMARY KEY, chunk_id INTEGER NOT NULL, "
-                                                "slot INTEGER NOT NULL" + column_list("m", nm) + ")");
+  exec(db_, "CREATE TABLE " + table("rowids") +
+                "(rowid INTEGER PRIMARY KEY, chunk_id INTEGER NOT NULL, "
+                "slot INTEGER NOT NULL" +
+                column_list("m", nm) + ")");
   if (cfg_.store_vectors)
     exec(db_, "CREATE TABLE " + table("vectors") + "(rowid INTEGER PRIMARY KEY, vector BLOB NOT NULL)");
   if (na) exec(db_, "CREATE TABLE " + table("auxiliary") + "(rowid INTEGER PRIMARY KEY" + column_list("a", na) + ")");
@@ -119,9 +135,11 @@ void Shadow::create() {
   put("cache", cfg_.cache ? "1" : "0");
   put("model_name", cfg_.model_name);
   for (std::size_t i = 0; i < nm; ++i)
-    put("metadata." + std::to_string(i), std::string(column_type_name(cfg_.metadata[i].type)) + " " + cfg_.metadata[i].name);
+    put("metadata." + std::to_string(i),
+        std::string(column_type_name(cfg_.metadata[i].type)) + " " + cfg_.metadata[i].name);
   for (std::size_t i = 0; i < na; ++i)
-    put("auxiliary." + std::to_string(i), std::string(column_type_name(cfg_.auxiliary[i].type)) + " " + cfg_.auxiliary[i].name);
+    put("auxiliary." + std::to_string(i),
+        std::string(column_type_name(cfg_.auxiliary[i].type)) + " " + cfg_.auxiliary[i].name);
   sqlite3_bind_text(s.get(), 1, "model", -1, SQLITE_STATIC);
   sqlite3_bind_blob64(s.get(), 2, cfg_.model.data(), cfg_.model.size(), SQLITE_TRANSIENT);
   step_done(db_, s.get());
@@ -150,7 +168,8 @@ TableConfig Shadow::read_config(sqlite3* db, const std::string& schema, const st
     else if (key == "cache") c.cache = value == "1";
     else if (key == "model_name") c.model_name = value;
     else if (key.rfind("metadata.", 0) == 0) meta[parse_number(table, key, key.substr(9))] = parse_column(table, value);
-    else if (key.rfind("auxiliary.", 0) == 0) aux[parse_number(table, key, key.substr(10))] = parse_column(table, value);
+    else if (key.rfind("auxiliary.", 0) == 0)
+      aux[parse_number(table, key, key.substr(10))] = parse_column(table, value);
     else if (key == "model") {
       const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(s.get(), 1));
       c.model.assign(p, p + sqlite3_column_bytes(s.get(), 1));
@@ -201,7 +220,9 @@ void Shadow::each_chunk(const std::function<void(std::int64_t)>& f) {
 }
 
 void Shadow::insert_chunk(std::int64_t id, std::size_t bytes) {
-  sqlite3_stmt* s = cached(kNewChunk, [&] { return std::string("INSERT INTO " + table("chunks") + "(chunk_id, data) VALUES (?1, zeroblob(?2))"); });
+  sqlite3_stmt* s = cached(kNewChunk, [&] {
+    return std::string("INSERT INTO " + table("chunks") + "(chunk_id, data) VALUES (?1, zeroblob(?2))");
+  });
   Reset r{s};
   sqlite3_bind_int64(s, 1, id);
   sqlite3_bind_int64(s, 2, static_cast<sqlite3_int64>(bytes));
@@ -217,8 +238,10 @@ void Shadow::delete_chunk(std::int64_t id) {
 void Shadow::insert_row(std::int64_t rowid, const Location& at, bool map_row, const RowData& row) {
   const std::size_t nm = cfg_.metadata.size(), na = cfg_.auxiliary.size();
   if (map_row) {
-    sqlite3_stmt* s = cached(kInsertRowid, [&] { return std::string("INSERT INTO " + table("rowids") + "(rowid, chunk_id, slot" +
-                                               column_list("m", nm) + ") VALUES (?1, ?2, ?3" + placeholders(4, nm) + ")"); });
+    sqlite3_stmt* s = cached(kInsertRowid, [&] {
+      return std::string("INSERT INTO " + table("rowids") + "(rowid, chunk_id, slot" + column_list("m", nm) +
+                         ") VALUES (?1, ?2, ?3" + placeholders(4, nm) + ")");
+    });
     Reset r{s};
     sqlite3_bind_int64(s, 1, rowid);
     sqlite3_bind_int64(s, 2, at.chunk);
@@ -227,15 +250,19 @@ void Shadow::insert_row(std::int64_t rowid, const Location& at, bool map_row, co
     step_done(db_, s);
   }
   if (cfg_.store_vectors) {
-    sqlite3_stmt* v = cached(kInsertVector, [&] { return std::string("INSERT INTO " + table("vectors") + "(rowid, vector) VALUES (?1, ?2)"); });
+    sqlite3_stmt* v = cached(kInsertVector, [&] {
+      return std::string("INSERT INTO " + table("vectors") + "(rowid, vector) VALUES (?1, ?2)");
+    });
     Reset r{v};
     sqlite3_bind_int64(v, 1, rowid);
     sqlite3_bind_blob64(v, 2, row.vector.data(), row.vector.size(), SQLITE_STATIC);
     step_done(db_, v);
   }
   if (na) {
-    sqlite3_stmt* a = cached(kInsertAux, [&] { return std::string("INSERT INTO " + table("auxiliary") + "(rowid" + column_list("a", na) +
-                                             ") VALUES (?1" + placeholders(2, na) + ")"); });
+    sqlite3_stmt* a = cached(kInsertAux, [&] {
+      return std::string("INSERT INTO " + table("auxiliary") + "(rowid" + column_list("a", na) + ") VALUES (?1" +
+                         placeholders(2, na) + ")");
+    });
     Reset r{a};
     sqlite3_bind_int64(a, 1, rowid);
     for (std::size_t j = 0; j < na; ++j) row.aux[j].bind(a, static_cast<int>(2 + j));
@@ -257,14 +284,17 @@ void Shadow::delete_row(std::int64_t rowid) {
 
 void Shadow::move_row(std::int64_t rowid, const Location& to, bool map_row) {
   if (map_row) {
-    sqlite3_stmt* m = cached(kMove, [&] { return std::string("UPDATE " + table("rowids") + " SET chunk_id = ?2, slot = ?3 WHERE rowid = ?1"); });
+    sqlite3_stmt* m = cached(kMove, [&] {
+      return std::string("UPDATE " + table("rowids") + " SET chunk_id = ?2, slot = ?3 WHERE rowid = ?1");
+    });
     Reset r{m};
     sqlite3_bind_int64(m, 1, rowid);
     sqlite3_bind_int64(m, 2, to.chunk);
     sqlite3_bind_int64(m, 3, to.slot);
     step_done(db_, m);
   } else {
-    sqlite3_stmt* d = cached(kDeleteRowid, [&] { return std::string("DELETE FROM ") + table("rowids") + " WHERE rowid = ?1"; });
+    sqlite3_stmt* d =
+        cached(kDeleteRowid, [&] { return std::string("DELETE FROM ") + table("rowids") + " WHERE rowid = ?1"; });
     Reset r{d};
     sqlite3_bind_int64(d, 1, rowid);
     step_done(db_, d);
@@ -274,7 +304,8 @@ void Shadow::move_row(std::int64_t rowid, const Location& to, bool map_row) {
 void Shadow::read_row(std::int64_t rowid, RowData& row) {
   const std::size_t nm = cfg_.metadata.size(), na = cfg_.auxiliary.size();
   if (nm + na) {
-    sqlite3_stmt* s = cached(kReadRow, [&] { return row_select() + (nm ? " WHERE r.rowid = ?1" : " WHERE x.rowid = ?1"); });
+    sqlite3_stmt* s =
+        cached(kReadRow, [&] { return row_select() + (nm ? " WHERE r.rowid = ?1" : " WHERE x.rowid = ?1"); });
     Reset r{s};
     sqlite3_bind_int64(s, 1, rowid);
     if (sqlite3_step(s) != SQLITE_ROW)
@@ -283,17 +314,20 @@ void Shadow::read_row(std::int64_t rowid, RowData& row) {
     for (std::size_t j = 0; j < na; ++j) row.aux.push_back(Value::copy_column(s, static_cast<int>(1 + nm + j)));
   }
   if (cfg_.store_vectors) {
-    sqlite3_stmt* v = cached(kReadVector, [&] { return std::string("SELECT vector FROM " + table("vectors") + " WHERE rowid = ?1"); });
+    sqlite3_stmt* v = cached(
+        kReadVector, [&] { return std::string("SELECT vector FROM " + table("vectors") + " WHERE rowid = ?1"); });
     Reset r{v};
     sqlite3_bind_int64(v, 1, rowid);
-    if (sqlite3_step(v) != SQLITE_ROW) corrupt(name_ + "_vectors", "the vector of row " + std::to_string(rowid) + " is missing");
+    if (sqlite3_step(v) != SQLITE_ROW)
+      corrupt(name_ + "_vectors", "the vector of row " + std::to_string(rowid) + " is missing");
     const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(v, 0));
     row.vector.assign(p, p + sqlite3_column_bytes(v, 0));
   }
 }
 
 std::optional<Location> Shadow::find_listed(std::int64_t rowid) {
-  sqlite3_stmt* s = cached(kFind, [&] { return std::string("SELECT chunk_id, slot FROM " + table("rowids") + " WHERE rowid = ?1"); });
+  sqlite3_stmt* s =
+      cached(kFind, [&] { return std::string("SELECT chunk_id, slot FROM " + table("rowids") + " WHERE rowid = ?1"); });
   Reset r{s};
   sqlite3_bind_int64(s, 1, rowid);
   const int rc = sqlite3_step(s);
@@ -302,8 +336,8 @@ std::optional<Location> Shadow::find_listed(std::int64_t rowid) {
   const std::int64_t chunk = sqlite3_column_int64(s, 0);
   const sqlite3_int64 at = sqlite3_column_int64(s, 1);
   if (!listed_chunk(chunk) || at < 0 || at >= cfg_.chunk_size)  // a ranged row's home slot is empty
-    corrupt(name_ + "_rowids", "row " + std::to_string(rowid) + " has chunk " + std::to_string(chunk) + " and slot " +
-                                   std::to_string(at));
+    corrupt(name_ + "_rowids",
+            "row " + std::to_string(rowid) + " has chunk " + std::to_string(chunk) + " and slot " + std::to_string(at));
   return Location{chunk, static_cast<std::uint32_t>(at)};
 }
 
@@ -331,7 +365,8 @@ std::vector<std::pair<std::int64_t, Location>> Shadow::listed_rows() {
   while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
     const std::int64_t rowid = sqlite3_column_int64(s.get(), 0);
     const sqlite3_int64 slot = sqlite3_column_int64(s.get(), 2);
-    if (slot < 0 || slot >= cfg_.chunk_size) corrupt(name_ + "_rowids", "row " + std::to_string(rowid) + " has slot " + std::to_string(slot));
+    if (slot < 0 || slot >= cfg_.chunk_size)
+      corrupt(name_ + "_rowids", "row " + std::to_string(rowid) + " has slot " + std::to_string(slot));
     out.push_back({rowid, Location{sqlite3_column_int64(s.get(), 1), static_cast<std::uint32_t>(slot)}});
   }
   if (rc != SQLITE_DONE) fail(sqlite3_errmsg(db_));
@@ -339,7 +374,8 @@ std::vector<std::pair<std::int64_t, Location>> Shadow::listed_rows() {
 }
 
 void Shadow::each_mapped_row(const std::function<void(std::int64_t, sqlite3_int64, std::int64_t, sqlite3_stmt*)>& f) {
-  Stmt s = prepare(db_, "SELECT chunk_id, slot, rowid" + column_list("m", cfg_.metadata.size()) + " FROM " + table("rowids"));
+  Stmt s = prepare(
+      db_, "SELECT chunk_id, slot, rowid" + column_list("m", cfg_.metadata.size()) + " FROM " + table("rowids"));
   int rc;
   while ((rc = sqlite3_step(s.get())) == SQLITE_ROW)
     f(sqlite3_column_int64(s.get(), 0), sqlite3_column_int64(s.get(), 1), sqlite3_column_int64(s.get(), 2), s.get());
@@ -349,7 +385,8 @@ void Shadow::each_mapped_row(const std::function<void(std::int64_t, sqlite3_int6
 std::string Shadow::row_select() const {
   const std::size_t nm = cfg_.metadata.size(), na = cfg_.auxiliary.size();
   if (nm) {
-    std::string sql = "SELECT r.rowid" + column_list("r.m", nm) + column_list("x.a", na) + " FROM " + table("rowids") + " r";
+    std::string sql =
+        "SELECT r.rowid" + column_list("r.m", nm) + column_list("x.a", na) + " FROM " + table("rowids") + " r";
     if (na) sql += " LEFT JOIN " + table("auxiliary") + " x ON x.rowid = r.rowid";
     return sql;
   }

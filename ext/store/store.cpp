@@ -10,11 +10,14 @@
 
 namespace bebr::ext {
 
-Store::Store(sqlite3* db, std::string schema, std::string name, TableConfig cfg, std::shared_ptr<const Binarizer> binarizer)
-    : shadow_(db, std::move(schema), std::move(name), std::move(cfg)), binarizer_(std::move(binarizer)),
+Store::Store(sqlite3* db, std::string schema, std::string name, TableConfig cfg,
+             std::shared_ptr<const Binarizer> binarizer)
+    : shadow_(db, std::move(schema), std::move(name), std::move(cfg)),
+      binarizer_(std::move(binarizer)),
       layout_(shadow_.config().chunk_size, planes_bytes(binarizer_->shape()),
               binarizer_->shape().kind != BinarizerKind::raw),  // raw codes' offsets are 0: not stored
-      dir_(shadow_.config().chunk_size), log_(kScalarBytes + layout_.planes_bytes(), shadow_.config().chunk_size),
+      dir_(shadow_.config().chunk_size),
+      log_(kScalarBytes + layout_.planes_bytes(), shadow_.config().chunk_size),
       cache_(shadow_.config(), *binarizer_) {}
 
 void Store::drop() {
@@ -121,8 +124,8 @@ void Store::load_metadata() {
     shadow_.each_mapped_row([&](std::int64_t chunk, sqlite3_int64 slot, std::int64_t rowid, sqlite3_stmt* s) {
       if (slot < 0 || slot >= C || !dir_.holds(chunk, static_cast<std::uint32_t>(slot)) ||
           (!listed(chunk) && (chunk != home_chunk(rowid, C) || slot != home_slot(rowid, C))))
-        corrupt(name() + "_rowids", "row " + std::to_string(rowid) + " points to chunk " + std::to_string(chunk) + " slot " +
-                                        std::to_string(slot));
+        corrupt(name() + "_rowids", "row " + std::to_string(rowid) + " points to chunk " + std::to_string(chunk) +
+                                        " slot " + std::to_string(slot));
       std::vector<std::vector<Value>>& meta = cache_.metadata(chunk);
       for (std::size_t j = 0; j < nm; ++j)
         meta[j][static_cast<std::size_t>(slot)] = Value::copy_column(s, static_cast<int>(3 + j));
@@ -156,8 +159,9 @@ RowData Store::read_row(std::int64_t rowid, const Location& at) {
   row.body.resize(body_bytes());
   std::int64_t stored = 0;
   read_slot(at.chunk, at.slot, &stored, row.body.data());
-  if (stored != rowid) corrupt(name() + "_chunks", "slot " + std::to_string(at.slot) + " of chunk " +
-                                                       std::to_string(at.chunk) + " does not hold row " + std::to_string(rowid));
+  if (stored != rowid)
+    corrupt(name() + "_chunks", "slot " + std::to_string(at.slot) + " of chunk " + std::to_string(at.chunk) +
+                                    " does not hold row " + std::to_string(rowid));
   shadow_.read_row(rowid, row);
   return row;
 }
@@ -185,7 +189,8 @@ void Store::scan(bool metadata, bool keys, const std::function<void(const ChunkV
   if (!cache_.has_codes()) load_codes();
   auto r = cache_.begin();  // the cache holds every chunk of the directory, in the same order
   for (const auto& [id, c] : dir_) {
-    if (r == cache_.end() || r->first != id) throw std::logic_error("the resident cache lost chunk " + std::to_string(id));
+    if (r == cache_.end() || r->first != id)
+      throw std::logic_error("the resident cache lost chunk " + std::to_string(id));
     CachedChunk& res = (r++)->second;
     if (keys || !res.hamming_ok) cache_.ensure_keys(res, c.valid);
     visit(ChunkView{ChunkRows{c.valid, res.meta}, cache_.rowids_of(res), cache_.block(res)});

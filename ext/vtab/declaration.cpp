@@ -21,8 +21,7 @@ std::string trim(std::string s) {
 std::string unquote(std::string s) {
   if (s.size() >= 2 && (s.front() == '\'' || s.front() == '"' || s.front() == '`') && s.back() == s.front())
     s = s.substr(1, s.size() - 2);
-  else if (s.size() >= 2 && s.front() == '[' && s.back() == ']')
-    s = s.substr(1, s.size() - 2);
+  else if (s.size() >= 2 && s.front() == '[' && s.back() == ']') s = s.substr(1, s.size() - 2);
   return s;
 }
 
@@ -104,7 +103,9 @@ void parse_auxiliary(TableConfig& c, const std::string& arg) {
   else if (t == "integer" || t == "int") d.type = ColumnType::integer;
   else if (t == "float" || t == "real" || t == "double") d.type = ColumnType::real;
   else if (t == "blob" || t.empty() || t == "any") d.type = ColumnType::any;
-  else fail("auxiliary column '" + name + "' has unknown type '" + type + "'; expected text, integer, float, blob or none");
+  else
+    fail("auxiliary column '" + name + "' has unknown type '" + type +
+         "'; expected text, integer, float, blob or none");
   c.auxiliary.push_back(d);
 }
 
@@ -126,7 +127,8 @@ void parse_column(TableConfig& c, Seen& seen, const std::string& arg) {
   else if (t == "text") d.type = ColumnType::text;
   else if (t == "boolean" || t == "bool") d.type = ColumnType::boolean;
   else
-    fail("column '" + arg + "' is not supported; expected a vector column ('embedding float[768]'), a metadata "
+    fail("column '" + arg +
+         "' is not supported; expected a vector column ('embedding float[768]'), a metadata "
          "column ('name integer|float|text|boolean') or an auxiliary column ('+name [type]')");
   c.metadata.push_back(d);
 }
@@ -146,7 +148,8 @@ void apply_model(sqlite3* db, TableConfig& c) {
 
 std::string declared_type(ColumnType t) {
   switch (t) {
-    case ColumnType::integer: case ColumnType::boolean: return " INTEGER";
+    case ColumnType::integer:
+    case ColumnType::boolean: return " INTEGER";
     case ColumnType::real: return " REAL";
     case ColumnType::text: return " TEXT";
     case ColumnType::any: return "";
@@ -162,7 +165,8 @@ void check_names(const TableConfig& c, const std::string& table) {
   const auto add = [&](const std::string& n) {
     const std::string l = lower(n);
     if (std::find(names.begin(), names.end(), l) != names.end()) {
-      if (l == lower(table)) fail("a column may not be named '" + n + "' like the table: that name is the command column");
+      if (l == lower(table))
+        fail("a column may not be named '" + n + "' like the table: that name is the command column");
       fail("column name '" + n + "' is used twice (distance, k and rescore are reserved)");
     }
     names.push_back(l);
@@ -179,10 +183,8 @@ TableConfig parse_declaration(sqlite3* db, const std::string& table, int argc, c
     if (arg.empty()) fail("empty argument in the declaration");
     if (const auto eq = arg.find('='); eq != std::string::npos && arg[0] != '+')
       parse_option(c, seen, lower(trim(arg.substr(0, eq))), unquote(trim(arg.substr(eq + 1))));
-    else if (arg[0] == '+')
-      parse_auxiliary(c, arg);
-    else
-      parse_column(c, seen, arg);
+    else if (arg[0] == '+') parse_auxiliary(c, arg);
+    else parse_column(c, seen, arg);
   }
   if (!seen.vector) fail("expected a vector column such as 'embedding float[768]'");
   check_names(c, table);
@@ -192,8 +194,10 @@ TableConfig parse_declaration(sqlite3* db, const std::string& table, int argc, c
 }
 
 std::string declare_sql(const TableConfig& c, const std::string& table) {
-  std::string decl = "CREATE TABLE x(\"" + c.column + "\" BLOB, distance REAL HIDDEN, k INTEGER HIDDEN, "
-                     "rescore INTEGER HIDDEN, \"" + table + "\" HIDDEN";
+  std::string decl = "CREATE TABLE x(\"" + c.column +
+                     "\" BLOB, distance REAL HIDDEN, k INTEGER HIDDEN, "
+                     "rescore INTEGER HIDDEN, \"" +
+                     table + "\" HIDDEN";
   for (const auto& m : c.metadata) decl += ", \"" + m.name + "\"" + declared_type(m.type);
   for (const auto& a : c.auxiliary) decl += ", \"" + a.name + "\"" + declared_type(a.type);
   decl += ")";

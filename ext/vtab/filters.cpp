@@ -37,8 +37,7 @@ std::optional<Value> operand(const TableConfig& cfg, int column, sqlite3_value* 
   const std::string name = column < 0 ? std::string("rowid") : cfg.metadata[column].name;
   if (sqlite3_value_type(v) == SQLITE_NULL) return std::nullopt;
   if (text) {
-    if (sqlite3_value_type(v) != SQLITE_TEXT)
-      fail("filter on " + name + ": expected text; got " + type_name(v));
+    if (sqlite3_value_type(v) != SQLITE_TEXT) fail("filter on " + name + ": expected text; got " + type_name(v));
     return Value::copy(v);
   }
   const int type = sqlite3_value_numeric_type(v);

@@ -21,8 +21,8 @@ namespace bebr::ext::vtab {
 int compare(const Value& a, const Value& b);
 
 struct Condition {
-  int column;   // metadata index, or -1 for the rowid
-  char op;      // = ! < { > } I (plan.hpp)
+  int column;                 // metadata index, or -1 for the rowid
+  char op;                    // = ! < { > } I (plan.hpp)
   std::vector<Value> values;  // one, or the sorted IN list; empty: matches nothing (NULL)
   bool test(const Value& v) const;
 };

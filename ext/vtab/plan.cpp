@@ -25,8 +25,8 @@ char op_code(unsigned char op) {
 // The constraints a plan can use (their index in aConstraint, -1: none).
 struct Usable {
   int match = -1, k = -1, limit = -1, offset = -1, rescore = -1, rowid = -1;
-  bool any_match = false;     // a MATCH on the vector column, usable or not
-  bool unusable_knn = false;  // k or rescore whose value comes from a table not yet scanned
+  bool any_match = false;        // a MATCH on the vector column, usable or not
+  bool unusable_knn = false;     // k or rescore whose value comes from a table not yet scanned
   const char* misuse = nullptr;  // a constraint on k or rescore that is not one equality
 };
 
@@ -44,9 +44,11 @@ Usable find_usable(const sqlite3_index_info* info) {
     if (c.op == SQLITE_INDEX_CONSTRAINT_EQ && (c.iColumn == kK || c.iColumn == kRescore)) {
       int& slot = c.iColumn == kK ? u.k : u.rescore;
       if (slot >= 0)
-        u.misuse = c.iColumn == kK ? "k takes one equality (k = N); got two" : "rescore takes one equality (rescore = N); got two";
+        u.misuse = c.iColumn == kK ? "k takes one equality (k = N); got two"
+                                   : "rescore takes one equality (rescore = N); got two";
       else if (sqlite3_vtab_in(const_cast<sqlite3_index_info*>(info), i, -1))
-        u.misuse = c.iColumn == kK ? "k takes one equality (k = N); got IN (...)" : "rescore takes one equality (rescore = N); got IN (...)";
+        u.misuse = c.iColumn == kK ? "k takes one equality (k = N); got IN (...)"
+                                   : "rescore takes one equality (rescore = N); got IN (...)";
       slot = i;
     } else if (c.op == SQLITE_INDEX_CONSTRAINT_MATCH && c.iColumn == kVector && u.match < 0) u.match = i;
     else if (c.op == SQLITE_INDEX_CONSTRAINT_LIMIT) u.limit = i;

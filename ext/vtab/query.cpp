@@ -44,7 +44,7 @@ struct KnnArgs {
   sqlite3_value* match = nullptr;
   std::vector<std::uint8_t> query;  // the MATCH operand as a code of the table's shape
   std::vector<Condition> filters;
-  bool need_meta = false;           // some filter reads a metadata column
+  bool need_meta = false;  // some filter reads a metadata column
 };
 
 KnnArgs read_knn_args(Table& t, Cursor& cur, int plan, const char* idx, sqlite3_value** argv) {
@@ -86,8 +86,11 @@ void scan(Table& t, Cursor& cur, ScanState& sdc, const std::vector<Condition>& f
   };
   if (cur.stream) {
     t.store->scan(need_meta, false, [&](const ChunkView& c) {
-      sdc.stream(c.codes, c.chunk.valid.data(), c.rowids, [&](std::size_t s) { return passes(c, s); },
-                 [&](double d, std::int64_t rowid) { cur.rows.push_back({d, rowid}); });
+      sdc.stream(
+          c.codes, c.chunk.valid.data(), c.rowids, [&](std::size_t s) { return passes(c, s); },
+          [&](double d, std::int64_t rowid) {
+            cur.rows.push_back({d, rowid});
+          });
     });
   } else if (top.capacity()) {
     const KeyBounds& bounds = t.store->key_bounds();
@@ -107,10 +110,12 @@ void rescore(Table& t, Cursor& cur, sqlite3_value* match, const CodeView& qv) {
   Stmt v = prepare(t.db, "SELECT vector FROM " + t.store->shadow("vectors") + " WHERE rowid = ?1");
   for (Neighbor& n : cur.rows) {
     sqlite3_bind_int64(v.get(), 1, n.rowid);
-    if (sqlite3_step(v.get()) != SQLITE_ROW) throw Error(Errc::corrupt, "the stored vector of row " + std::to_string(n.rowid) + " is missing");
+    if (sqlite3_step(v.get()) != SQLITE_ROW)
+      throw Error(Errc::corrupt, "the stored vector of row " + std::to_string(n.rowid) + " is missing");
     const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(v.get(), 0));
     const std::vector<float> f = floats_from_blob({p, static_cast<std::size_t>(sqlite3_column_bytes(v.get(), 0))});
-    if (f.size() != cfg.dim) throw Error(Errc::corrupt, "the stored vector of row " + std::to_string(n.rowid) + " has the wrong length");
+    if (f.size() != cfg.dim)
+      throw Error(Errc::corrupt, "the stored vector of row " + std::to_string(n.rowid) + " has the wrong length");
     n.distance = float_distance(qf, f, cfg.metric);
     sqlite3_reset(v.get());
   }

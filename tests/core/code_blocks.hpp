@@ -41,7 +41,7 @@ struct Block {
 
 // Code 5 is the code of a zero vector (scale 0) unless `no_zero`.
 inline Block make_block(const Binarizer& bin, Metric metric, std::size_t n, std::mt19937_64& rng, float spread,
-                 bool no_zero = false) {
+                        bool no_zero = false) {
   Block b;
   const std::size_t P = planes_bytes(bin.shape());
   b.planes.resize(n * P);

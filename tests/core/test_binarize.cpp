@@ -10,8 +10,8 @@
 #include "bebr/distance.hpp"
 #include "bebr/error.hpp"
 #include "bebr/search.hpp"
-#include "kernels/kernels.hpp"
 #include "code_blocks.hpp"
+#include "kernels/kernels.hpp"
 #include "testing.hpp"
 
 using namespace bebr;
@@ -199,44 +199,44 @@ TEST_CASE("the filtered scan keeps exactly the brute-force top k", "[kernels]") 
             const auto qblob = bin.encode_blob(bebr::testing::random_vector(rng, dim, 0.3f));
             const CodeView qv = parse_code(qblob, "q");
             const BoundQuery bound(qv, metric);
-          ScanState query(bound);
+            ScanState query(bound);
             // Stable blocks (the resident cache) let one-bit raw cosine scans defer exact distances.
             for (const bool stable : {false, true})
-            for (const std::size_t k : {1u, 10u, 100u, 300u}) {
-              TopK fast(k), slow(k);
-              std::vector<std::vector<std::int64_t>> rowids(blocks.size(), std::vector<std::int64_t>(128));
-              for (std::size_t j = 0; j < blocks.size(); ++j) {
-                for (std::size_t i = 0; i < 128; ++i) rowids[j][i] = static_cast<std::int64_t>(1000 * j + i);
-                CodeBlock cb = blocks[j].block(true);
-                cb.stable = stable;
-                std::vector<std::uint8_t> nib;
-                if (bits == 4 && kernels().planes_to_nibbles && kernels().sdc_filter_nibbles && stable) {
-                  const std::size_t N = 32 * plane_words(dim);
-                  nib.resize(128 * N);
-                  kernels().planes_to_nibbles(cb.planes, cb.stride, plane_words(dim), 128, nib.data(), N);
-                  cb.nibbles = nib.data();
-                  cb.nibble_stride = N;
+              for (const std::size_t k : {1u, 10u, 100u, 300u}) {
+                TopK fast(k), slow(k);
+                std::vector<std::vector<std::int64_t>> rowids(blocks.size(), std::vector<std::int64_t>(128));
+                for (std::size_t j = 0; j < blocks.size(); ++j) {
+                  for (std::size_t i = 0; i < 128; ++i) rowids[j][i] = static_cast<std::int64_t>(1000 * j + i);
+                  CodeBlock cb = blocks[j].block(true);
+                  cb.stable = stable;
+                  std::vector<std::uint8_t> nib;
+                  if (bits == 4 && kernels().planes_to_nibbles && kernels().sdc_filter_nibbles && stable) {
+                    const std::size_t N = 32 * plane_words(dim);
+                    nib.resize(128 * N);
+                    kernels().planes_to_nibbles(cb.planes, cb.stride, plane_words(dim), 128, nib.data(), N);
+                    cb.nibbles = nib.data();
+                    cb.nibble_stride = N;
+                  }
+                  if (bits == 2 && kernels().planes_to_fastscan2 && stable) {  // the fast-scan copy
+                    nib.resize(128 * 16 * plane_words(dim));
+                    kernels().planes_to_fastscan2(cb.planes, cb.stride, plane_words(dim), 128, nib.data());
+                    cb.fastscan = nib.data();
+                  }
+                  query.scan(cb, bounds, valid.data(), rowids[j].data(), fast, [](std::size_t) { return true; });
+                  for (std::size_t i = 0; i < 128; ++i)
+                    if ((valid[i / 64] >> (i % 64)) & 1)
+                      slow.push(sdc_distance(qv, parse_code(blocks[j].blobs[i], "code"), metric), rowids[j][i]);
                 }
-                if (bits == 2 && kernels().planes_to_fastscan2 && stable) {  // the fast-scan copy
-                  nib.resize(128 * 16 * plane_words(dim));
-                  kernels().planes_to_fastscan2(cb.planes, cb.stride, plane_words(dim), 128, nib.data());
-                  cb.fastscan = nib.data();
+                query.finish(fast);
+                INFO("dim " << dim << " bits " << bits << " centred " << centred << " metric " << metric_name(metric)
+                            << " k " << k << " stable " << stable);
+                const auto f = fast.take(), s = slow.take();
+                REQUIRE(f.size() == s.size());
+                for (std::size_t i = 0; i < f.size(); ++i) {
+                  CHECK(f[i].rowid == s[i].rowid);
+                  CHECK(f[i].distance == s[i].distance);
                 }
-                query.scan(cb, bounds, valid.data(), rowids[j].data(), fast, [](std::size_t) { return true; });
-                for (std::size_t i = 0; i < 128; ++i)
-                  if ((valid[i / 64] >> (i % 64)) & 1)
-                    slow.push(sdc_distance(qv, parse_code(blocks[j].blobs[i], "code"), metric), rowids[j][i]);
               }
-              query.finish(fast);
-              INFO("dim " << dim << " bits " << bits << " centred " << centred << " metric " << metric_name(metric)
-                          << " k " << k << " stable " << stable);
-              const auto f = fast.take(), s = slow.take();
-              REQUIRE(f.size() == s.size());
-              for (std::size_t i = 0; i < f.size(); ++i) {
-                CHECK(f[i].rowid == s[i].rowid);
-                CHECK(f[i].distance == s[i].distance);
-              }
-            }
           }
         }
       }

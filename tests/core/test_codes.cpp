@@ -13,7 +13,10 @@ namespace {
 std::vector<std::uint8_t> hex(const char* s) {
   std::vector<std::uint8_t> out;
   for (; s[0] && s[1]; s += 2) {
-    if (*s == ' ') { --s; continue; }
+    if (*s == ' ') {
+      --s;
+      continue;
+    }
     out.push_back(static_cast<std::uint8_t>(std::stoi(std::string(s, 2), nullptr, 16)));
   }
   return out;
@@ -25,8 +28,9 @@ TEST_CASE("worked example of docs/format.md", "[format]") {
   // digits [2, 1, 3, 3], plane 0 = 0b1101, plane 1 = 0b1110.
   const std::vector<float> x = {1, -2, 3, 4};
   const auto blob = Binarizer::raw(4, 2).encode_blob(x);
-  const auto want = hex("42454252 01020000 04000000 00000000 9a991940 00000000"
-                        "0d00000000000000 0e00000000000000");
+  const auto want =
+      hex("42454252 01020000 04000000 00000000 9a991940 00000000"
+          "0d00000000000000 0e00000000000000");
   CHECK(blob == want);
 
   const CodeView a = parse_code(blob, "code");
@@ -68,21 +72,51 @@ TEST_CASE("parse_code rejects malformed BLOBs with a reason", "[format]") {
   };
   rejects({}, "is not a bebr code");
   rejects({'B', 'E', 'B'}, "is not a bebr code");
-  auto b = good; b[0] = 'X'; rejects(b, "is not a bebr code");
-  b = good; b[4] = 2; rejects(b, "format version 2");
-  b = good; b[5] = 0; rejects(b, "bits in 1..8, got 0");
-  b = good; b[5] = 9; rejects(b, "bits in 1..8, got 9");
-  b = good; b[6] = 7; rejects(b, "binarizer kind");
-  b = good; b[7] = 1; rejects(b, "reserved byte");
-  b = good; store_u32(b.data() + 8, 0); rejects(b, "dim in 1..16384, got 0");
-  b = good; store_u32(b.data() + 8, 100000); rejects(b, "dim in 1..16384, got 100000");
-  b = good; store_u32(b.data() + 12, 5); rejects(b, "model id");
-  b = good; b.pop_back(); rejects(b, "truncated or overlong code; expected 48 bytes");
-  b = good; b.push_back(0); rejects(b, "got 49");
-  b = good; store_f32(b.data() + 16, std::numeric_limits<float>::quiet_NaN()); rejects(b, "scale or offset");
-  b = good; store_f32(b.data() + 16, -1.f); rejects(b, "scale or offset");
-  b = good; store_f32(b.data() + 20, 1.f); rejects(b, "scale or offset");
-  b = good; b[24] |= 0x80; rejects(b, "padding bits past dim 5 must be zero");
+  auto b = good;
+  b[0] = 'X';
+  rejects(b, "is not a bebr code");
+  b = good;
+  b[4] = 2;
+  rejects(b, "format version 2");
+  b = good;
+  b[5] = 0;
+  rejects(b, "bits in 1..8, got 0");
+  b = good;
+  b[5] = 9;
+  rejects(b, "bits in 1..8, got 9");
+  b = good;
+  b[6] = 7;
+  rejects(b, "binarizer kind");
+  b = good;
+  b[7] = 1;
+  rejects(b, "reserved byte");
+  b = good;
+  store_u32(b.data() + 8, 0);
+  rejects(b, "dim in 1..16384, got 0");
+  b = good;
+  store_u32(b.data() + 8, 100000);
+  rejects(b, "dim in 1..16384, got 100000");
+  b = good;
+  store_u32(b.data() + 12, 5);
+  rejects(b, "model id");
+  b = good;
+  b.pop_back();
+  rejects(b, "truncated or overlong code; expected 48 bytes");
+  b = good;
+  b.push_back(0);
+  rejects(b, "got 49");
+  b = good;
+  store_f32(b.data() + 16, std::numeric_limits<float>::quiet_NaN());
+  rejects(b, "scale or offset");
+  b = good;
+  store_f32(b.data() + 16, -1.f);
+  rejects(b, "scale or offset");
+  b = good;
+  store_f32(b.data() + 20, 1.f);
+  rejects(b, "scale or offset");
+  b = good;
+  b[24] |= 0x80;
+  rejects(b, "padding bits past dim 5 must be zero");
 }
 
 TEST_CASE("size helpers", "[format]") {

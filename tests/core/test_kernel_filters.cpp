@@ -250,7 +250,8 @@ TEST_CASE("two-bit codes in the fast-scan layout: the layout, and the fast-scan 
             digit(b.planes.data() + i * P, bin.shape(), j) << (2 * (j % 2) + (i % 32 < 16 ? 0 : 4)));
     // One code at a time into its block (a write to the resident copy): the same bytes.
     std::vector<std::uint8_t> stored(4 * B, 0xee);
-    for (std::size_t i = 0; i < 128; ++i) fastscan2_store(b.planes.data() + i * P, words, stored.data() + B * (i / 32), i % 32);
+    for (std::size_t i = 0; i < 128; ++i)
+      fastscan2_store(b.planes.data() + i * P, words, stored.data() + B * (i / 32), i % 32);
     CHECK(stored == want);
     const CodeView qv = parse_code(qblob, "q");
     // The table, against the query's digits.

@@ -19,8 +19,8 @@ using namespace bebr;
 
 namespace {
 
-std::vector<std::uint8_t> random_planes(std::mt19937_64& rng, std::uint32_t dim, std::uint32_t bits,
-                                        std::size_t n, std::size_t stride) {
+std::vector<std::uint8_t> random_planes(std::mt19937_64& rng, std::uint32_t dim, std::uint32_t bits, std::size_t n,
+                                        std::size_t stride) {
   const std::size_t words = plane_words(dim);
   std::vector<std::uint8_t> codes(n * stride + 8);
   for (std::size_t i = 0; i < n; ++i)
@@ -98,7 +98,8 @@ TEST_CASE("every SIMD level matches ref float kernels to rounding", "[kernels]")
       k->l2sq_f32_many(q.data(), x.data(), dim, n, got.data());
       r.l2sq_f32_many(q.data(), x.data(), dim, n, want.data());
       for (std::size_t i = 0; i < n; ++i) CHECK(got[i] == Approx(want[i]).epsilon(1e-5));
-      CHECK(k->dot_f32(q.data(), x.data(), dim) == Approx(r.dot_f32(q.data(), x.data(), dim)).margin(1e-4 * std::sqrt(double(dim))));
+      CHECK(k->dot_f32(q.data(), x.data(), dim) ==
+            Approx(r.dot_f32(q.data(), x.data(), dim)).margin(1e-4 * std::sqrt(double(dim))));
       CHECK(k->l2sq_f32(q.data(), x.data(), dim) == Approx(r.l2sq_f32(q.data(), x.data(), dim)).epsilon(1e-5));
     }
   }
@@ -182,7 +183,7 @@ TEST_CASE("every SIMD level's one-bit encoder equals ref: the same words, bit-id
         std::vector<float> xs = testing::random_vector(rng, dim + 1), ms = testing::random_vector(rng, dim + 1, 0.3f);
         float* x = xs.data() + 1;
         const float* mean = centred ? ms.data() + 1 : nullptr;
-        if (t == 1) {  // zeros of both signs, residuals of exactly 0, a tiny and a huge value
+        if (t == 1) {                 // zeros of both signs, residuals of exactly 0, a tiny and a huge value
           const float tiny = 1e-40f;  // subnormal
           for (std::uint32_t j = 0; j < dim; ++j) {
             if (j % 5 == 0) x[j] = 0.f;
@@ -220,8 +221,8 @@ TEST_CASE("the batched SDC scan equals sdc_finish bit for bit on every level", "
   for (const std::uint32_t dim : {1u, 5u, 64u, 100u, 768u}) {
     for (const std::uint32_t bits : {1u, 2u, 3u, 4u, 8u}) {
       for (const bool centred : {false, true}) {
-        const Binarizer bin = centred ? Binarizer::center(bebr::testing::random_vector(rng, dim, 0.5f), bits)
-                                      : Binarizer::raw(dim, bits);
+        const Binarizer bin =
+            centred ? Binarizer::center(bebr::testing::random_vector(rng, dim, 0.5f), bits) : Binarizer::raw(dim, bits);
         // 11 codes (not a multiple of any batch width), one all-zero vector among them.
         const std::size_t n = 11, P = planes_bytes(bin.shape());
         std::vector<std::vector<std::uint8_t>> blobs;
@@ -244,7 +245,8 @@ TEST_CASE("the batched SDC scan equals sdc_finish bit for bit on every level", "
           const BoundQuery bound(qv, metric);
           ScanState query(bound);
           std::vector<double> got(n);
-          query.distances(CodeBlock{planes.data(), P, scale.data(), offset.data(), sums.data(), self.data(), n, {}}, got.data());
+          query.distances(CodeBlock{planes.data(), P, scale.data(), offset.data(), sums.data(), self.data(), n, {}},
+                          got.data());
           for (const std::string& level : available_levels()) {
             const Kernels* k = kernels_for(level);
             std::vector<double> lv(n);
@@ -260,8 +262,8 @@ TEST_CASE("the batched SDC scan equals sdc_finish bit for bit on every level", "
             t.metric = static_cast<int>(metric);
             std::vector<std::uint64_t> qw(bits * plane_words(dim));
             for (std::size_t w = 0; w < qw.size(); ++w) qw[w] = load_u64(qv.planes + 8 * w);
-            k->sdc_scan(qw.data(), t, planes.data(), P, bits, plane_words(dim), scale.data(), offset.data(), sums.data(),
-                        self.data(), n, lv.data());
+            k->sdc_scan(qw.data(), t, planes.data(), P, bits, plane_words(dim), scale.data(), offset.data(),
+                        sums.data(), self.data(), n, lv.data());
             for (std::size_t i = 0; i < n; ++i) {
               INFO("dim " << dim << " bits " << bits << " centred " << centred << " metric " << metric_name(metric)
                           << " level " << level << " code " << i);

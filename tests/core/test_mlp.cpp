@@ -110,8 +110,12 @@ TEST_CASE("the Linear-BN-ReLU-Linear block's gradients match finite differences"
       block.skip.W = Ws, block.skip.b = bs;
       return dot(block.forward(x, true), g);
     };
-    std::vector<Param> params = {{W1, block.l1.dW, "dW1"},     {b1, block.l1.db, "db1"}, {gamma, block.bn.dgamma, "dgamma"},
-                                 {beta, block.bn.dbeta, "dbeta"}, {W2, block.l2.dW, "dW2"}, {b2, block.l2.db, "db2"},
+    std::vector<Param> params = {{W1, block.l1.dW, "dW1"},
+                                 {b1, block.l1.db, "db1"},
+                                 {gamma, block.bn.dgamma, "dgamma"},
+                                 {beta, block.bn.dbeta, "dbeta"},
+                                 {W2, block.l2.dW, "dW2"},
+                                 {b2, block.l2.db, "db2"},
                                  {x, dx, "dx"}};
     if (skip) {
       params.push_back({Ws, block.skip.dW, "dWskip"});
@@ -147,7 +151,8 @@ TEST_CASE("folding BatchNorm gives the evaluation-mode block exactly", "[mlp]") 
   block.skip.b = random_matrix(rng, 1, 3);
   const M with_skip = block.fold().apply(x);
   const M skip_by_hand = by_hand + ((x * block.skip.W.transpose()).rowwise() + block.skip.b);
-  for (Eigen::Index i = 0; i < got.size(); ++i) CHECK(with_skip.data()[i] == Approx(skip_by_hand.data()[i]).margin(1e-12));
+  for (Eigen::Index i = 0; i < got.size(); ++i)
+    CHECK(with_skip.data()[i] == Approx(skip_by_hand.data()[i]).margin(1e-12));
   CHECK((block.forward(x, false) - with_skip).cwiseAbs().maxCoeff() < 1e-12);
 }
 
@@ -220,7 +225,7 @@ TEST_CASE("the contrastive loss and its gradient", "[mlp]") {
   // By hand, two pairs: identical pairs aligned, the others orthogonal: S = I / tau.
   M x(2, 2), y(2, 2);
   x << 1, 0, 0, 1;
-  y << 3, 0, 0, 2;  // norms do not matter
+  y << 3, 0, 0, 2;                                                  // norms do not matter
   const double want = std::log(std::exp(1 / tau) + 1.0) - 1 / tau;  // per row, both directions alike
   CHECK(contrastive_loss<double>(x, y, tau, ga, gp) == Approx(want).epsilon(1e-12));
   // Swapping the positives makes the loss larger.

@@ -22,8 +22,13 @@ struct Codes {
   CodeBlock block() const {
     bool hamming_ok = true;
     for (std::size_t i = 0; i < scale.size(); ++i) hamming_ok &= scale[i] > 0 && offset[i] == 0;
-    return CodeBlock{.planes = planes.data(), .stride = planes.size() / scale.size(), .scale = scale.data(),
-                     .offset = offset.data(), .n = scale.size(), .keys = {}, .hamming_ok = hamming_ok};
+    return CodeBlock{.planes = planes.data(),
+                     .stride = planes.size() / scale.size(),
+                     .scale = scale.data(),
+                     .offset = offset.data(),
+                     .n = scale.size(),
+                     .keys = {},
+                     .hamming_ok = hamming_ok};
   }
 };
 
@@ -58,8 +63,8 @@ TEST_CASE("the resident layout is the table cache's rule on every level", "[kern
             // kernels, else a fast-scan copy of two-bit codes of at most kFastscan2MaxWords words.
             const std::size_t words = plane_words(dim);
             const bool nibbles = bits == 4 && k.planes_to_nibbles && k.sdc_filter_nibbles;
-            const bool fastscan = !nibbles && bits == 2 && k.planes_to_fastscan2 && k.sdc_filter_fastscan2 &&
-                                  words <= kFastscan2MaxWords;
+            const bool fastscan =
+                !nibbles && bits == 2 && k.planes_to_fastscan2 && k.sdc_filter_fastscan2 && words <= kFastscan2MaxWords;
             CHECK(l.copy == (nibbles    ? ResidentLayout::Copy::nibbles
                              : fastscan ? ResidentLayout::Copy::fastscan2
                                         : ResidentLayout::Copy::none));
@@ -151,7 +156,9 @@ TEST_CASE("a streaming scan hands over the exact distance of every valid code it
             asked.push_back(i);
             return i % 3 != 0;
           },
-          [&](double d, std::int64_t r) { got.push_back({d, r}); });
+          [&](double d, std::int64_t r) {
+            got.push_back({d, r});
+          });
       std::vector<Neighbor> want;
       std::vector<std::size_t> want_asked;
       for (std::size_t i = 0; i < 128; ++i) {

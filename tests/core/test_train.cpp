@@ -54,7 +54,8 @@ double recall_at_10(const Binarizer& b, const std::vector<float>& base, const st
   for (std::size_t i = 0; i < n; ++i) codes.push_back(b.encode_blob({base.data() + i * d, d}));
   const auto cosine = [&](const float* a, const float* c) {
     double ab = 0, aa = 0, cc = 0;
-    for (std::uint32_t j = 0; j < d; ++j) ab += double{a[j]} * c[j], aa += double{a[j]} * a[j], cc += double{c[j]} * c[j];
+    for (std::uint32_t j = 0; j < d; ++j)
+      ab += double{a[j]} * c[j], aa += double{a[j]} * a[j], cc += double{c[j]} * c[j];
     return ab / std::sqrt(aa * cc);
   };
   double hits = 0;
@@ -72,7 +73,8 @@ double recall_at_10(const Binarizer& b, const std::vector<float>& base, const st
     }
     std::iota(by_float.begin(), by_float.end(), 0);
     std::iota(by_code.begin(), by_code.end(), 0);
-    std::partial_sort(by_float.begin(), by_float.begin() + 10, by_float.end(), [&](auto a, auto c) { return f[a] > f[c]; });
+    std::partial_sort(by_float.begin(), by_float.begin() + 10, by_float.end(),
+                      [&](auto a, auto c) { return f[a] > f[c]; });
     std::partial_sort(by_code.begin(), by_code.begin() + 10, by_code.end(),
                       [&](auto a, auto c) { return s[a] < s[c] || (s[a] == s[c] && a < c); });
     for (int i = 0; i < 10; ++i)
@@ -232,7 +234,8 @@ TEST_CASE("an mlp model: seeded training, BLOB round trip, codes", "[train]") {
     const std::vector<float> dec = back.decode(v);
     REQUIRE(dec.size() == 40);
     for (std::uint32_t j = 0; j < 40; ++j) {
-      CHECK(digit(v.planes, v.shape, j) == static_cast<std::uint32_t>(std::lround((u(Eigen::Index(i), j) * 4 + 7) / 2)));
+      CHECK(digit(v.planes, v.shape, j) ==
+            static_cast<std::uint32_t>(std::lround((u(Eigen::Index(i), j) * 4 + 7) / 2)));
       CHECK(dec[j] == Approx(model->alpha * u(Eigen::Index(i), j) + model->mean[j]).margin(1e-6));
     }
   }
@@ -282,10 +285,11 @@ TEST_CASE("training: bad options and interruption", "[train]") {
   MlpOptions o;
   o.epochs = 10;
   int calls = 0;
-  CHECK_THROWS_WITH(train_mlp(base, 50, d, o, [&](const MlpProgress& p) {
-                      CHECK(p.epochs == 10);
-                      return ++calls < 4;
-                    }),
+  CHECK_THROWS_WITH(train_mlp(base, 50, d, o,
+                              [&](const MlpProgress& p) {
+                                CHECK(p.epochs == 10);
+                                return ++calls < 4;
+                              }),
                     Catch::Contains("interrupted"));
   CHECK(calls == 4);
 }

@@ -85,9 +85,7 @@ class Db {
       if (rc == SQLITE_DONE) return false;
       throw std::runtime_error(sqlite3_errmsg(db_));
     }
-    void reset() {
-      sqlite3_reset(s_);
-    }
+    void reset() { sqlite3_reset(s_); }
     // Steps to the end and resets; returns the rows.
     int drain() {
       int n = 0;

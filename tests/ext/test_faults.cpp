@@ -130,8 +130,8 @@ std::string vector_json(long long id) {
 }
 
 std::string row_values(long long id) {
-  return "(" + std::to_string(id) + ", '" + vector_json(id) + "', '" + "abc"[id % 3] + "', " +
-         std::to_string(id % 5) + ", 'note " + std::to_string(id) + "')";
+  return "(" + std::to_string(id) + ", '" + vector_json(id) + "', '" + "abc"[id % 3] + "', " + std::to_string(id % 5) +
+         ", 'note " + std::to_string(id) + "')";
 }
 
 // One step of the script: its SQL and the rowids it adds or removes when it succeeds.
@@ -145,19 +145,16 @@ struct Step {
 const char* const kCreate =
     "CREATE VIRTUAL TABLE v USING bebr(e float[8], tag text, g integer, +note text, bits=2, "
     "store_vectors=1, chunk_size=64)";
-const char* const kKnn =
-    "SELECT rowid, distance FROM v WHERE e MATCH ?1 AND k = 7 AND tag IN ('a', 'b') AND g >= 1";
-const char* const kStreamed =
-    "SELECT rowid, distance FROM v WHERE e MATCH ?1 AND rowid != 3 ORDER BY distance LIMIT 4";
+const char* const kKnn = "SELECT rowid, distance FROM v WHERE e MATCH ?1 AND k = 7 AND tag IN ('a', 'b') AND g >= 1";
+const char* const kStreamed = "SELECT rowid, distance FROM v WHERE e MATCH ?1 AND rowid != 3 ORDER BY distance LIMIT 4";
 const char* const kRescored = "SELECT rowid, distance FROM v WHERE e MATCH ?1 AND k = 3 AND rescore = 6";
 // The oracles: SDC distances of the stored vectors' codes, or exact distances of the vectors.
 const std::string kSdc = "bebr_sdc_distance(bebr_binarize(?1, 2), bebr_binarize(e, 2))";
-const std::string kKnnOracle = "SELECT rowid, " + kSdc +
-                               " AS d FROM v WHERE tag IN ('a', 'b') AND g >= 1 ORDER BY d, rowid LIMIT 7";
+const std::string kKnnOracle =
+    "SELECT rowid, " + kSdc + " AS d FROM v WHERE tag IN ('a', 'b') AND g >= 1 ORDER BY d, rowid LIMIT 7";
 const std::string kStreamedOracle = "SELECT rowid, " + kSdc + " AS d FROM v WHERE rowid != 3 ORDER BY d, rowid LIMIT 4";
-const std::string kRescoredOracle =
-    "SELECT rowid, bebr_distance(?1, e) AS x FROM (SELECT rowid, e, " + kSdc +
-    " AS d FROM v ORDER BY d, rowid LIMIT 6) ORDER BY x, rowid LIMIT 3";
+const std::string kRescoredOracle = "SELECT rowid, bebr_distance(?1, e) AS x FROM (SELECT rowid, e, " + kSdc +
+                                    " AS d FROM v ORDER BY d, rowid LIMIT 6) ORDER BY x, rowid LIMIT 3";
 
 std::vector<Step> script() {
   std::vector<Step> steps;
@@ -307,10 +304,10 @@ void check_after(sqlite3* db, const std::vector<Step>& steps, const Run& r) {
   while (sqlite3_step(s) == SQLITE_ROW) have.insert(sqlite3_column_int64(s, 0));
   sqlite3_finalize(s);
   CHECK(have == want);
-  CHECK(one_text(db, "SELECT count(*) FROM v WHERE g = 4 AND tag = 'b' AND rowid = 10") ==
-        (done > 3 ? "1" : "0"));
+  CHECK(one_text(db, "SELECT count(*) FROM v WHERE g = 4 AND tag = 'b' AND rowid = 10") == (done > 3 ? "1" : "0"));
   for (const auto& [query, oracle] : {std::pair<std::string, std::string>{kKnn, kKnnOracle},
-                                      {kStreamed, kStreamedOracle}, {kRescored, kRescoredOracle}}) {
+                                      {kStreamed, kStreamedOracle},
+                                      {kRescored, kRescoredOracle}}) {
     INFO(query);
     const Rows want_rows = query_rows(db, oracle);
     check_same(query_rows(db, query), want_rows);

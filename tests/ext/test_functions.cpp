@@ -21,7 +21,10 @@ TEST_CASE("bebr_sdc_distance equals the float computation on bebr_decode", "[sql
   const std::vector<std::uint32_t> dims = {1, 3, 64, 65, 100, 384, 768, 1030};
   for (std::uint32_t dim : dims)
     for (int i = 0; i < 20; ++i)
-      db.prepare("INSERT INTO train VALUES (?1, ?2)").bind(1, (long long)dim).bind(2, bebr::testing::random_vector(rng, dim, 0.7f)).step();
+      db.prepare("INSERT INTO train VALUES (?1, ?2)")
+          .bind(1, (long long)dim)
+          .bind(2, bebr::testing::random_vector(rng, dim, 0.7f))
+          .step();
 
   for (std::uint32_t dim : dims) {
     for (int bits = 1; bits <= 8; ++bits) {
@@ -29,10 +32,11 @@ TEST_CASE("bebr_sdc_distance equals the float computation on bebr_decode", "[sql
       db.exec("SELECT bebr_train('" + model + "', 'SELECT v FROM train WHERE dim = " + std::to_string(dim) +
               "', '{\"kind\":\"center\",\"bits\":" + std::to_string(bits) + "}')");
       for (const std::string& binarizer : {std::to_string(bits), "'" + model + "'"}) {
-        auto s = db.prepare(
-            "WITH c(a, b) AS (SELECT bebr_binarize(?1, " + binarizer + "), bebr_binarize(?2, " + binarizer + ")) "
-            "SELECT bebr_decode(a), bebr_decode(b), bebr_sdc_distance(a, b), bebr_sdc_distance(a, b, 'ip'), "
-            "bebr_sdc_distance(a, b, 'l2'), bebr_sdc_distance(a, b, 'cosine') FROM c");
+        auto s =
+            db.prepare("WITH c(a, b) AS (SELECT bebr_binarize(?1, " + binarizer + "), bebr_binarize(?2, " + binarizer +
+                       ")) "
+                       "SELECT bebr_decode(a), bebr_decode(b), bebr_sdc_distance(a, b), bebr_sdc_distance(a, b, 'ip'), "
+                       "bebr_sdc_distance(a, b, 'l2'), bebr_sdc_distance(a, b, 'cosine') FROM c");
         s.bind(1, bebr::testing::random_vector(rng, dim, 0.7f)).bind(2, bebr::testing::random_vector(rng, dim, 0.7f));
         REQUIRE(s.step());
         const auto va = floats_of(s.blob(0)), vb = floats_of(s.blob(1));
@@ -71,11 +75,11 @@ TEST_CASE("bebr_distance is the exact float distance", "[sql]") {
 
 TEST_CASE("NULL in gives NULL out", "[sql]") {
   Db db;
-  for (const char* sql : {"SELECT bebr_binarize(NULL)", "SELECT bebr_binarize(NULL, 2)",
-                          "SELECT bebr_binarize('[1]', NULL)", "SELECT bebr_decode(NULL)",
-                          "SELECT bebr_sdc_distance(NULL, bebr_binarize('[1]'))",
-                          "SELECT bebr_sdc_distance(bebr_binarize('[1]'), bebr_binarize('[1]'), NULL)",
-                          "SELECT bebr_hamming(bebr_binarize('[1]'), NULL)", "SELECT bebr_distance(NULL, '[1]')"}) {
+  for (const char* sql :
+       {"SELECT bebr_binarize(NULL)", "SELECT bebr_binarize(NULL, 2)", "SELECT bebr_binarize('[1]', NULL)",
+        "SELECT bebr_decode(NULL)", "SELECT bebr_sdc_distance(NULL, bebr_binarize('[1]'))",
+        "SELECT bebr_sdc_distance(bebr_binarize('[1]'), bebr_binarize('[1]'), NULL)",
+        "SELECT bebr_hamming(bebr_binarize('[1]'), NULL)", "SELECT bebr_distance(NULL, '[1]')"}) {
     INFO(sql);
     auto s = db.prepare(sql);
     REQUIRE(s.step());
@@ -98,10 +102,12 @@ TEST_CASE("mutated code BLOBs never crash: a value or a clear error", "[sql][fuz
       case 0: b[rng() % b.size()] ^= static_cast<std::uint8_t>(1u << (rng() % 8)); break;
       case 1: b.resize(rng() % b.size()); break;
       case 2: b.push_back(static_cast<std::uint8_t>(rng())); break;
-      default: for (auto& x : b) if (rng() % 8 == 0) x = static_cast<std::uint8_t>(rng());
+      default:
+        for (auto& x : b)
+          if (rng() % 8 == 0) x = static_cast<std::uint8_t>(rng());
     }
-    for (const char* sql : {"SELECT bebr_sdc_distance(?1, ?2, 'l2')", "SELECT bebr_hamming(?1, ?2)",
-                            "SELECT bebr_decode(?1)"}) {
+    for (const char* sql :
+         {"SELECT bebr_sdc_distance(?1, ?2, 'l2')", "SELECT bebr_hamming(?1, ?2)", "SELECT bebr_decode(?1)"}) {
       auto s = db.prepare(sql);
       s.bind(1, b).bind(2, good);
       try {

@@ -38,10 +38,14 @@ struct Case {
 //          center .457 .634 .771 .870 | .700 .900 .975 .993 | .936 .999 1.00 1.00
 // The bible floors for center are the ones the issue set from a plain model of the same
 // quantiser.
-const Case kBible{"bible-web-bge-large-1024", 1024, 1000,
+const Case kBible{"bible-web-bge-large-1024",
+                  1024,
+                  1000,
                   {{{0.56, 0.75, 0.87, 0.94}, {0.75, 0.92, 0.97, 0.98}, {0.89, 0.98, 0.98, 0.98}},
                    {{0.64, 0.83, 0.94, 0.96}, {0.83, 0.97, 0.98, 0.98}, {0.93, 0.98, 0.98, 0.98}}}};
-const Case kSap{"sap-fiori-docs-minilm-384", 384, 100,
+const Case kSap{"sap-fiori-docs-minilm-384",
+                384,
+                100,
                 {{{0.62, 0.83, 0.93, 0.97}, {0.77, 0.95, 0.97, 0.97}, {0.90, 0.97, 0.97, 0.97}},
                  {{0.63, 0.85, 0.93, 0.97}, {0.82, 0.97, 0.97, 0.97}, {0.92, 0.97, 0.97, 0.97}}}};
 // Uncentred pixels are all >= 0, so at 1 bit every raw code has the same bits: the codes say
@@ -50,7 +54,9 @@ const Case kSap{"sap-fiori-docs-minilm-384", 384, 100,
 // of the ten neighbours (0.0005, 0.001, 0.002, 0.004): raw cannot work there, hence center. The
 // floors under the measured .0006 .0011 .0021 .0039 still fail if the rows kept on a tie or the
 // number of rows rescored change (rescore ignored: .0006 at 80).
-const Case kFashion{"fashion-mnist-784", 784, 1000,
+const Case kFashion{"fashion-mnist-784",
+                    784,
+                    1000,
                     {{{0.0005, 0.0009, 0.0018, 0.0035}, {0.49, 0.68, 0.82, 0.90}, {0.83, 0.96, 0.97, 0.97}},
                      {{0.43, 0.61, 0.75, 0.85}, {0.68, 0.88, 0.95, 0.97}, {0.91, 0.97, 0.97, 0.97}}}};
 
@@ -90,7 +96,8 @@ void check_recall(const Case& c) {
       const auto t0 = std::chrono::steady_clock::now();
       std::string options = "bits=" + bits;
       if (kind == 1) {
-        db.exec("SELECT bebr_train('c" + bits + "', 'SELECT v FROM base', '{\"kind\":\"center\",\"bits\":" + bits + "}')");
+        db.exec("SELECT bebr_train('c" + bits + "', 'SELECT v FROM base', '{\"kind\":\"center\",\"bits\":" + bits +
+                "}')");
         options = "model='c" + bits + "'";
       }
       db.exec("DROP TABLE IF EXISTS t");
@@ -143,7 +150,8 @@ TEST_CASE("recall@10 of a learned binarizer against center at the same code byte
     db.exec("DROP TABLE IF EXISTS t");
     db.exec("CREATE VIRTUAL TABLE t USING bebr(e float[384], model=" + model + ")");
     db.exec("INSERT INTO t(rowid, e) SELECT id, v FROM base");
-    const double recall = recall_at_10(db, "SELECT rowid FROM t WHERE e MATCH ?1 AND k = 10", *d, d->q, [](Db::Stmt&) {});
+    const double recall =
+        recall_at_10(db, "SELECT rowid FROM t WHERE e MATCH ?1 AND k = 10", *d, d->q, [](Db::Stmt&) {});
     auto size = db.prepare("SELECT length(bebr_binarize(v, '" + model + "')) FROM base LIMIT 1");
     size.step();
     return std::pair{recall, size.integer(0)};
@@ -157,8 +165,8 @@ TEST_CASE("recall@10 of a learned binarizer against center at the same code byte
   for (const Pair& p : pairs) {
     const auto [center, center_bytes] = recall_of("c" + std::to_string(k), p.center);
     const auto [learned, learned_bytes] = recall_of("m" + std::to_string(k++), p.mlp);
-    std::printf("sap: center %s %.3f (%lld-byte code BLOBs); mlp %s %.3f (%lld bytes)\n", p.center, center, center_bytes, p.mlp,
-                learned, learned_bytes);
+    std::printf("sap: center %s %.3f (%lld-byte code BLOBs); mlp %s %.3f (%lld bytes)\n", p.center, center,
+                center_bytes, p.mlp, learned, learned_bytes);
     INFO(p.mlp << " " << learned << " against " << p.center << " " << center);
     CHECK(learned_bytes <= center_bytes);
     CHECK(learned >= center + 0.03);

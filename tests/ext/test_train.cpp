@@ -3,9 +3,9 @@
 
 #include <chrono>
 #include <cstdio>
+#include <random>
 #include <thread>
 #include <unistd.h>
-#include <random>
 
 #include "db.hpp"
 #include "testing.hpp"
@@ -42,7 +42,8 @@ TEST_CASE("bebr_train stores a versioned center model whose mean is the data mea
   db.exec("INSERT INTO items(v) VALUES ('[1, 2, 3]'), ('[3, 2, 1]'), ('[2, 5, -1]')");
   auto t = db.prepare("SELECT bebr_train('m', 'SELECT v FROM items', '{\"kind\":\"center\",\"bits\":2}')");
   REQUIRE(t.step());
-  CHECK(t.text(0).find("\"name\":\"m\",\"version\":1,\"kind\":\"center\",\"dim\":3,\"bits\":2,\"rows\":3") != std::string::npos);
+  CHECK(t.text(0).find("\"name\":\"m\",\"version\":1,\"kind\":\"center\",\"dim\":3,\"bits\":2,\"rows\":3") !=
+        std::string::npos);
 
   auto row = db.prepare("SELECT version, kind, dim, bits, rows, options, hex(substr(params, 17)) FROM bebr_models");
   REQUIRE(row.step());
@@ -52,7 +53,10 @@ TEST_CASE("bebr_train stores a versioned center model whose mean is the data mea
   CHECK(row.integer(3) == 2);
   CHECK(row.integer(4) == 3);
   CHECK(row.text(5) == "{\"kind\":\"center\",\"bits\":2}");
-  CHECK(row.text(6) == "00000040" "00004040" "0000803F");  // mean [2, 3, 1] as float32 LE
+  CHECK(row.text(6) ==
+        "00000040"
+        "00004040"
+        "0000803F");  // mean [2, 3, 1] as float32 LE
 
   // Retraining makes version 2, which bebr_binarize(v, 'm') then uses.
   db.exec("INSERT INTO items(v) VALUES ('[10, 10, 10]')");
@@ -115,26 +119,32 @@ TEST_CASE("bebr_train rejects bad input with clear errors and stores nothing", "
   db.exec("CREATE TABLE junk(v); INSERT INTO junk VALUES (42)");
   db.exec("CREATE TABLE nan(v); INSERT INTO nan VALUES (x'0000C07F')");
   const std::pair<const char*, const char*> cases[] = {
-      {"SELECT bebr_train(1, 'SELECT v FROM items')", "bebr_train: first argument (model name) must be text; got integer"},
+      {"SELECT bebr_train(1, 'SELECT v FROM items')",
+       "bebr_train: first argument (model name) must be text; got integer"},
       {"SELECT bebr_train('', 'SELECT v FROM items')", "model name must be 1..128 characters"},
       {"SELECT bebr_train('m', NULL)", "second argument (training query) must be text; got null"},
       {"SELECT bebr_train('m', 'SELECT v FROM nope')", "training query does not compile: no such table: nope"},
       {"SELECT bebr_train('m', 'SELECT v FROM items WHERE 0')", "training query returned no rows"},
       {"SELECT bebr_train('m', 'SELECT v FROM mixed')", "rows have mixed dimensions; row 1 has 2 floats, row 2 has 3"},
       {"SELECT bebr_train('m', 'SELECT v FROM nulls')", "training query row 2 is NULL"},
-      {"SELECT bebr_train('m', 'SELECT v FROM junk')", "training query row 1 must be a vector; expected a float32 BLOB or JSON array text, got integer"},
+      {"SELECT bebr_train('m', 'SELECT v FROM junk')",
+       "training query row 1 must be a vector; expected a float32 BLOB or JSON array text, got integer"},
       {"SELECT bebr_train('m', 'SELECT v FROM nan')", "training query row 1 has NaN or Inf at element 0"},
       {"SELECT bebr_train('m', 'SELECT v, id FROM items')", "must return exactly one column"},
       {"SELECT bebr_train('m', 'DELETE FROM items')", "must be read-only"},
       {"SELECT bebr_train('m', 'SELECT v FROM items; SELECT 1')", "must be a single statement"},
       {"SELECT bebr_train('m', 'SELECT v FROM items', 'nonsense')", "third argument must be a JSON object"},
       {"SELECT bebr_train('m', 'SELECT v FROM items', '[1]')", "third argument must be a JSON object"},
-      {"SELECT bebr_train('m', 'SELECT v FROM items', '{\"kind\":\"pca\"}')", "unknown kind 'pca'; expected 'center' or 'mlp'"},
-      {"SELECT bebr_train('m', 'SELECT v FROM items', '{\"bits\":9}')", "option bits must be an integer in 1..8; got 9"},
-      {"SELECT bebr_train('m', 'SELECT v FROM items', '{\"bits\":1.5}')", "option bits must be an integer in 1..8; got 1.5"},
+      {"SELECT bebr_train('m', 'SELECT v FROM items', '{\"kind\":\"pca\"}')",
+       "unknown kind 'pca'; expected 'center' or 'mlp'"},
+      {"SELECT bebr_train('m', 'SELECT v FROM items', '{\"bits\":9}')",
+       "option bits must be an integer in 1..8; got 9"},
+      {"SELECT bebr_train('m', 'SELECT v FROM items', '{\"bits\":1.5}')",
+       "option bits must be an integer in 1..8; got 1.5"},
       {"SELECT bebr_train('m', 'SELECT v FROM items', '{\"epochs\":3}')", "option epochs applies to kind 'mlp' only"},
       {"SELECT bebr_train('m', 'SELECT v FROM items', '{\"colour\":3}')", "unknown option 'colour'"},
-      {"SELECT bebr_train('m', 'SELECT v FROM items', '{\"progress\":1}')", "option progress must be true or false; got 1"},
+      {"SELECT bebr_train('m', 'SELECT v FROM items', '{\"progress\":1}')",
+       "option progress must be true or false; got 1"},
   };
   for (const auto& [sql, want] : cases) {
     INFO(sql);
@@ -145,8 +155,10 @@ TEST_CASE("bebr_train rejects bad input with clear errors and stores nothing", "
 
 TEST_CASE("bebr_binarize with a model: unknown names and wrong dimensions", "[train]") {
   Db db;
-  CHECK_THAT(db.error_of("SELECT bebr_binarize('[1,2,3,4]', 'nope')"),
-             Catch::Equals("bebr_binarize: unknown model 'nope'; this database has no bebr_models table (train one with bebr_train)"));
+  CHECK_THAT(
+      db.error_of("SELECT bebr_binarize('[1,2,3,4]', 'nope')"),
+      Catch::Equals(
+          "bebr_binarize: unknown model 'nope'; this database has no bebr_models table (train one with bebr_train)"));
   fill(db, 4, 5, 0.f, 3);
   db.exec("SELECT bebr_train('m4', 'SELECT v FROM items')");
   CHECK_THAT(db.error_of("SELECT bebr_binarize('[1,2,3,4]', 'nope')"),
@@ -161,7 +173,8 @@ TEST_CASE("an interrupted training stores no model", "[train]") {
   Db db;
   fill(db, 8, 200, 0.f, 4);
   int calls = 0;
-  sqlite3_progress_handler(db.get(), 100, [](void* p) { return ++*static_cast<int*>(p) > 5 ? 1 : 0; }, &calls);
+  sqlite3_progress_handler(
+      db.get(), 100, [](void* p) { return ++*static_cast<int*>(p) > 5 ? 1 : 0; }, &calls);
   CHECK_THAT(db.error_of("SELECT bebr_train('m', 'SELECT v FROM items')"), Catch::Contains("interrupt"));
   sqlite3_progress_handler(db.get(), 0, nullptr, nullptr);
   CHECK(db.error_of("SELECT count(*) FROM bebr_models").find("no such table") != std::string::npos);
@@ -172,14 +185,16 @@ TEST_CASE("an interrupted training stores no model", "[train]") {
 TEST_CASE("bebr_train kind mlp: the stored model, its codes, a bebr table, export and import", "[train][mlp]") {
   Db db;
   fill(db, 16, 300, 0.5f, 11);
-  auto t = db.prepare("SELECT bebr_train('m', 'SELECT v FROM items', "
-                      "'{\"kind\":\"mlp\",\"bits\":2,\"dim\":24,\"hidden\":8,\"epochs\":3,\"threads\":1,\"progress\":false}')");
+  auto t = db.prepare(
+      "SELECT bebr_train('m', 'SELECT v FROM items', "
+      "'{\"kind\":\"mlp\",\"bits\":2,\"dim\":24,\"hidden\":8,\"epochs\":3,\"threads\":1,\"progress\":false}')");
   REQUIRE(t.step());
   CHECK_THAT(t.text(0), Catch::Contains("\"kind\":\"mlp\",\"dim\":16,\"bits\":2,\"rows\":300") &&
                             Catch::Contains("\"code_dim\":24"));
-  auto row = db.prepare("SELECT kind, dim, bits, rows, json_extract(options, '$.dim'), json_extract(options, '$.hidden'), "
-                        "json_extract(options, '$.epochs'), json_array_length(history, '$.loss'), "
-                        "json_extract(history, '$.rows'), model_id FROM bebr_models WHERE name = 'm'");
+  auto row = db.prepare(
+      "SELECT kind, dim, bits, rows, json_extract(options, '$.dim'), json_extract(options, '$.hidden'), "
+      "json_extract(options, '$.epochs'), json_array_length(history, '$.loss'), "
+      "json_extract(history, '$.rows'), model_id FROM bebr_models WHERE name = 'm'");
   REQUIRE(row.step());
   CHECK(row.text(0) == "mlp");
   CHECK(row.integer(1) == 16);
@@ -193,8 +208,9 @@ TEST_CASE("bebr_train kind mlp: the stored model, its codes, a bebr table, expor
   const long long id = row.integer(9);
 
   // Codes: 24 dimensions, 2 planes, binarizer 2, the model's id; decoded to 24 floats.
-  auto code = db.prepare("SELECT length(c), hex(substr(c, 5, 4)), bebr_decode(c) FROM (SELECT bebr_binarize(v, 'm') AS c "
-                         "FROM items LIMIT 1)");
+  auto code = db.prepare(
+      "SELECT length(c), hex(substr(c, 5, 4)), bebr_decode(c) FROM (SELECT bebr_binarize(v, 'm') AS c "
+      "FROM items LIMIT 1)");
   REQUIRE(code.step());
   CHECK(code.integer(0) == 16 + 8 + 2 * 8);
   CHECK(code.text(1) == "01020200");
@@ -227,7 +243,8 @@ TEST_CASE("bebr_train kind mlp: the stored model, its codes, a bebr table, expor
   imp.bind(1, blob);
   REQUIRE(imp.step());
   CHECK(imp.integer(0) == 1);
-  auto back = other.prepare("SELECT params = ?1, model_id, kind, dim, bits, json_extract(options, '$.imported') FROM bebr_models");
+  auto back = other.prepare(
+      "SELECT params = ?1, model_id, kind, dim, bits, json_extract(options, '$.imported') FROM bebr_models");
   back.bind(1, blob);
   REQUIRE(back.step());
   CHECK(back.integer(0) == 1);
@@ -253,11 +270,14 @@ TEST_CASE("bebr_train kind mlp: the stored model, its codes, a bebr table, expor
   CHECK_THROWS_WITH(imp.step(), Catch::Contains("bebr_import_model: corrupt model BLOB: wrong length"));
   CHECK_THAT(other.error_of("SELECT bebr_import_model('x', 'text')"),
              Catch::Contains("second argument must be a model BLOB (bebr_models.params); got text"));
-  CHECK_THAT(other.error_of("SELECT bebr_import_model(NULL, x'00')"), Catch::Contains("first argument (model name) must be text"));
+  CHECK_THAT(other.error_of("SELECT bebr_import_model(NULL, x'00')"),
+             Catch::Contains("first argument (model name) must be text"));
   CHECK_THAT(other.error_of("SELECT bebr_import_model('x', x'00')"), Catch::Contains("corrupt model BLOB: bad magic"));
   CHECK_THAT(other.error_of("SELECT bebr_import_model('x', x'')"), Catch::Contains("corrupt model BLOB: bad magic"));
-  CHECK_THAT(other.error_of("SELECT bebr_import_model('', x'00')"), Catch::Contains("model name must be 1..128 characters"));
-  CHECK_THAT(other.error_of("SELECT bebr_import_model('x', NULL)"), Catch::Contains("must be a model BLOB (bebr_models.params); got null"));
+  CHECK_THAT(other.error_of("SELECT bebr_import_model('', x'00')"),
+             Catch::Contains("model name must be 1..128 characters"));
+  CHECK_THAT(other.error_of("SELECT bebr_import_model('x', NULL)"),
+             Catch::Contains("must be a model BLOB (bebr_models.params); got null"));
 }
 
 TEST_CASE("bebr_train kind mlp: bad options", "[train][mlp]") {
@@ -320,7 +340,8 @@ TEST_CASE("compatible versions: v2 query codes search a table of v1 codes, other
   db.exec("CREATE TABLE items(id INTEGER PRIMARY KEY, vo BLOB, vn BLOB)");
   const auto upgrade = [&](const std::vector<float>& old) {
     std::vector<float> y(12);
-    for (std::size_t j = 0; j < 12; ++j) y[j] = (j % 2 ? -1.f : 1.f) * old[(j * 5 + 3) % 16] + 0.5f * old[j] + noise(rng);
+    for (std::size_t j = 0; j < 12; ++j)
+      y[j] = (j % 2 ? -1.f : 1.f) * old[(j * 5 + 3) % 16] + 0.5f * old[j] + noise(rng);
     return y;
   };
   for (int i = 0; i < 300; ++i) {
@@ -328,12 +349,14 @@ TEST_CASE("compatible versions: v2 query codes search a table of v1 codes, other
     db.prepare("INSERT INTO items(vo, vn) VALUES (?1, ?2)").bind(1, old).bind(2, upgrade(old)).step();
   }
   db.exec("SELECT bebr_train('v1', 'SELECT vo FROM items', '{\"kind\":\"mlp\",\"epochs\":3,\"progress\":false}')");
-  auto v2 = db.prepare("SELECT bebr_train('v2', 'SELECT vn, vo FROM items', "
-                       "'{\"kind\":\"mlp\",\"compatible_with\":\"v1\",\"hidden\":8,\"epochs\":3,\"progress\":false}')");
+  auto v2 = db.prepare(
+      "SELECT bebr_train('v2', 'SELECT vn, vo FROM items', "
+      "'{\"kind\":\"mlp\",\"compatible_with\":\"v1\",\"hidden\":8,\"epochs\":3,\"progress\":false}')");
   REQUIRE(v2.step());
   CHECK_THAT(v2.text(0), Catch::Contains("\"dim\":12,\"bits\":1"));
-  auto rec = db.prepare("SELECT json_extract(b.options, '$.compatible_with'), json_extract(b.options, '$.compatible_id') = a.model_id, "
-                        "b.dim FROM bebr_models a, bebr_models b WHERE a.name = 'v1' AND b.name = 'v2'");
+  auto rec = db.prepare(
+      "SELECT json_extract(b.options, '$.compatible_with'), json_extract(b.options, '$.compatible_id') = a.model_id, "
+      "b.dim FROM bebr_models a, bebr_models b WHERE a.name = 'v1' AND b.name = 'v2'");
   REQUIRE(rec.step());
   CHECK(rec.text(0) == "v1");
   CHECK(rec.integer(1) == 1);
@@ -349,24 +372,36 @@ TEST_CASE("compatible versions: v2 query codes search a table of v1 codes, other
                     x);
   }
   // A model trained on its own, with the same code shape, is not compatible: refused by name.
-  db.exec("SELECT bebr_train('v3', 'SELECT vo FROM items', '{\"kind\":\"mlp\",\"epochs\":1,\"seed\":9,\"progress\":false}')");
-  CHECK_THAT(db.error_of("SELECT rowid FROM t WHERE v MATCH (SELECT bebr_binarize(vo, 'v3') FROM items LIMIT 1) AND k = 5"),
-             Catch::Contains("was made by model id") && Catch::Contains("not recorded as compatible with this table's model"));
+  db.exec(
+      "SELECT bebr_train('v3', 'SELECT vo FROM items', "
+      "'{\"kind\":\"mlp\",\"epochs\":1,\"seed\":9,\"progress\":false}')");
+  CHECK_THAT(
+      db.error_of("SELECT rowid FROM t WHERE v MATCH (SELECT bebr_binarize(vo, 'v3') FROM items LIMIT 1) AND k = 5"),
+      Catch::Contains("was made by model id") && Catch::Contains("not recorded as compatible with this table's model"));
   CHECK_THAT(db.error_of("SELECT bebr_sdc_distance(bebr_binarize(vo, 'v3'), bebr_binarize(vo, 'v1')) FROM items"),
              Catch::Contains("codes differ in model"));
 
   db.exec("SELECT bebr_train('c1', 'SELECT vo FROM items')");
   const std::pair<const char*, const char*> cases[] = {
       {"'SELECT vn, vo FROM items', '{\"kind\":\"mlp\",\"compatible_with\":\"nope\"}'", "unknown model 'nope'"},
-      {"'SELECT vn, vo FROM items', '{\"kind\":\"mlp\",\"compatible_with\":\"c1\"}'", "compatible_with names model 'c1', a center model; expected an mlp model"},
-      {"'SELECT vn, vo FROM items', '{\"kind\":\"mlp\",\"compatible_with\":\"v2\"}'", "which is itself compatible with another model"},
-      {"'SELECT vn, vo FROM items', '{\"kind\":\"mlp\",\"compatible_with\":5}'", "option compatible_with must be a model name (text); got 5"},
-      {"'SELECT vn, vo FROM items', '{\"compatible_with\":\"v1\"}'", "option compatible_with applies to kind 'mlp' only"},
-      {"'SELECT vn FROM items', '{\"kind\":\"mlp\",\"compatible_with\":\"v1\"}'", "must return two columns (each item's new vector, then its old vector); it returns 1"},
-      {"'SELECT vn, vn FROM items', '{\"kind\":\"mlp\",\"compatible_with\":\"v1\"}'", "the training query's old vectors have 12 floats; model 'v1' takes 16"},
-      {"'SELECT vn, NULL FROM items', '{\"kind\":\"mlp\",\"compatible_with\":\"v1\"}'", "training query row 1 (old vector) is NULL"},
-      {"'SELECT vn, vo FROM items', '{\"kind\":\"mlp\",\"compatible_with\":\"v1\",\"bits\":2}'", "bits=2 but compatible_with names model 'v1', which codes with 1 bits"},
-      {"'SELECT vn, vo FROM items', '{\"kind\":\"mlp\",\"compatible_with\":\"v1\",\"dim\":8}'", "dim=8 but compatible_with names model 'v1', whose codes have 16 dimensions"},
+      {"'SELECT vn, vo FROM items', '{\"kind\":\"mlp\",\"compatible_with\":\"c1\"}'",
+       "compatible_with names model 'c1', a center model; expected an mlp model"},
+      {"'SELECT vn, vo FROM items', '{\"kind\":\"mlp\",\"compatible_with\":\"v2\"}'",
+       "which is itself compatible with another model"},
+      {"'SELECT vn, vo FROM items', '{\"kind\":\"mlp\",\"compatible_with\":5}'",
+       "option compatible_with must be a model name (text); got 5"},
+      {"'SELECT vn, vo FROM items', '{\"compatible_with\":\"v1\"}'",
+       "option compatible_with applies to kind 'mlp' only"},
+      {"'SELECT vn FROM items', '{\"kind\":\"mlp\",\"compatible_with\":\"v1\"}'",
+       "must return two columns (each item's new vector, then its old vector); it returns 1"},
+      {"'SELECT vn, vn FROM items', '{\"kind\":\"mlp\",\"compatible_with\":\"v1\"}'",
+       "the training query's old vectors have 12 floats; model 'v1' takes 16"},
+      {"'SELECT vn, NULL FROM items', '{\"kind\":\"mlp\",\"compatible_with\":\"v1\"}'",
+       "training query row 1 (old vector) is NULL"},
+      {"'SELECT vn, vo FROM items', '{\"kind\":\"mlp\",\"compatible_with\":\"v1\",\"bits\":2}'",
+       "bits=2 but compatible_with names model 'v1', which codes with 1 bits"},
+      {"'SELECT vn, vo FROM items', '{\"kind\":\"mlp\",\"compatible_with\":\"v1\",\"dim\":8}'",
+       "dim=8 but compatible_with names model 'v1', whose codes have 16 dimensions"},
   };
   for (const auto& [args, want] : cases) {
     INFO(args);
@@ -381,8 +416,9 @@ TEST_CASE("bebr_train's JSON is valid, and odd names come back as given", "[trai
   Db db;
   fill(db, 8, 30, 0.f, 16);
   const std::string name = "we\"ird\nname\\";
-  auto t = db.prepare("SELECT r, json_valid(r), json_extract(r, '$.name'), json_extract(r, '$.kind') FROM "
-                      "(SELECT bebr_train(?1, 'SELECT v FROM items') AS r)");
+  auto t = db.prepare(
+      "SELECT r, json_valid(r), json_extract(r, '$.name'), json_extract(r, '$.kind') FROM "
+      "(SELECT bebr_train(?1, 'SELECT v FROM items') AS r)");
   t.bind(1, name);
   REQUIRE(t.step());
   CHECK(t.integer(1) == 1);
@@ -395,15 +431,17 @@ TEST_CASE("bebr_train's JSON is valid, and odd names come back as given", "[trai
 
   // mlp: what it returns, and stores as options and history, is valid JSON; numbers keep nine
   // significant digits and integral ones read as integers (similarity 1, not 1.0).
-  auto m = db.prepare("SELECT bebr_train(?1, 'SELECT v FROM items', "
-                      "'{\"kind\":\"mlp\",\"epochs\":2,\"tau\":0.125,\"progress\":false}')");
+  auto m = db.prepare(
+      "SELECT bebr_train(?1, 'SELECT v FROM items', "
+      "'{\"kind\":\"mlp\",\"epochs\":2,\"tau\":0.125,\"progress\":false}')");
   m.bind(1, name + "2");
   REQUIRE(m.step());
   const std::string result = m.text(0);
-  auto check = db.prepare("SELECT json_valid(?1), json_valid(options), json_valid(history), json_extract(?1, '$.history') = history, "
-                          "json_extract(?1, '$.name'), typeof(json_extract(options, '$.similarity')), "
-                          "json_extract(options, '$.tau'), json_extract(options, '$.lr'), json_array_length(history, '$.loss'), "
-                          "typeof(json_extract(history, '$.loss[0]')) FROM bebr_models WHERE name = ?2");
+  auto check = db.prepare(
+      "SELECT json_valid(?1), json_valid(options), json_valid(history), json_extract(?1, '$.history') = history, "
+      "json_extract(?1, '$.name'), typeof(json_extract(options, '$.similarity')), "
+      "json_extract(options, '$.tau'), json_extract(options, '$.lr'), json_array_length(history, '$.loss'), "
+      "typeof(json_extract(history, '$.loss[0]')) FROM bebr_models WHERE name = ?2");
   check.bind(1, result).bind(2, name + "2");
   REQUIRE(check.step());
   CHECK(check.integer(0) == 1);

@@ -4,10 +4,10 @@
 // close and reopen.
 #include <catch2/catch.hpp>
 
+#include <csignal>
 #include <cstdio>
 #include <limits>
 #include <random>
-#include <csignal>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,8 +15,8 @@
 #include "testing.hpp"
 #include "vtab_checks.hpp"
 
-using bebr::testing::Db;
 using bebr::testing::check_same;
+using bebr::testing::Db;
 using bebr::testing::rows_of;
 
 namespace {
@@ -26,7 +26,8 @@ void check_chunks(Db& db) {
   auto ic = db.prepare("PRAGMA integrity_check");
   REQUIRE(ic.step());
   CHECK(ic.text(0) == "ok");
-  auto kinds = db.prepare("SELECT sum(chunk_id < 4611686018427387904), sum(chunk_id >= 4611686018427387904) FROM v_chunks");
+  auto kinds =
+      db.prepare("SELECT sum(chunk_id < 4611686018427387904), sum(chunk_id >= 4611686018427387904) FROM v_chunks");
   REQUIRE(kinds.step());
   CHECK(kinds.integer(0) > 0);
   CHECK(kinds.integer(1) > 0);
@@ -49,9 +50,10 @@ namespace {
 
 // The whole table as text, from a full scan: every stored column of every row.
 std::string dump(Db& db, const std::string& table) {
-  auto s = db.prepare("SELECT group_concat(x, '|') FROM (SELECT rowid || ',' || hex(e) || ',' || quote(g) || ',' || "
-                      "quote(tag) || ',' || quote(score) || ',' || quote(flag) || ',' || quote(note) AS x FROM " +
-                      table + " ORDER BY rowid)");
+  auto s = db.prepare(
+      "SELECT group_concat(x, '|') FROM (SELECT rowid || ',' || hex(e) || ',' || quote(g) || ',' || "
+      "quote(tag) || ',' || quote(score) || ',' || quote(flag) || ',' || quote(note) AS x FROM " +
+      table + " ORDER BY rowid)");
   s.step();
   return s.is_null(0) ? "" : s.text(0);
 }
@@ -75,9 +77,12 @@ TEST_CASE("kNN through the virtual table equals brute force over a plain table",
     const int dim = 37;
     const std::string b = std::to_string(setup.bits), metric = setup.metric;
     Db db;
-    db.exec("CREATE VIRTUAL TABLE v USING bebr(e float[37], g integer, tag text, score float, flag boolean, +note text, "
-            "bits=" + b + ", metric=" + metric + ", store_vectors=1, chunk_size=64, cache=" + std::to_string(setup.cache) + ")");
-    db.exec("CREATE TABLE p(rowid INTEGER PRIMARY KEY, e BLOB, g INTEGER, tag TEXT, score REAL, flag INTEGER, note TEXT)");
+    db.exec(
+        "CREATE VIRTUAL TABLE v USING bebr(e float[37], g integer, tag text, score float, flag boolean, +note text, "
+        "bits=" +
+        b + ", metric=" + metric + ", store_vectors=1, chunk_size=64, cache=" + std::to_string(setup.cache) + ")");
+    db.exec(
+        "CREATE TABLE p(rowid INTEGER PRIMARY KEY, e BLOB, g INTEGER, tag TEXT, score REAL, flag INTEGER, note TEXT)");
     const auto maybe_null = [&](Db::Stmt& s, int i, auto value) {
       if (rng() % 8 == 0) sqlite3_bind_null(s.get(), i);
       else s.bind(i, value);
@@ -95,7 +100,8 @@ TEST_CASE("kNN through the virtual table equals brute force over a plain table",
       const double score = static_cast<double>(rng() % 1000) / 1000.0;
       if (op < 6) {
         for (const std::string t : {"v", "p"}) {
-          auto s = db.prepare("INSERT OR REPLACE INTO " + t + "(rowid, e, g, tag, score, flag, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+          auto s = db.prepare("INSERT OR REPLACE INTO " + t +
+                              "(rowid, e, g, tag, score, flag, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
           std::mt19937_64 same = rng;  // the same NULLs for both tables
           std::swap(rng, same);
           s.bind(1, id).bind(2, x);
@@ -108,10 +114,15 @@ TEST_CASE("kNN through the virtual table equals brute force over a plain table",
           if (t == "v") rng = same;
         }
       } else if (op < 7) {
-        for (const std::string t : {"v", "p"}) db.prepare("UPDATE " + t + " SET e = ?2 WHERE rowid = ?1").bind(1, id).bind(2, x).step();
+        for (const std::string t : {"v", "p"})
+          db.prepare("UPDATE " + t + " SET e = ?2 WHERE rowid = ?1").bind(1, id).bind(2, x).step();
       } else if (op < 8) {  // metadata only: the code and vector stay
         for (const std::string t : {"v", "p"})
-          db.prepare("UPDATE " + t + " SET g = ?2, tag = ?3 WHERE rowid = ?1").bind(1, id).bind(2, g).bind(3, tag).step();
+          db.prepare("UPDATE " + t + " SET g = ?2, tag = ?3 WHERE rowid = ?1")
+              .bind(1, id)
+              .bind(2, g)
+              .bind(3, tag)
+              .step();
       } else if (op < 9) {  // a new rowid
         const long long to = pick_id(rng);
         for (const std::string t : {"v", "p"})
@@ -131,13 +142,26 @@ TEST_CASE("kNN through the virtual table equals brute force over a plain table",
       // A run (ranged chunks), then every other rowid (listed chunks).
       const long long id = i < 150 ? i + 1 : 2 * i + 1, g = static_cast<long long>(rng() % 5);
       for (const std::string t : {"v", "p"})
-        db.prepare("INSERT INTO " + t + "(rowid, e, g, tag, score, flag, note) VALUES (?1, ?2, ?3, 'a', 0.25, 1, 'base')")
-            .bind(1, id).bind(2, x).bind(3, g).step();
+        db.prepare("INSERT INTO " + t +
+                   "(rowid, e, g, tag, score, flag, note) VALUES (?1, ?2, ?3, 'a', 0.25, 1, 'base')")
+            .bind(1, id)
+            .bind(2, x)
+            .bind(3, g)
+            .step();
     }
     db.exec("COMMIT");
-    const std::vector<std::string> filters{"", "g = 2", "g != 2", "g < 2", "g <= 2", "g > 1 AND flag = 1",
-                                           "score >= 0.5", "tag IN ('a', 'c')", "tag = 'b' AND g IN (0, 3)",
-                                           "tag < 'b' AND score < 0.7", "rowid = 17", "rowid IN (3, 5, 8, 13, 21, 34, 55, 89, 144)",
+    const std::vector<std::string> filters{"",
+                                           "g = 2",
+                                           "g != 2",
+                                           "g < 2",
+                                           "g <= 2",
+                                           "g > 1 AND flag = 1",
+                                           "score >= 0.5",
+                                           "tag IN ('a', 'c')",
+                                           "tag = 'b' AND g IN (0, 3)",
+                                           "tag < 'b' AND score < 0.7",
+                                           "rowid = 17",
+                                           "rowid IN (3, 5, 8, 13, 21, 34, 55, 89, 144)",
                                            "flag = 0 AND rowid IN (2, 4, 6, 8, 10, 12, 100, 150)"};
     for (int step = 0; step < 400; ++step) {
       const int mode = static_cast<int>(rng() % 20);
@@ -181,7 +205,8 @@ TEST_CASE("kNN through the virtual table equals brute force over a plain table",
                        << " rescore " << rescore << " filter " << filter);
           auto got = db.prepare("SELECT rowid, distance FROM v WHERE e MATCH ?1 AND k = ?2 AND rescore = ?3" + where);
           got.bind(1, q).bind(2, k).bind(3, rescore);
-          const std::string sdc = "bebr_sdc_distance(bebr_binarize(?1, " + b + "), bebr_binarize(e, " + b + "), '" + metric + "')";
+          const std::string sdc =
+              "bebr_sdc_distance(bebr_binarize(?1, " + b + "), bebr_binarize(e, " + b + "), '" + metric + "')";
           const std::string pw = filter.empty() ? "" : " WHERE " + filter;
           std::string oracle = "SELECT rowid, " + sdc + " AS d FROM p" + pw + " ORDER BY d, rowid LIMIT ?2";
           if (rescore)
@@ -194,7 +219,8 @@ TEST_CASE("kNN through the virtual table equals brute force over a plain table",
           check_same(rows_of(got), w);
           if (rescore) continue;
           // The same query without k: ORDER BY distance LIMIT over the streamed results.
-          auto streamed = db.prepare("SELECT rowid, distance FROM v WHERE e MATCH ?1" + where + " ORDER BY distance LIMIT ?2");
+          auto streamed =
+              db.prepare("SELECT rowid, distance FROM v WHERE e MATCH ?1" + where + " ORDER BY distance LIMIT ?2");
           streamed.bind(1, q).bind(2, k);
           check_same(rows_of(streamed), w);
         }
@@ -240,7 +266,8 @@ TEST_CASE("a table without metadata keeps any rowids", "[vtab]") {
       } else if (op < 7) {
         auto top = db.prepare("SELECT max(rowid) FROM p");
         top.step();
-        if (!top.is_null(0) && top.integer(0) == std::numeric_limits<long long>::max()) continue;  // SQLite picks at random
+        if (!top.is_null(0) && top.integer(0) == std::numeric_limits<long long>::max())
+          continue;  // SQLite picks at random
         both("INSERT INTO {t}(e) VALUES (?1)", x);
       } else if (op < 8) {
         both("UPDATE OR REPLACE {t} SET rowid = ?2 WHERE rowid = ?1", id, pick_id(rng));
@@ -264,8 +291,9 @@ TEST_CASE("a table without metadata keeps any rowids", "[vtab]") {
       const auto q = bebr::testing::random_vector(rng, 20);
       auto got = db.prepare("SELECT rowid, distance FROM v WHERE e MATCH ?1 AND k = 12");
       got.bind(1, q);
-      auto want = db.prepare("SELECT rowid, bebr_sdc_distance(bebr_binarize(?1, 1), bebr_binarize(e, 1)) AS d FROM p "
-                             "ORDER BY d, rowid LIMIT 12");
+      auto want = db.prepare(
+          "SELECT rowid, bebr_sdc_distance(bebr_binarize(?1, 1), bebr_binarize(e, 1)) AS d FROM p "
+          "ORDER BY d, rowid LIMIT 12");
       want.bind(1, q);
       check_same(rows_of(got), rows_of(want));
     }

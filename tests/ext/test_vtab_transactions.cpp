@@ -3,10 +3,10 @@
 // transaction, and corrupt shadow tables (the rest of the vtab tests are in test_vtab.cpp).
 #include <catch2/catch.hpp>
 
+#include <csignal>
 #include <cstdio>
 #include <limits>
 #include <random>
-#include <csignal>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,8 +14,8 @@
 #include "testing.hpp"
 #include "vtab_checks.hpp"
 
-using bebr::testing::Db;
 using bebr::testing::check_same;
+using bebr::testing::Db;
 using bebr::testing::rows_of;
 
 namespace {
@@ -51,7 +51,10 @@ TEST_CASE("the next kNN query sees what another connection committed", "[vtab]")
       Db a(path), b(path);
       a.exec("CREATE VIRTUAL TABLE v USING bebr(e float[16], bits=2, chunk_size=64, cache=" + cache + ")");
       for (long long id = 1; id <= 100; ++id)
-        a.prepare("INSERT INTO v(rowid, e) VALUES (?1, ?2)").bind(1, id).bind(2, bebr::testing::random_vector(rng, 16)).step();
+        a.prepare("INSERT INTO v(rowid, e) VALUES (?1, ?2)")
+            .bind(1, id)
+            .bind(2, bebr::testing::random_vector(rng, 16))
+            .step();
       const auto q = bebr::testing::random_vector(rng, 16);
       CHECK(knn_ids(a, q, 1000).size() == 100);  // a's cache is now resident
       b.prepare("INSERT INTO v(rowid, e) VALUES (500, ?1)").bind(1, q).step();
@@ -79,7 +82,10 @@ TEST_CASE("a rolled-back write leaves the resident cache", "[vtab]") {
   Db db;
   db.exec("CREATE VIRTUAL TABLE v USING bebr(e float[16], bits=1, chunk_size=64)");
   for (long long id = 1; id <= 70; ++id)
-    db.prepare("INSERT INTO v(rowid, e) VALUES (?1, ?2)").bind(1, id).bind(2, bebr::testing::random_vector(rng, 16)).step();
+    db.prepare("INSERT INTO v(rowid, e) VALUES (?1, ?2)")
+        .bind(1, id)
+        .bind(2, bebr::testing::random_vector(rng, 16))
+        .step();
   const auto q = bebr::testing::random_vector(rng, 16);
   const auto before = knn_ids(db, q, 1000);
   REQUIRE(before.size() == 70);
@@ -127,7 +133,10 @@ TEST_CASE("a write to a chunk whose filter keys exist widens the pre-filter's ra
     // Rows 1001-1007 share a group of eight with row 1000 (slots 40-47 of the last chunk): as -q
     // they sit at the bottom, so only row 1000 can bring that group through the floor.
     for (long long id = 1; id <= 1024; ++id)
-      a.prepare("INSERT INTO v(rowid, e) VALUES (?1, ?2)").bind(1, id).bind(2, id > 1000 && id < 1008 ? minus_q : unit()).step();
+      a.prepare("INSERT INTO v(rowid, e) VALUES (?1, ?2)")
+          .bind(1, id)
+          .bind(2, id > 1000 && id < 1008 ? minus_q : unit())
+          .step();
     REQUIRE(knn_ids(a, q, 5).size() == 5);  // every chunk's keys now exist
     // A unit vector whose code's inner product with q's is small and positive (0.005 to 0.02,
     // where the rows' reach about 0.2), scaled by 200: the largest inner product of the table,
@@ -174,13 +183,19 @@ TEST_CASE("a process killed inside a transaction loses nothing committed", "[vta
       const auto base = vectors(1, committed);
       db.exec("BEGIN");
       for (int i = 0; i < committed; ++i)
-        db.prepare("INSERT INTO v(rowid, e) VALUES (?1, ?2)").bind(1, static_cast<long long>(i + 1)).bind(2, base[i]).step();
+        db.prepare("INSERT INTO v(rowid, e) VALUES (?1, ?2)")
+            .bind(1, static_cast<long long>(i + 1))
+            .bind(2, base[i])
+            .step();
       db.exec("COMMIT");
       db.exec("BEGIN");
       db.exec("DELETE FROM v WHERE rowid <= 300");
       const auto more = vectors(2, 2000);
       for (int i = 0; i < 2000; ++i)
-        db.prepare("INSERT INTO v(rowid, e) VALUES (?1, ?2)").bind(1, static_cast<long long>(10000 + i)).bind(2, more[i]).step();
+        db.prepare("INSERT INTO v(rowid, e) VALUES (?1, ?2)")
+            .bind(1, static_cast<long long>(10000 + i))
+            .bind(2, more[i])
+            .step();
       db.exec("INSERT INTO v(v) VALUES ('optimize')");
       raise(SIGKILL);
     } catch (...) {
@@ -208,7 +223,10 @@ TEST_CASE("a process killed inside a transaction loses nothing committed", "[vta
     const auto base = vectors(1, committed);
     db.exec("CREATE TEMP TABLE p(rowid INTEGER PRIMARY KEY, e BLOB)");
     for (int i = 0; i < committed; ++i)
-      db.prepare("INSERT INTO p(rowid, e) VALUES (?1, ?2)").bind(1, static_cast<long long>(i + 1)).bind(2, base[i]).step();
+      db.prepare("INSERT INTO p(rowid, e) VALUES (?1, ?2)")
+          .bind(1, static_cast<long long>(i + 1))
+          .bind(2, base[i])
+          .step();
     std::mt19937_64 rng(3);
     for (int t = 0; t < 5; ++t) {
       const auto q = bebr::testing::random_vector(rng, dim);
@@ -231,13 +249,15 @@ TEST_CASE("corrupt shadow tables give clear errors and never crash", "[vtab]") {
     Db db(path);
     db.exec("CREATE VIRTUAL TABLE v USING bebr(e float[4], tag text, bits=2, chunk_size=64)");
     db.exec("INSERT INTO v(rowid, e, tag) VALUES (1, '[1, 2, 3, 4]', 'a'), (2, '[4, 3, 2, 1]', 'b')");
-    db.exec("INSERT INTO v(rowid, e, tag) VALUES (3, '[1, 1, 1, 1]', 'c'), (4, '[1, 1, 1, 1]', 'c'), "
-            "(5, '[1, 1, 1, 1]', 'c'), (6, '[1, 1, 1, 1]', 'c'), (7, '[1, 1, 1, 1]', 'c'), (8, '[1, 1, 1, 1]', 'c')");
+    db.exec(
+        "INSERT INTO v(rowid, e, tag) VALUES (3, '[1, 1, 1, 1]', 'c'), (4, '[1, 1, 1, 1]', 'c'), "
+        "(5, '[1, 1, 1, 1]', 'c'), (6, '[1, 1, 1, 1]', 'c'), (7, '[1, 1, 1, 1]', 'c'), (8, '[1, 1, 1, 1]', 'c')");
     // Rows 1-8 (a run of chunk_size / 8) are in ranged chunk 0. Without metadata: the same, and
     // row 10^9 in a listed chunk with a map row.
     db.exec("CREATE VIRTUAL TABLE w USING bebr(e float[4], chunk_size=64)");
-    db.exec("WITH RECURSIVE s(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM s WHERE x < 8) "
-            "INSERT INTO w(rowid, e) SELECT x, json_array(x, 2, 3, 4) FROM s");
+    db.exec(
+        "WITH RECURSIVE s(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM s WHERE x < 8) "
+        "INSERT INTO w(rowid, e) SELECT x, json_array(x, 2, 3, 4) FROM s");
     db.exec("INSERT INTO w(rowid, e) VALUES (1000000000, '[4, 3, 2, 1]')");
   };
   const auto expect_error = [&](const std::string& damage, const std::string& query, const std::string& text) {
@@ -266,14 +286,17 @@ TEST_CASE("corrupt shadow tables give clear errors and never crash", "[vtab]") {
   expect_error("DELETE FROM v_info", knn, "another version of bebr");
   expect_error("DELETE FROM v_rowids WHERE rowid = 1", "UPDATE v SET tag = 'c' WHERE rowid = 1",
                "v_rowids shadow table is corrupt");
-  expect_error("UPDATE v_rowids SET slot = 99999 WHERE rowid = 1", knn + " AND tag = 'a'", "v_rowids shadow table is corrupt");
+  expect_error("UPDATE v_rowids SET slot = 99999 WHERE rowid = 1", knn + " AND tag = 'a'",
+               "v_rowids shadow table is corrupt");
   expect_error("DELETE FROM v_rowids WHERE rowid = 2", knn, "row 2 has no entry in v_rowids");
-  expect_error("UPDATE v_rowids SET chunk_id = 1 WHERE rowid = 1", knn + " AND tag = 'a'", "v_rowids shadow table is corrupt");
+  expect_error("UPDATE v_rowids SET chunk_id = 1 WHERE rowid = 1", knn + " AND tag = 'a'",
+               "v_rowids shadow table is corrupt");
   expect_error("DROP TABLE v_chunks", knn, "no such table");
   const std::string wknn = "SELECT rowid FROM w WHERE e MATCH '[1, 2, 3, 4]' AND k = 2";
   expect_error("UPDATE w_chunks SET data = zeroblob(10) WHERE chunk_id = 0", wknn, "w_chunks shadow table is corrupt");
   expect_error("UPDATE w_chunks SET data = zeroblob(10) WHERE chunk_id > 0", wknn, "w_chunks shadow table is corrupt");
-  expect_error("UPDATE w_rowids SET chunk_id = 0", "DELETE FROM w WHERE rowid = 1000000000", "w_rowids shadow table is corrupt");
+  expect_error("UPDATE w_rowids SET chunk_id = 0", "DELETE FROM w WHERE rowid = 1000000000",
+               "w_rowids shadow table is corrupt");
   expect_error("UPDATE w_rowids SET slot = 5", "UPDATE w SET e = '[1, 1, 1, 1]' WHERE rowid = 1000000000",
                "does not hold row 1000000000");
   expect_error("UPDATE w_rowids SET slot = 5", "DELETE FROM w WHERE rowid = 1000000000", "points to an empty slot");

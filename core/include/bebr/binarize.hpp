@@ -68,8 +68,8 @@ class Binarizer {
   CodeShape shape_;
   std::uint32_t input_dim_ = 0;
   std::shared_ptr<const detail::MlpModel> mlp_;
-  std::vector<float> mean_;      // empty for raw
-  double mean_half_norm2_ = 0;   // |mean|^2 / 2
+  std::vector<float> mean_;     // empty for raw
+  double mean_half_norm2_ = 0;  // |mean|^2 / 2
 };
 
 // The mean of rows fed one at a time, in double (the `center` model's training).

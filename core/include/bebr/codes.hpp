@@ -32,8 +32,8 @@ const char* kind_name(BinarizerKind kind) noexcept;
 
 // Everything two codes must share to be compared.
 struct CodeShape {
-  std::uint32_t dim = 0;    // m: dimensions of the code (bits per plane)
-  std::uint32_t bits = 1;   // K: planes per dimension, 1..8
+  std::uint32_t dim = 0;   // m: dimensions of the code (bits per plane)
+  std::uint32_t bits = 1;  // K: planes per dimension, 1..8
   BinarizerKind kind = BinarizerKind::raw;
   std::uint32_t model_id = 0;  // content hash of the trained model; 0 for raw
 
@@ -43,9 +43,7 @@ struct CodeShape {
 // 64-bit words per plane.
 constexpr std::size_t plane_words(std::uint32_t dim) noexcept { return (dim + 63) / 64; }
 // Bytes of all planes of one code.
-constexpr std::size_t planes_bytes(const CodeShape& s) noexcept {
-  return std::size_t{s.bits} * plane_words(s.dim) * 8;
-}
+constexpr std::size_t planes_bytes(const CodeShape& s) noexcept { return std::size_t{s.bits} * plane_words(s.dim) * 8; }
 // Bytes of a headerless code body: scalars then planes.
 constexpr std::size_t body_bytes(const CodeShape& s) noexcept { return kScalarBytes + planes_bytes(s); }
 // Bytes of a self-describing code BLOB.

@@ -41,8 +41,8 @@ CodeStats code_stats(const CodeView& code);
 double sdc_norm2(const CodeView& code, const CodeStats& stats) noexcept;
 
 // The metric of the two reconstructions, from their pair term `dot` = sum_j na_j nb_j.
-double sdc_finish(const CodeView& a, const CodeStats& sa, const CodeView& b, const CodeStats& sb,
-                  std::uint64_t dot, Metric metric) noexcept;
+double sdc_finish(const CodeView& a, const CodeStats& sa, const CodeView& b, const CodeStats& sb, std::uint64_t dot,
+                  Metric metric) noexcept;
 
 // Distances of two codes of the same shape (checked).
 double sdc_distance(const CodeView& a, const CodeView& b, Metric metric);

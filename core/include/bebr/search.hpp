@@ -83,8 +83,8 @@ KeyLayout key_layout(const CodeShape& shape, Metric metric) noexcept;
 // widens `bounds` to cover them; and, when sums16 is not null, each code's digit sum (which must
 // fit: dim x (2^bits - 1) <= 65535, see digit_sums16_fit).
 void key_coefficients(const CodeShape& shape, Metric metric, const std::uint8_t* planes, std::size_t stride,
-                      const float* scale, const float* offset, std::size_t n, float* P, float* R, float* S,
-                      float* T, float* U, KeyBounds& bounds, std::uint16_t* sums16 = nullptr);
+                      const float* scale, const float* offset, std::size_t n, float* P, float* R, float* S, float* T,
+                      float* U, KeyBounds& bounds, std::uint16_t* sums16 = nullptr);
 bool digit_sums16_fit(const CodeShape& shape) noexcept;
 
 // The integer pre-filter's floor: with the key constants A, Q2, oq and limit as the filter kernel
@@ -221,15 +221,15 @@ class ScanState {
   // passed.
   static constexpr std::uint64_t kPrefilterProbe = 8192;
   std::uint64_t pre_groups_ = 0, pre_passed_ = 0;
-  std::vector<std::size_t> candidates_;  // offer(): the chunk's candidate slots,
-  std::vector<Waiting> batch_;           // as references,
+  std::vector<std::size_t> candidates_;    // offer(): the chunk's candidate slots,
+  std::vector<Waiting> batch_;             // as references,
   std::vector<std::uint8_t> cand_planes_;  // and score()'s copies
   std::vector<float> cand_scale_, cand_offset_;
 };
 
 template <class Accept, class Sink>
-void ScanState::stream(const CodeBlock& block, const std::uint64_t* valid, const std::int64_t* rowids,
-                       Accept&& accept, Sink&& sink) {
+void ScanState::stream(const CodeBlock& block, const std::uint64_t* valid, const std::int64_t* rowids, Accept&& accept,
+                       Sink&& sink) {
   exact_.resize(block.n);
   distances(block, exact_.data());
   for_each_set_bit(valid, (block.n + 63) / 64, [&](std::size_t i) {
@@ -278,12 +278,12 @@ void ScanState::scan(const CodeBlock& block, const KeyBounds& bounds, const std:
 // the fast-scan filter). The methods make and point at that copy.
 struct ResidentLayout {
   enum class Copy { none, nibbles, fastscan2 };
-  KeyLayout keys;                // the S, T, U key arrays kept (P and R always)
-  bool sums16 = false;           // each code's digit sum in 16 bits beside the keys
-  Copy copy = Copy::none;        // the second copy of the planes
-  std::size_t copy_words = 0;    // plane words of a code, when copy != none
-  std::size_t copy_bytes = 0;    // bytes per code of the copy (nibbles 32, fast scan 16 per word)
-  std::size_t planes_bytes = 0;  // bytes of one code's planes
+  KeyLayout keys;                  // the S, T, U key arrays kept (P and R always)
+  bool sums16 = false;             // each code's digit sum in 16 bits beside the keys
+  Copy copy = Copy::none;          // the second copy of the planes
+  std::size_t copy_words = 0;      // plane words of a code, when copy != none
+  std::size_t copy_bytes = 0;      // bytes per code of the copy (nibbles 32, fast scan 16 per word)
+  std::size_t planes_bytes = 0;    // bytes of one code's planes
   const Kernels* level = nullptr;  // the level the copy is made by and for
 
   // The copy of n codes whose planes start `stride` bytes apart, into out (n * copy_bytes bytes;

@@ -30,7 +30,7 @@ struct MlpOptions {
   double similarity = 1.0;        // weight of the soft contrastive term (targets: float similarities)
   double contrastive = 0.0;       // weight of the hard contrastive term (anchor vs one positive)
   std::uint64_t seed = 1;
-  std::uint32_t threads = 0;      // 0 = all cores
+  std::uint32_t threads = 0;  // 0 = all cores
 };
 
 struct MlpProgress {

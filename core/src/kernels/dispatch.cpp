@@ -62,16 +62,13 @@ const std::vector<Level>& levels() {
 #endif
 #if defined(BEBR_HAVE_SSE4_2)
     v.push_back({"sse4_2", []() noexcept -> const Kernels* {
-                   return xsimd::available_architectures().sse4_2 && cpu_has_popcnt()
-                              ? &detail::kernels_sse4_2()
-                              : nullptr;
+                   return xsimd::available_architectures().sse4_2 && cpu_has_popcnt() ? &detail::kernels_sse4_2()
+                                                                                      : nullptr;
                  }});
 #endif
 #if defined(BEBR_HAVE_AVX2)
     v.push_back({"avx2", []() noexcept -> const Kernels* {
-                   return xsimd::available_architectures().avx2 && cpu_has_popcnt()
-                              ? &detail::kernels_avx2()
-                              : nullptr;
+                   return xsimd::available_architectures().avx2 && cpu_has_popcnt() ? &detail::kernels_avx2() : nullptr;
                  }});
 #endif
 #if defined(BEBR_HAVE_AVX512)
@@ -103,8 +100,8 @@ const Active& active() {
       if (const Kernels* t = l.table()) best = t;
     if (const char* forced = std::getenv("BEBR_SIMD"); forced && *forced) {
       if (const Kernels* t = kernels_for(forced)) return Active{t, std::string("BEBR_SIMD=") + forced};
-      return Active{best, std::string("best available (BEBR_SIMD=") + forced +
-                              " is not compiled or not supported by this CPU)"};
+      return Active{
+          best, std::string("best available (BEBR_SIMD=") + forced + " is not compiled or not supported by this CPU)"};
     }
     return Active{best, "best available"};
   }();

@@ -123,10 +123,10 @@ inline void sdc_dot_many_generic(const std::uint64_t* q, const std::uint8_t* cod
 // arithmetic on whole batches (its operations, in its order: the results are identical). T-terms
 // are integers below 2^53, so they are exact in double as they are in sdc_finish's int64.
 template <class Arch>
-inline void sdc_scan_generic(const std::uint64_t* q, const SdcTerms& t, const std::uint8_t* planes,
-                             std::size_t stride, std::size_t bits, std::size_t words, const float* scale,
-                             const float* offset, const std::uint32_t* digit_sum, const std::uint32_t* self_dot,
-                             std::size_t n, double* out) noexcept {
+inline void sdc_scan_generic(const std::uint64_t* q, const SdcTerms& t, const std::uint8_t* planes, std::size_t stride,
+                             std::size_t bits, std::size_t words, const float* scale, const float* offset,
+                             const std::uint32_t* digit_sum, const std::uint32_t* self_dot, std::size_t n,
+                             double* out) noexcept {
   using B = xsimd::batch<double, Arch>;
   constexpr std::size_t L = B::size;
   alignas(64) double dot[L], sc[L], oc[L], nc[L], sd[L], res[L];
@@ -152,7 +152,8 @@ inline void sdc_scan_generic(const std::uint64_t* q, const SdcTerms& t, const st
     const B ip = (((sq * vs) * tab) / s2 + oq) + vo;
     B d;
     if (t.metric == 1) {
-      d = xsimd::bitwise_xor(ip, B(-0.0));  // -ip with its sign bit flipped: -0 for 0 (xsimd 8.1 avx512 negates as 0 - x)
+      d = xsimd::bitwise_xor(ip,
+                             B(-0.0));  // -ip with its sign bit flipped: -0 for 0 (xsimd 8.1 avx512 negates as 0 - x)
     } else {
       const B tbb = (four * B::load_aligned(sd) - two_c * (vn + vn)) + mcc;
       const B nb = ((vs * vs) * tbb) / s2 + two * vo;
@@ -171,9 +172,9 @@ inline void sdc_scan_generic(const std::uint64_t* q, const SdcTerms& t, const st
 // Kernels::sdc_filter, B::size codes at a time: their dots by sdc_dot_one into a float array,
 // then the key in float batches.
 template <class Arch>
-inline void sdc_filter_generic(const std::uint64_t* q, std::size_t bits, std::size_t words,
-                               const std::uint8_t* planes, std::size_t stride, std::size_t n, const SdcKeys& k, float A,
-                               float Q2, float oq, float limit, std::uint64_t* mask, float* keys_out) noexcept {
+inline void sdc_filter_generic(const std::uint64_t* q, std::size_t bits, std::size_t words, const std::uint8_t* planes,
+                               std::size_t stride, std::size_t n, const SdcKeys& k, float A, float Q2, float oq,
+                               float limit, std::uint64_t* mask, float* keys_out) noexcept {
   using B = xsimd::batch<float, Arch>;
   constexpr std::size_t L = B::size;  // divides 64
   alignas(64) float dot[L], keep[L];
@@ -182,13 +183,14 @@ inline void sdc_filter_generic(const std::uint64_t* q, std::size_t bits, std::si
   // One-bit codes of the common widths get an unrolled popcount.
   const auto fill = [&](std::size_t i) {
     const std::uint8_t* c = planes + i * stride;
-#define BEBR_FIXED(W)                                                                        \
-  case W:                                                                                    \
+#define BEBR_FIXED(W)                                                                                          \
+  case W:                                                                                                      \
     for (std::size_t j = 0; j < L; ++j) dot[j] = static_cast<float>(and_popcount_fixed<W>(q, c + j * stride)); \
     return;
     if (bits == 1) switch (words) {
-        BEBR_FIXED(2) BEBR_FIXED(4) BEBR_FIXED(6) BEBR_FIXED(8) BEBR_FIXED(12) BEBR_FIXED(16) BEBR_FIXED(24)
-        BEBR_FIXED(32) default: break;
+        BEBR_FIXED(2)
+        BEBR_FIXED(4) BEBR_FIXED(6) BEBR_FIXED(8) BEBR_FIXED(12) BEBR_FIXED(16) BEBR_FIXED(24) BEBR_FIXED(32) default
+            : break;
       }
 #undef BEBR_FIXED
     for (std::size_t j = 0; j < L; ++j) dot[j] = static_cast<float>(sdc_dot_one(q, c + j * stride, bits, words));
@@ -271,14 +273,12 @@ inline float l2sq_f32_generic(const float* a, const float* b, std::size_t dim) n
 }
 
 template <class Arch>
-inline void dot_f32_many_generic(const float* q, const float* x, std::size_t dim, std::size_t n,
-                                 float* out) noexcept {
+inline void dot_f32_many_generic(const float* q, const float* x, std::size_t dim, std::size_t n, float* out) noexcept {
   for (std::size_t i = 0; i < n; ++i) out[i] = dot_f32_generic<Arch>(q, x + i * dim, dim);
 }
 
 template <class Arch>
-inline void l2sq_f32_many_generic(const float* q, const float* x, std::size_t dim, std::size_t n,
-                                  float* out) noexcept {
+inline void l2sq_f32_many_generic(const float* q, const float* x, std::size_t dim, std::size_t n, float* out) noexcept {
   for (std::size_t i = 0; i < n; ++i) out[i] = l2sq_f32_generic<Arch>(q, x + i * dim, dim);
 }
 

@@ -68,40 +68,36 @@ struct Kernels {
 
   // out[i] = popcount(q XOR code_i) over `words` 64-bit words; code i starts at
   // codes + i * stride (bytes, any alignment). q: `words` words.
-  void (*hamming_many)(const std::uint64_t* q, const std::uint8_t* codes, std::size_t stride,
-                       std::size_t words, std::size_t n, std::uint32_t* out) noexcept;
+  void (*hamming_many)(const std::uint64_t* q, const std::uint8_t* codes, std::size_t stride, std::size_t words,
+                       std::size_t n, std::uint32_t* out) noexcept;
 
   // out[i] = sum_j nq_j * nc_ij, the integer dot product of the digit vectors of two codes of
   // `bits` planes of `words` words each (plane 0 = most significant bit):
   //   sum_k sum_l 2^((bits-1-k) + (bits-1-l)) popcount(Q_k AND C_l).
-  void (*sdc_dot_many)(const std::uint64_t* q, const std::uint8_t* codes, std::size_t stride,
-                       std::size_t bits, std::size_t words, std::size_t n,
-                       std::uint64_t* out) noexcept;
+  void (*sdc_dot_many)(const std::uint64_t* q, const std::uint8_t* codes, std::size_t stride, std::size_t bits,
+                       std::size_t words, std::size_t n, std::uint64_t* out) noexcept;
 
   // out[i] = the SDC distance from the query (planes q, terms t) to code i, whose planes start
   // at planes + i * stride and whose scale, offset, digit sum and squared digit norm are
   // scale[i], offset[i], digit_sum[i], self_dot[i]. Bit for bit the value of sdc_finish on every
   // level: the same IEEE double operations in the same order, vectorised across codes.
-  void (*sdc_scan)(const std::uint64_t* q, const SdcTerms& t, const std::uint8_t* planes,
-                   std::size_t stride, std::size_t bits, std::size_t words, const float* scale,
-                   const float* offset, const std::uint32_t* digit_sum,
-                   const std::uint32_t* self_dot, std::size_t n, double* out) noexcept;
+  void (*sdc_scan)(const std::uint64_t* q, const SdcTerms& t, const std::uint8_t* planes, std::size_t stride,
+                   std::size_t bits, std::size_t words, const float* scale, const float* offset,
+                   const std::uint32_t* digit_sum, const std::uint32_t* self_dot, std::size_t n, double* out) noexcept;
 
   // Sets bit i of mask (ceil(n/64) words, cleared first) when key_i <= limit, with the query
   // constants A, Q2, oq of the key above, and stores key_i in keys_out[i] for every bit it sets
   // (other entries are unspecified). n must be a multiple of 64. Float arithmetic: the caller
   // widens `limit` by a bound on the rounding error.
-  void (*sdc_filter)(const std::uint64_t* q, std::size_t bits, std::size_t words,
-                     const std::uint8_t* planes, std::size_t stride, std::size_t n,
-                     const SdcKeys& keys, float A, float Q2, float oq, float limit,
+  void (*sdc_filter)(const std::uint64_t* q, std::size_t bits, std::size_t words, const std::uint8_t* planes,
+                     std::size_t stride, std::size_t n, const SdcKeys& keys, float A, float Q2, float oq, float limit,
                      std::uint64_t* mask, float* keys_out) noexcept;
 
   // Sets bit i of mask (ceil(n/64) words, cleared first) when h_i = popcount(q XOR code_i) over
   // `words` words is <= limit, and stores h_i in hams_out[i] for every bit it sets (other entries
   // are unspecified). The filter of one-bit raw codes under cosine, whose distance is 2 h / dim.
-  void (*hamming_filter)(const std::uint64_t* q, std::size_t words, const std::uint8_t* codes,
-                         std::size_t stride, std::size_t n, std::uint32_t limit, std::uint64_t* mask,
-                         std::uint32_t* hams_out) noexcept;
+  void (*hamming_filter)(const std::uint64_t* q, std::size_t words, const std::uint8_t* codes, std::size_t stride,
+                         std::size_t n, std::uint32_t limit, std::uint64_t* mask, std::uint32_t* hams_out) noexcept;
 
   // The four-bit codes' digits as nibbles, for the nibble filter below: code i's planes
   // (planes + i * stride, 4 planes of `words` words, plane 0 most significant) become 32 * words
@@ -112,9 +108,9 @@ struct Kernels {
   // sdc_filter for four-bit codes given as nibbles (planes_to_nibbles): the same mask and keys,
   // with the dot product as one multiply-add per digit (VNNI) instead of 16 plane-pair counts.
   // q: the query's 4 planes of `words` words. Null on levels without it.
-  void (*sdc_filter_nibbles)(const std::uint64_t* q, std::size_t words, const std::uint8_t* digits,
-                             std::size_t stride, std::size_t n, const SdcKeys& keys, float A, float Q2, float oq,
-                             float limit, std::uint64_t* mask, float* keys_out) noexcept;
+  void (*sdc_filter_nibbles)(const std::uint64_t* q, std::size_t words, const std::uint8_t* digits, std::size_t stride,
+                             std::size_t n, const SdcKeys& keys, float A, float Q2, float oq, float limit,
+                             std::uint64_t* mask, float* keys_out) noexcept;
 
   // Two-bit codes in the fast-scan layout, for the filter below: blocks of 32 codes (n a multiple
   // of 32) of 512 * words bytes, the same bytes as the planes. In block B the dimension pair g
@@ -135,16 +131,13 @@ struct Kernels {
   // ceil(m/64) little-endian words, and the four partial sums of |r| (part[i] over j = i mod 4,
   // in order of j), in double, into part[0..3] (overwritten). Every level fills it, with the same
   // words and bit-identical sums as ref's loop.
-  void (*encode_one_bit)(const float* x, const float* mean, std::size_t m, std::uint64_t* words,
-                         double* part) noexcept;
+  void (*encode_one_bit)(const float* x, const float* mean, std::size_t m, std::uint64_t* words, double* part) noexcept;
 
   // Float kernels over `dim` floats; x is row-major n x dim.
   float (*dot_f32)(const float* a, const float* b, std::size_t dim) noexcept;
   float (*l2sq_f32)(const float* a, const float* b, std::size_t dim) noexcept;
-  void (*dot_f32_many)(const float* q, const float* x, std::size_t dim, std::size_t n,
-                       float* out) noexcept;
-  void (*l2sq_f32_many)(const float* q, const float* x, std::size_t dim, std::size_t n,
-                        float* out) noexcept;
+  void (*dot_f32_many)(const float* q, const float* x, std::size_t dim, std::size_t n, float* out) noexcept;
+  void (*l2sq_f32_many)(const float* q, const float* x, std::size_t dim, std::size_t n, float* out) noexcept;
 };
 
 // The query's table for sdc_filter_fastscan2 (two planes of `words` words): 16 bytes per

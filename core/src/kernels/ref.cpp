@@ -21,8 +21,8 @@ unsigned bit_count(std::uint64_t w) noexcept {
   return n;
 }
 
-void hamming_many(const std::uint64_t* q, const std::uint8_t* codes, std::size_t stride,
-                  std::size_t words, std::size_t n, std::uint32_t* out) noexcept {
+void hamming_many(const std::uint64_t* q, const std::uint8_t* codes, std::size_t stride, std::size_t words,
+                  std::size_t n, std::uint32_t* out) noexcept {
   for (std::size_t i = 0; i < n; ++i) {
     std::uint64_t d = 0;
     for (std::size_t w = 0; w < words; ++w) d += bit_count(q[w] ^ word_at(codes + i * stride + 8 * w));
@@ -31,8 +31,8 @@ void hamming_many(const std::uint64_t* q, const std::uint8_t* codes, std::size_t
 }
 
 // Digit by digit: sum_j nq_j * nc_j, with the digits read back from the planes.
-void sdc_dot_many(const std::uint64_t* q, const std::uint8_t* codes, std::size_t stride,
-                  std::size_t bits, std::size_t words, std::size_t n, std::uint64_t* out) noexcept {
+void sdc_dot_many(const std::uint64_t* q, const std::uint8_t* codes, std::size_t stride, std::size_t bits,
+                  std::size_t words, std::size_t n, std::uint64_t* out) noexcept {
   for (std::size_t i = 0; i < n; ++i) {
     const std::uint8_t* c = codes + i * stride;
     std::uint64_t s = 0;
@@ -51,8 +51,7 @@ void sdc_dot_many(const std::uint64_t* q, const std::uint8_t* codes, std::size_t
 // One code at a time, sdc_finish's arithmetic written out with the digit-by-digit dot.
 void sdc_scan(const std::uint64_t* q, const SdcTerms& t, const std::uint8_t* planes, std::size_t stride,
               std::size_t bits, std::size_t words, const float* scale, const float* offset,
-              const std::uint32_t* digit_sum, const std::uint32_t* self_dot, std::size_t n,
-              double* out) noexcept {
+              const std::uint32_t* digit_sum, const std::uint32_t* self_dot, std::size_t n, double* out) noexcept {
   for (std::size_t i = 0; i < n; ++i) {
     std::uint64_t dot = 0;
     sdc_dot_many(q, planes + i * stride, 0, bits, words, 1, &dot);
@@ -117,7 +116,8 @@ void planes_to_fastscan2(const std::uint8_t* planes, std::size_t stride, std::si
                          std::uint8_t* out) noexcept {
   for (std::size_t i = 0; i < n; ++i)
     for (std::size_t g = 0; g < 32 * words; ++g) {
-      const unsigned nib = digit_of(planes + i * stride, words, 2 * g, 2) | digit_of(planes + i * stride, words, 2 * g + 1, 2) << 2;
+      const unsigned nib =
+          digit_of(planes + i * stride, words, 2 * g, 2) | digit_of(planes + i * stride, words, 2 * g + 1, 2) << 2;
       std::uint8_t& byte = out[512 * words * (i / 32) + 16 * g + i % 16];
       byte = static_cast<std::uint8_t>(i % 32 < 16 ? (byte & 0xf0) | nib : (byte & 0x0f) | nib << 4);
     }
@@ -142,8 +142,9 @@ void planes_to_nibbles(const std::uint8_t* planes, std::size_t stride, std::size
   for (std::size_t i = 0; i < n; ++i)
     for (std::size_t w = 0; w < words; ++w)
       for (std::size_t b = 0; b < 32; ++b)
-        out[i * out_stride + 32 * w + b] = static_cast<std::uint8_t>(
-            digit_of(planes + i * stride, words, 64 * w + b) | digit_of(planes + i * stride, words, 64 * w + 32 + b) << 4);
+        out[i * out_stride + 32 * w + b] =
+            static_cast<std::uint8_t>(digit_of(planes + i * stride, words, 64 * w + b) |
+                                      digit_of(planes + i * stride, words, 64 * w + 32 + b) << 4);
 }
 
 void sdc_filter_nibbles(const std::uint64_t* q, std::size_t words, const std::uint8_t* digits, std::size_t stride,
@@ -224,7 +225,9 @@ const Kernels& kernels() noexcept { return kTable; }
 namespace bebr {
 
 void fastscan2_store(const std::uint8_t* planes, std::size_t words, std::uint8_t* block, std::size_t b) noexcept {
-  const auto bit = [&](std::size_t plane, std::size_t j) { return (planes[8 * plane * words + j / 8] >> (j % 8)) & 1u; };
+  const auto bit = [&](std::size_t plane, std::size_t j) {
+    return (planes[8 * plane * words + j / 8] >> (j % 8)) & 1u;
+  };
   const unsigned shift = b < 16 ? 0 : 4;
   for (std::size_t g = 0; g < 32 * words; ++g) {
     const unsigned nib = (2 * bit(0, 2 * g) + bit(1, 2 * g)) | (2 * bit(0, 2 * g + 1) + bit(1, 2 * g + 1)) << 2;

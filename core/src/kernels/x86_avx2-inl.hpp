@@ -45,8 +45,13 @@ struct KeyTail {
   __m256 a, q2, vq, four, lim;
   __m256i twice_c, below;
   KeyTail(const SdcKeys& keys, float A, float Q2, float oq, float limit) noexcept
-      : k(keys), a(_mm256_set1_ps(A)), q2(_mm256_set1_ps(Q2)), vq(_mm256_set1_ps(oq)), four(_mm256_set1_ps(4.f)),
-        lim(_mm256_set1_ps(limit)), twice_c(_mm256_set1_epi32(keys.twice_c)),
+      : k(keys),
+        a(_mm256_set1_ps(A)),
+        q2(_mm256_set1_ps(Q2)),
+        vq(_mm256_set1_ps(oq)),
+        four(_mm256_set1_ps(4.f)),
+        lim(_mm256_set1_ps(limit)),
+        twice_c(_mm256_set1_epi32(keys.twice_c)),
         below(_mm256_set1_epi32(keys.emin > INT32_MIN ? keys.emin - 1 : INT32_MIN)) {}
   void operator()(std::size_t i, __m256i idot, std::uint64_t* mask, float* keys_out) const noexcept {
     if (k.sums) {
@@ -85,7 +90,8 @@ inline __m256i plane_sums(const __m256i* q, std::size_t blocks, const std::uint8
     for (std::size_t b = 0; b < blocks; ++b) {
       const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(cl + 32 * b));
       __m256i t = Counts::bytes(_mm256_and_si256(q[b], x));
-      for (std::size_t kq = 1; kq < K; ++kq) t = _mm256_add_epi8(_mm256_add_epi8(t, t), Counts::bytes(_mm256_and_si256(q[kq * blocks + b], x)));
+      for (std::size_t kq = 1; kq < K; ++kq)
+        t = _mm256_add_epi8(_mm256_add_epi8(t, t), Counts::bytes(_mm256_and_si256(q[kq * blocks + b], x)));
       plane = _mm256_add_epi64(plane, _mm256_sad_epu8(t, zero));
     }
     acc = _mm256_add_epi64(_mm256_add_epi64(acc, acc), plane);
@@ -98,8 +104,8 @@ inline __m256i plane_sums(const __m256i* q, std::size_t blocks, const std::uint8
 // K-bit dot and of popcount(q XOR c), their totals below 2^32 (blocks <= 31: byte counters).
 struct Avx2Counts {
   static __m256i bytes(__m256i v) noexcept {
-    const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1, 2, 2, 3, 1,
-                                         2, 2, 3, 2, 3, 3, 4);
+    const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1, 2, 2, 3, 1, 2,
+                                         2, 3, 2, 3, 3, 4);
     const __m256i low = _mm256_set1_epi8(0x0f);
     return _mm256_add_epi8(_mm256_shuffle_epi8(lut, _mm256_and_si256(v, low)),
                            _mm256_shuffle_epi8(lut, _mm256_and_si256(_mm256_srli_epi16(v, 4), low)));
@@ -111,7 +117,8 @@ struct Avx2Counts {
       const __m256i zero = _mm256_setzero_si256();
       __m256i acc = zero;
       for (std::size_t b = 0; b < blocks; ++b)
-        acc = _mm256_add_epi8(acc, bytes(_mm256_and_si256(q[b], _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + 32 * b)))));
+        acc = _mm256_add_epi8(
+            acc, bytes(_mm256_and_si256(q[b], _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + 32 * b)))));
       return _mm256_sad_epu8(acc, zero);
     } else {
       return plane_sums<Avx2Counts, K>(q, blocks, c);
@@ -137,9 +144,8 @@ struct Avx2Counts {
 // interleave. Two-bit codes only: 768-d codes in cache went from 7.9 to 5.2 ns a code. One-bit
 // codes unrolled ran 1.5x slower from memory (the scheduler interleaves the eight codes' loads).
 template <class Counts, std::size_t K, std::size_t Kb = 0>
-inline void filter_avx2(const __m256i* q, std::size_t blocks_rt, const std::uint8_t* planes,
-                        std::size_t stride, std::size_t n, const KeyTail& tail, std::uint64_t* mask,
-                        float* keys_out) noexcept {
+inline void filter_avx2(const __m256i* q, std::size_t blocks_rt, const std::uint8_t* planes, std::size_t stride,
+                        std::size_t n, const KeyTail& tail, std::uint64_t* mask, float* keys_out) noexcept {
   const std::size_t blocks = Kb ? Kb : blocks_rt;
   const auto sums = [&](const std::uint8_t* c) { return Counts::template dot_sums<K>(q, blocks, c); };
   for (std::size_t w = 0; w < (n + 63) / 64; ++w) mask[w] = 0;
@@ -155,8 +161,9 @@ inline void filter_avx2(const __m256i* q, std::size_t blocks_rt, const std::uint
 // avx512 level's 768-d two-bit loop came out with other registers and 16 fewer instructions,
 // a loop never measured.
 template <class Counts, std::size_t K>
-[[gnu::noinline]] inline void filter_blocks(const __m256i* q, std::size_t blocks, const std::uint8_t* planes, std::size_t stride,
-                          std::size_t n, const KeyTail& tail, std::uint64_t* mask, float* keys_out) noexcept {
+[[gnu::noinline]] inline void filter_blocks(const __m256i* q, std::size_t blocks, const std::uint8_t* planes,
+                                            std::size_t stride, std::size_t n, const KeyTail& tail, std::uint64_t* mask,
+                                            float* keys_out) noexcept {
   switch (blocks) {
     case 2: return filter_avx2<Counts, K, 2>(q, blocks, planes, stride, n, tail, mask, keys_out);
     case 3: return filter_avx2<Counts, K, 3>(q, blocks, planes, stride, n, tail, mask, keys_out);
@@ -236,8 +243,8 @@ inline std::uint64_t spread_bits(std::uint64_t x) noexcept {
 // Kernels::planes_to_fastscan2 a word at a time: the two planes' words interleave into the
 // code's 32 pair nibbles (16 bytes, pairs 2t and 2t + 1 in byte t), which then spread over the
 // 32 pairs' rows of the block, 16 codes per row.
-inline void planes_to_fastscan2_words(const std::uint8_t* planes, std::size_t stride, std::size_t words,
-                                      std::size_t n, std::uint8_t* out) noexcept {
+inline void planes_to_fastscan2_words(const std::uint8_t* planes, std::size_t stride, std::size_t words, std::size_t n,
+                                      std::uint8_t* out) noexcept {
   alignas(16) std::uint8_t z[16][32];  // z[t][c]: byte t of code c's nibbles
   for (std::size_t block = 0; block < n / 32; ++block) {
     std::uint8_t* o = out + 512 * words * block;
@@ -245,7 +252,8 @@ inline void planes_to_fastscan2_words(const std::uint8_t* planes, std::size_t st
       for (std::size_t c = 0; c < 32; ++c) {
         const std::uint8_t* p = planes + (32 * block + c) * stride;
         const std::uint64_t p0 = load_word(p + 8 * w), p1 = load_word(p + 8 * (words + w));
-        const std::uint64_t lo = spread_bits(p1) | spread_bits(p0) << 1, hi = spread_bits(p1 >> 32) | spread_bits(p0 >> 32) << 1;
+        const std::uint64_t lo = spread_bits(p1) | spread_bits(p0) << 1,
+                            hi = spread_bits(p1 >> 32) | spread_bits(p0 >> 32) << 1;
         for (std::size_t t = 0; t < 8; ++t) {
           z[t][c] = static_cast<std::uint8_t>(lo >> (8 * t));
           z[8 + t][c] = static_cast<std::uint8_t>(hi >> (8 * t));
@@ -273,12 +281,13 @@ inline void planes_to_fastscan2_avx2(const std::uint8_t* planes, std::size_t str
 // dimension pairs of all 32 codes; vpshufb looks the low and the high nibbles up in the two
 // pairs' tables (one per 128-bit lane), byte sums run for 14 loads (at most 14 x 18 = 252),
 // then widen into 16-bit sums of 16 codes each.
-inline void filter_fastscan2_blocks(const std::uint8_t* lut, std::size_t words, const std::uint8_t* blocks, std::size_t n,
-                                    const KeyTail& tail, std::uint64_t* mask, float* keys_out) noexcept {
+inline void filter_fastscan2_blocks(const std::uint8_t* lut, std::size_t words, const std::uint8_t* blocks,
+                                    std::size_t n, const KeyTail& tail, std::uint64_t* mask, float* keys_out) noexcept {
   const std::size_t pairs = 32 * words;
   const __m256i low = _mm256_set1_epi8(15);
   const auto widen = [](__m256i a8) {
-    return _mm256_add_epi16(_mm256_cvtepu8_epi16(_mm256_castsi256_si128(a8)), _mm256_cvtepu8_epi16(_mm256_extracti128_si256(a8, 1)));
+    return _mm256_add_epi16(_mm256_cvtepu8_epi16(_mm256_castsi256_si128(a8)),
+                            _mm256_cvtepu8_epi16(_mm256_extracti128_si256(a8, 1)));
   };
   for (std::size_t w = 0; w < (n + 63) / 64; ++w) mask[w] = 0;
   for (std::size_t i = 0; i < n; i += 32) {
@@ -316,9 +325,9 @@ inline void sdc_filter_fastscan2_avx2(const std::uint8_t* lut, std::size_t words
 
 // 32 bits as 32 bytes: byte b is `weight` where bit b of x is set, else 0.
 inline __m256i bits_to_bytes(std::uint32_t x, std::int8_t weight) noexcept {
-  const __m256i spread = _mm256_shuffle_epi8(_mm256_set1_epi32(static_cast<int>(x)),
-                                             _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2,
-                                                              2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3));
+  const __m256i spread = _mm256_shuffle_epi8(
+      _mm256_set1_epi32(static_cast<int>(x)),
+      _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3));
   const __m256i bit = _mm256_set1_epi64x(static_cast<long long>(0x8040201008040201ull));
   return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit), _mm256_set1_epi8(weight));
 }
@@ -327,8 +336,9 @@ inline __m256i bits_to_bytes(std::uint32_t x, std::int8_t weight) noexcept {
 inline __m256i digit_bytes_avx2(const std::uint8_t* planes, std::size_t words, std::size_t w, std::size_t h) noexcept {
   __m256i d = _mm256_setzero_si256();
   for (std::size_t l = 0; l < 4; ++l)
-    d = _mm256_or_si256(d, bits_to_bytes(static_cast<std::uint32_t>(load_word(planes + 8 * (l * words + w)) >> (32 * h)),
-                                         static_cast<std::int8_t>(8 >> l)));
+    d = _mm256_or_si256(d,
+                        bits_to_bytes(static_cast<std::uint32_t>(load_word(planes + 8 * (l * words + w)) >> (32 * h)),
+                                      static_cast<std::int8_t>(8 >> l)));
   return d;
 }
 
@@ -405,8 +415,8 @@ inline void filter_nibbles_avx2(const std::uint64_t* q, std::size_t words, const
 // Kernels::sdc_filter_nibbles: words <= 32 (the query's registers, int16 sums) and n a multiple
 // of 8, other shapes by ref.
 inline void sdc_filter_nibbles_avx2(const std::uint64_t* q, std::size_t words, const std::uint8_t* digits,
-                                    std::size_t stride, std::size_t n, const SdcKeys& keys, float A, float Q2,
-                                    float oq, float limit, std::uint64_t* mask, float* keys_out) noexcept {
+                                    std::size_t stride, std::size_t n, const SdcKeys& keys, float A, float Q2, float oq,
+                                    float limit, std::uint64_t* mask, float* keys_out) noexcept {
   if (words > 32 || n % 8)
     return ref::kernels().sdc_filter_nibbles(q, words, digits, stride, n, keys, A, Q2, oq, limit, mask, keys_out);
   filter_nibbles_avx2(q, words, digits, stride, n, KeyTail(keys, A, Q2, oq, limit), mask, keys_out);

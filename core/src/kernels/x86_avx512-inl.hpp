@@ -28,7 +28,8 @@ struct Avx512Counts {
     if constexpr (K == 1) {
       __m256i acc = zero;
       for (std::size_t b = 0; b < blocks; ++b)  // word counts straight into the u64 lanes
-        acc = _mm256_add_epi64(acc, _mm256_popcnt_epi64(_mm256_and_si256(q[b], _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + 32 * b)))));
+        acc = _mm256_add_epi64(acc, _mm256_popcnt_epi64(_mm256_and_si256(
+                                        q[b], _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + 32 * b)))));
       return acc;
     } else if constexpr (K == 2) {  // word counts straight into the u64 lanes, no byte sums
       // Three independent sums by weight: Q0 & C0 (4), Q0 & C1 + Q1 & C0 (2), Q1 & C1 (1).
@@ -63,13 +64,13 @@ struct Avx512Counts {
 inline __m512i digit_bytes(const std::uint8_t* planes, std::size_t words, std::size_t w) noexcept {
   __m512i d = _mm512_setzero_si512();
   for (std::size_t l = 0; l < 4; ++l)
-    d = _mm512_or_si512(d, _mm512_maskz_set1_epi8(_cvtu64_mask64(load_word(planes + 8 * (l * words + w))),
-                                                  static_cast<char>(8 >> l)));
+    d = _mm512_or_si512(
+        d, _mm512_maskz_set1_epi8(_cvtu64_mask64(load_word(planes + 8 * (l * words + w))), static_cast<char>(8 >> l)));
   return d;
 }
 
-inline void planes_to_nibbles_avx512(const std::uint8_t* planes, std::size_t stride, std::size_t words,
-                                     std::size_t n, std::uint8_t* out, std::size_t out_stride) noexcept {
+inline void planes_to_nibbles_avx512(const std::uint8_t* planes, std::size_t stride, std::size_t words, std::size_t n,
+                                     std::uint8_t* out, std::size_t out_stride) noexcept {
   for (std::size_t i = 0; i < n; ++i)
     for (std::size_t w = 0; w < words; ++w) {
       const __m512i d = digit_bytes(planes + i * stride, words, w);

@@ -41,8 +41,8 @@ void KeyRange::add(float P, float S, float T, float U) noexcept {
   Umin = std::min<double>(Umin, U);
 }
 
-std::int32_t key_floor(const KeyRange& r, const KeyBounds& bounds, const CodeShape& shape, float A, float Q2,
-                       float oq, float limit) noexcept {
+std::int32_t key_floor(const KeyRange& r, const KeyBounds& bounds, const CodeShape& shape, float A, float Q2, float oq,
+                       float limit) noexcept {
   constexpr std::int32_t kNone = std::numeric_limits<std::int32_t>::min();
   if (r.empty || !std::isfinite(limit)) return kNone;
   // key_f <= limit implies, for the exact key* = -a P (e + Q2) - S - oq T + U (R = -2c N P
@@ -73,8 +73,8 @@ void KeyBounds::widen(double p, double r, double s, double t, double u) noexcept
 }
 
 void key_coefficients(const CodeShape& shape, Metric metric, const std::uint8_t* planes, std::size_t stride,
-                      const float* scale, const float* offset, std::size_t n, float* P, float* R, float* S,
-                      float* T, float* U, KeyBounds& bounds, std::uint16_t* sums16) {
+                      const float* scale, const float* offset, std::size_t n, float* P, float* R, float* S, float* T,
+                      float* U, KeyBounds& bounds, std::uint16_t* sums16) {
   const std::int64_t c = (std::int64_t{1} << shape.bits) - 1, m = shape.dim;
   const double s2 = double(std::int64_t{1} << (2 * (shape.bits - 1)));
   std::vector<std::uint32_t> sums(n), selfs(n);
@@ -84,7 +84,8 @@ void key_coefficients(const CodeShape& shape, Metric metric, const std::uint8_t*
   // Plain array loops (sdc_norm2's expression, in its order), then one pass for the bounds.
   std::vector<double> nb(n), rho(n);
   for (std::size_t i = 0; i < n; ++i) {
-    const std::int64_t t = 4 * static_cast<std::int64_t>(selfs[i]) - 2 * c * static_cast<std::int64_t>(2 * sums[i]) + m * c * c;
+    const std::int64_t t =
+        4 * static_cast<std::int64_t>(selfs[i]) - 2 * c * static_cast<std::int64_t>(2 * sums[i]) + m * c * c;
     nb[i] = double{scale[i]} * double{scale[i]} * double(t) / s2 + 2.0 * double{offset[i]};
   }
   if (metric == Metric::cosine)

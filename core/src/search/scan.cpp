@@ -32,8 +32,8 @@ void ScanState::hamming_pass(const CodeBlock& b) {
     limit_ = query_.shape_.dim;
   }
   hams_.resize(b.n);
-  kernels().hamming_filter(query_.planes_.data(), query_.planes_.size(), b.planes, b.stride, b.n, limit_,
-                           mask_.data(), hams_.data());
+  kernels().hamming_filter(query_.planes_.data(), query_.planes_.size(), b.planes, b.stride, b.n, limit_, mask_.data(),
+                           hams_.data());
 }
 
 bool ScanState::filter(const CodeBlock& b, const KeyBounds& bounds, double threshold, std::uint64_t* mask) {

@@ -65,7 +65,11 @@ struct BatchNorm {
 
   BatchNorm() = default;
   explicit BatchNorm(Eigen::Index n)
-      : gamma(Row<S>::Ones(n)), beta(Row<S>::Zero(n)), dgamma(n), dbeta(n), mean(Row<S>::Zero(n)),
+      : gamma(Row<S>::Ones(n)),
+        beta(Row<S>::Zero(n)),
+        dgamma(n),
+        dbeta(n),
+        mean(Row<S>::Zero(n)),
         var(Row<S>::Ones(n)) {}
 
   Matrix<S> forward(const Matrix<S>& x, bool train) {

@@ -55,7 +55,8 @@ void MlpModel::digits(std::span<const float> x, std::uint8_t* out) const {
   for (std::uint32_t i = 1; i < bits; ++i) {
     z = R[i - 1].apply(xn - mlp::l2_normalize<float>(B[i - 1].apply(u)));
     u += std::ldexp(1.f, -static_cast<int>(i)) * mlp::sign<float>(z);
-    for (std::uint32_t j = 0; j < code_dim; ++j) out[j] = static_cast<std::uint8_t>(2 * out[j] + (z(0, j) >= 0 ? 1 : 0));
+    for (std::uint32_t j = 0; j < code_dim; ++j)
+      out[j] = static_cast<std::uint8_t>(2 * out[j] + (z(0, j) >= 0 ? 1 : 0));
   }
 }
 

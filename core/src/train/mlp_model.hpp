@@ -42,9 +42,13 @@ class MlpModel {
   // Parameters in BLOB order (docs/format.md): per block first.W, first.b, second.W, second.b,
   // skip.W, skip.b; blocks: the adapter if any, W, then B_1, R_1, B_2, R_2, ...
   template <class F>
-  void each_parameter(F&& f) { visit(*this, f); }
+  void each_parameter(F&& f) {
+    visit(*this, f);
+  }
   template <class F>
-  void each_parameter(F&& f) const { visit(*this, f); }
+  void each_parameter(F&& f) const {
+    visit(*this, f);
+  }
   // Shapes every block for these sizes (zero weights); each_parameter then fills them.
   void allocate();
 

@@ -33,7 +33,9 @@ std::vector<std::uint32_t> neighbours_of(const Mat& x, std::uint32_t k) {
 
 NeighbourhoodBatches::NeighbourhoodBatches(const Mat& x, std::uint32_t neighbours, std::uint32_t group)
     : k_(static_cast<std::uint32_t>(std::min<std::size_t>(neighbours, static_cast<std::size_t>(x.rows()) - 1))),
-      group_(std::min(group, k_ + 1)), nn_(neighbours_of(x, k_)), seeds_(static_cast<std::size_t>(x.rows())) {
+      group_(std::min(group, k_ + 1)),
+      nn_(neighbours_of(x, k_)),
+      seeds_(static_cast<std::size_t>(x.rows())) {
   std::iota(seeds_.begin(), seeds_.end(), 0u);
   next_ = seeds_.size();
 }

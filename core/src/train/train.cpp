@@ -112,11 +112,14 @@ double learning_rate(const MlpOptions& o) { return o.lr > 0 ? o.lr : o.bits == 1
 void check_options(const MlpOptions& o, std::size_t rows, std::uint32_t dim) {
   const auto bad = [](const std::string& what) { throw Error(Errc::invalid_argument, what); };
   if (o.bits < 1 || o.bits > kMaxBits) bad("option bits must be in 1..8; got " + std::to_string(o.bits));
-  if (dim < 1 || dim > kMaxDim) bad("vectors must have 1.." + std::to_string(kMaxDim) + " floats; got " + std::to_string(dim));
-  if (o.code_dim > kMaxDim) bad("option dim must be in 1.." + std::to_string(kMaxDim) + "; got " + std::to_string(o.code_dim));
+  if (dim < 1 || dim > kMaxDim)
+    bad("vectors must have 1.." + std::to_string(kMaxDim) + " floats; got " + std::to_string(dim));
+  if (o.code_dim > kMaxDim)
+    bad("option dim must be in 1.." + std::to_string(kMaxDim) + "; got " + std::to_string(o.code_dim));
   if (o.hidden > 16384) bad("option hidden must be in 1..16384; got " + std::to_string(o.hidden));
   if (o.batch < 4 || o.batch > 65536) bad("option batch must be in 4..65536; got " + std::to_string(o.batch));
-  if (o.neighbours < 1 || o.neighbours > 256) bad("option neighbours must be in 1..256; got " + std::to_string(o.neighbours));
+  if (o.neighbours < 1 || o.neighbours > 256)
+    bad("option neighbours must be in 1..256; got " + std::to_string(o.neighbours));
   if (!(o.lr >= 0 && o.lr <= 1)) bad("option lr must be in (0, 1]; got " + std::to_string(o.lr));
   if (!(o.tau > 0 && o.tau <= 10)) bad("option tau must be in (0, 10]; got " + std::to_string(o.tau));
   if (o.epochs > 100000) bad("option epochs must be at most 100000; got " + std::to_string(o.epochs));
@@ -130,7 +133,9 @@ MlpTraining train_mlp(std::span<const float> data, std::size_t rows, std::uint32
   check_options(opt, rows, dim);
   if (data.size() != rows * dim) throw Error(Errc::internal, "train_mlp: data size does not match rows x dim");
   const auto started = std::chrono::steady_clock::now();
-  const auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(); };
+  const auto elapsed = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  };
   if (opt.threads) Eigen::setNbThreads(static_cast<int>(opt.threads));
 
   const std::uint32_t m = opt.code_dim ? opt.code_dim : dim;
@@ -161,29 +166,32 @@ MlpTraining train_mlp(std::span<const float> data, std::size_t rows, std::uint32
   const auto tau = static_cast<float>(opt.tau);
 
   const double lr = learning_rate(opt);
-  std::vector<double> losses = detail::run_steps(epochs, steps_per_epoch, lr, adam, progress, elapsed, [&] {
-    batches.anchors(pick.data(), half, rng);
-    for (std::uint32_t i = 0; i < half; ++i) pick[half + i] = batches.neighbour(pick[i], 3, rng);
-    for (std::uint32_t i = 0; i < 2 * half; ++i) batch.row(i) = x.row(pick[i]);
+  std::vector<double> losses = detail::run_steps(
+      epochs, steps_per_epoch, lr, adam, progress, elapsed,
+      [&] {
+        batches.anchors(pick.data(), half, rng);
+        for (std::uint32_t i = 0; i < half; ++i) pick[half + i] = batches.neighbour(pick[i], 3, rng);
+        for (std::uint32_t i = 0; i < 2 * half; ++i) batch.row(i) = x.row(pick[i]);
 
-    const Mat u = model.forward(batch, true);
-    const Mat v = (alpha * u).rowwise() + mu_c;
-    // Contrastive: anchor i and positive i, every other row of the other half a negative.
-    Mat da = Mat::Zero(half, m), dp = Mat::Zero(half, m);
-    float loss = 0;
-    if (wc != 0) loss += wc * mlp::contrastive_loss<float>(v.topRows(half), v.bottomRows(half), tau, da, dp);
-    // Similarities: the whole batch ranked as the floats rank it.
-    const Mat target = mlp::softmax_rows<float>(batch * batch.transpose() / tau, true);
-    Mat ds;
-    loss += ws * mlp::similarity_loss<float>(v, target, tau, ds);
-    Mat dv(2 * half, m);
-    dv.topRows(half) = wc * da + ws * ds.topRows(half);
-    dv.bottomRows(half) = wc * dp + ws * ds.bottomRows(half);
-    dmu_c = dv.colwise().sum();
-    dalpha = (dv.array() * u.array()).sum();
-    model.backward(alpha * dv);
-    return double{loss};
-  }, [&] { alpha = std::max(alpha, alpha0 * 1e-3f); });  // the reconstruction's scale stays positive
+        const Mat u = model.forward(batch, true);
+        const Mat v = (alpha * u).rowwise() + mu_c;
+        // Contrastive: anchor i and positive i, every other row of the other half a negative.
+        Mat da = Mat::Zero(half, m), dp = Mat::Zero(half, m);
+        float loss = 0;
+        if (wc != 0) loss += wc * mlp::contrastive_loss<float>(v.topRows(half), v.bottomRows(half), tau, da, dp);
+        // Similarities: the whole batch ranked as the floats rank it.
+        const Mat target = mlp::softmax_rows<float>(batch * batch.transpose() / tau, true);
+        Mat ds;
+        loss += ws * mlp::similarity_loss<float>(v, target, tau, ds);
+        Mat dv(2 * half, m);
+        dv.topRows(half) = wc * da + ws * ds.topRows(half);
+        dv.bottomRows(half) = wc * dp + ws * ds.bottomRows(half);
+        dmu_c = dv.colwise().sum();
+        dalpha = (dv.array() * u.array()).sum();
+        model.backward(alpha * dv);
+        return double{loss};
+      },
+      [&] { alpha = std::max(alpha, alpha0 * 1e-3f); });  // the reconstruction's scale stays positive
   std::shared_ptr<MlpModel> trained = fold(model, dim, m, hidden);
   trained->alpha = alpha;
   trained->mean.assign(mu_c.data(), mu_c.data() + m);
@@ -203,7 +211,8 @@ MlpTraining train_compatible(std::span<const float> data, std::span<const float>
   o.code_dim = old_model.code_dim;
   check_options(o, rows, dim);
   if (old_model.adapter_hidden)
-    throw Error(Errc::invalid_argument, "the old model is itself compatible with another model; train against that one");
+    throw Error(Errc::invalid_argument,
+                "the old model is itself compatible with another model; train against that one");
   const std::uint32_t old_dim = old_model.input_dim;
   if (data.size() != rows * dim || old_data.size() != rows * old_dim)
     throw Error(Errc::internal, "train_compatible: data sizes do not match rows x dims");
@@ -253,8 +262,8 @@ MlpTraining train_compatible(std::span<const float> data, std::span<const float>
     }
     const Mat y = g.forward(bn, true);
     Mat dy;
-    const double loss = mlp::cross_similarity_loss<float>(y, bo, mlp::softmax_rows<float>(bo * bo.transpose() / tau, false),
-                                                          tau, dy);
+    const double loss =
+        mlp::cross_similarity_loss<float>(y, bo, mlp::softmax_rows<float>(bo * bo.transpose() / tau, false), tau, dy);
     g.backward(dy);
     return loss;
   });
