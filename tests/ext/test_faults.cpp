@@ -84,6 +84,9 @@ void* new_aligned_or_null(std::size_t n, std::align_val_t a) noexcept {
 }  // namespace
 
 // The global operator new, failing when new_faults says so (operator delete: free, to match).
+// GCC cannot see that new_or_null allocates with malloc, so it flags the free() below once it
+// inlines a container's new/delete pair (RelWithDebInfo): the pair does match.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 void* operator new(std::size_t n) {
   if (void* p = new_or_null(n)) return p;
   throw std::bad_alloc();
