@@ -225,7 +225,7 @@ TrainingData read_training_rows(sqlite3* db, sqlite3_value* sql_arg, const Train
 // a statement while the flag is set fails with SQLITE_INTERRUPT.
 class TrainingMonitor {
  public:
-  TrainingMonitor(sqlite3* db, std::string name, bool print) : db_(db), name_(std::move(name)), print_(print) {
+  TrainingMonitor(sqlite3* db, std::string name, bool print) : name_(std::move(name)), print_(print) {
     probe_ = prepare(db, "SELECT 1");
   }
   bool operator()(const MlpProgress& p) {
@@ -243,7 +243,6 @@ class TrainingMonitor {
   }
 
  private:
-  sqlite3* db_;
   std::string name_;
   bool print_;
   Stmt probe_;

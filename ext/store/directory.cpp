@@ -105,7 +105,9 @@ std::optional<std::uint32_t> Directory::highest_slot(const DirChunk& c) noexcept
 }
 
 void Directory::ranged_rowids(std::vector<std::int64_t>& out) const {
-  for (const auto& [id, c] : chunks_) {
+  for (const auto& chunk : chunks_) {
+    const std::int64_t id = chunk.first;  // not a structured binding: clang 14 cannot capture one
+    const DirChunk& c = chunk.second;
     if (listed_chunk(id)) break;
     for_each_set_bit(c.valid.data(), c.valid.size(),
                      [&](std::size_t s) { out.push_back(rowid_at(id, static_cast<std::uint32_t>(s), C_)); });
