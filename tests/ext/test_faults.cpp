@@ -9,12 +9,14 @@
 // on the same connection and on a fresh one. Under the sanitizers LeakSanitizer also checks
 // that the failure paths free what they allocated.
 //
-// Two allocators fail, each in its own test cases:
+// Two allocators and the file system fail, each in its own test cases:
 //   - SQLite's (sqlite3_config(SQLITE_CONFIG_MALLOC), lookaside off so every allocation goes
 //     through it): sqlite3_malloc in bebr and everything SQLite allocates for bebr's SQL;
 //   - C++'s (this program replaces the global operator new, which the loaded extension also
 //     calls): every std::string, std::vector and make_unique in bebr, each becoming
-//     std::bad_alloc inside bebr's guards.
+//     std::bad_alloc inside bebr's guards;
+//   - the database's I/O (tests/ext/fault_vfs.hpp, the default VFS wrapped): a read, write,
+//     sync, truncate or size call answers SQLITE_IOERR_*.
 // Its own program: SQLITE_CONFIG_MALLOC must be set before sqlite3_initialize.
 #include <catch2/catch.hpp>
 #include <sqlite3.h>
@@ -28,6 +30,8 @@
 #include <string>
 #include <unistd.h>
 #include <vector>
+
+#include "ext/fault_vfs.hpp"
 
 namespace {
 
@@ -50,7 +54,7 @@ struct Faults {
     return true;
   }
 };
-Faults sqlite_faults, new_faults;
+Faults sqlite_faults, new_faults, io_faults;
 
 sqlite3_mem_methods default_mem;
 void* fault_malloc(int n) { return sqlite_faults.fail_now() ? nullptr : default_mem.xMalloc(n); }
@@ -69,6 +73,7 @@ void install_sqlite_faults() {
   REQUIRE(sqlite3_config(SQLITE_CONFIG_MALLOC, &m) == SQLITE_OK);
   REQUIRE(sqlite3_config(SQLITE_CONFIG_LOOKASIDE, 0, 0) == SQLITE_OK);
   REQUIRE(sqlite3_initialize() == SQLITE_OK);
+  bebr::testing::FaultVfs::install([] { return io_faults.fail_now(); });
 }
 
 void* new_or_null(std::size_t n) noexcept {
@@ -264,7 +269,8 @@ void check_clean(const Run& r) {
   if (r.failed_step < 0) return;
   INFO("step " << r.failed_step << " failed with " << r.rc << ": " << r.message);
   const bool nomem = r.rc == SQLITE_NOMEM || r.message.find("out of memory") != std::string::npos;
-  CHECK((nomem || r.rc == SQLITE_ERROR || r.rc == SQLITE_CONSTRAINT));
+  CHECK((nomem || r.rc == SQLITE_ERROR || r.rc == SQLITE_CONSTRAINT || (r.rc & 0xff) == SQLITE_IOERR));
+  CHECK(r.message.find("corrupt") == std::string::npos);
   CHECK(r.message.find("internal error") == std::string::npos);
 }
 
@@ -341,13 +347,17 @@ long every_failure(Faults& faults, long cap) {
   std::set<std::string> messages;  // how the failed runs ended, each once
   long n = 1;
   for (; n <= cap; ++n) {
-    INFO("allocation " << n << " fails");
+    INFO("call " << n << " fails");
     std::remove(path.c_str());
     std::remove((path + "-journal").c_str());
     sqlite3* db = nullptr;
     REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
     sqlite3_enable_load_extension(db, 1);
-    REQUIRE(sqlite3_exec(db, "PRAGMA synchronous = OFF", nullptr, nullptr, nullptr) == SQLITE_OK);  // speed only
+    // Speed only, for the allocators; for I/O, a page cache of 10 pages and every sync, so that
+    // reads and syncs reach the file system too.
+    const char* pragmas =
+        &faults == &io_faults ? "PRAGMA synchronous = FULL; PRAGMA cache_size = 10" : "PRAGMA synchronous = OFF";
+    REQUIRE(sqlite3_exec(db, pragmas, nullptr, nullptr, nullptr) == SQLITE_OK);
     Run r(steps.size());
     faults.failed = 0;
     faults.countdown = n;
@@ -384,7 +394,7 @@ void every_failure_of(Faults& faults, const char* name, bool persistent) {
   install_sqlite_faults();
   faults.persistent = persistent;
   const long runs = every_failure(faults, 200000);
-  std::printf("%s: %ld runs, allocation N failing%s, the last with none\n", name, runs,
+  std::printf("%s: %ld runs, call N failing%s, the last with none\n", name, runs,
               persistent ? " and every one after it" : "");
 }
 
@@ -401,4 +411,10 @@ TEST_CASE("each operator new failing ends cleanly and leaves a consistent table"
 }
 TEST_CASE("operator new failing from each on ends cleanly and leaves a consistent table", "[faults]") {
   every_failure_of(new_faults, "operator new", true);
+}
+TEST_CASE("each I/O call failing ends cleanly and leaves a consistent table", "[faults]") {
+  every_failure_of(io_faults, "I/O", false);
+}
+TEST_CASE("I/O failing from each call on ends cleanly and leaves a consistent table", "[faults]") {
+  every_failure_of(io_faults, "I/O", true);
 }
