@@ -20,7 +20,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ ${#targets[@]} -gt 0 ] || targets=(vector code model declaration sql)
-bash scripts/deps.sh clang
+bash scripts/deps.sh clang libclang-rt-14-dev
 dir=build-fuzz
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
