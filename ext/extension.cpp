@@ -11,6 +11,13 @@ SQLITE_EXTENSION_INIT1
 extern "C" __attribute__((visibility("default"))) int sqlite3_bebr_init(sqlite3* db, char** pzErrMsg,
                                                                         const sqlite3_api_routines* pApi) noexcept {
   SQLITE_EXTENSION_INIT2(pApi);
+  // The virtual table's IN handling calls sqlite3_vtab_in (3.38.0). An older SQLite's routine
+  // table ends before it, so nothing else may run there: the version is checked first.
+  if (sqlite3_libversion_number() < 3038000) {
+    if (pzErrMsg)
+      *pzErrMsg = sqlite3_mprintf("bebr needs SQLite >= 3.38.0 (sqlite3_vtab_in); this is %s", sqlite3_libversion());
+    return SQLITE_ERROR;
+  }
   try {
     auto conn = std::make_shared<bebr::ext::Connection>();
     int rc = bebr::ext::register_functions(db, conn);

@@ -146,31 +146,27 @@ int x_rowid(sqlite3_vtab_cursor* base, sqlite3_int64* rowid) noexcept {
   return SQLITE_OK;
 }
 
-const sqlite3_module kVectorsModule = {
-    /* iVersion */ 0,
-    /* xCreate */ nullptr,  // eponymous-only
-    x_connect,
-    x_best_index,
-    x_disconnect,
-    /* xDestroy */ nullptr,
-    x_open,
-    x_close,
-    x_filter,
-    x_next,
-    x_eof,
-    x_column,
-    x_rowid,
-    nullptr,
-    nullptr,
-    nullptr,
-    nullptr,
-    nullptr,
-    nullptr,
-    nullptr,
-    nullptr,
-    nullptr,
-    nullptr,
-    nullptr};
+// Value-initialised, then the slots set by name: every slot a newer sqlite3.h appends (3.44's
+// xIntegrity) stays null, and no initializer depends on the header's field count.
+sqlite3_module make_module() {
+  sqlite3_module m{};
+  m.iVersion = 0;
+  m.xCreate = nullptr;  // eponymous-only
+  m.xConnect = x_connect;
+  m.xBestIndex = x_best_index;
+  m.xDisconnect = x_disconnect;
+  m.xDestroy = nullptr;
+  m.xOpen = x_open;
+  m.xClose = x_close;
+  m.xFilter = x_filter;
+  m.xNext = x_next;
+  m.xEof = x_eof;
+  m.xColumn = x_column;
+  m.xRowid = x_rowid;
+  return m;
+}
+
+const sqlite3_module kVectorsModule = make_module();
 
 }  // namespace
 
