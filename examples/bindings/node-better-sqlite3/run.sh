@@ -6,6 +6,8 @@
 set -euo pipefail
 command -v node >/dev/null && command -v npm >/dev/null && [ -f /usr/include/node/node.h ] ||
   { echo "no node, npm or /usr/include/node/node.h (nodejs, npm, libnode-dev)" >&2; exit 77; }
+major=$(node -p 'process.versions.node.split(".")[0]')
+[ "$major" -ge 20 ] || { echo "better-sqlite3 12 needs Node >= 20, found $(node --version)" >&2; exit 77; }
 out="$2/node"
 mkdir -p "$out"
 if ! NODE_PATH="$out/node_modules" node -e 'require("better-sqlite3")' 2>/dev/null; then
