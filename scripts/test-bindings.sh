@@ -48,6 +48,14 @@ expected="$work/expected${only:+-$only}.txt"  # parallel --only runs share $work
 [ "$(wc -l < "$expected")" -eq 5 ] || { echo "test-bindings: the reference printed no 5 rows" >&2; exit 1; }
 
 failed=0 skipped=0 start=$SECONDS
+# docs/bindings.md shows this output: the block after its marker line must be it.
+doc=$(awk '/<!-- bindings output: checked by scripts\/test-bindings.sh -->/ {f = 1; next}
+           f && /^```$/ {if (n++) exit; next} f && n == 1' "$root/docs/bindings.md")
+if [ "$doc" != "$(cat "$expected")" ]; then
+  echo "docs/bindings.md: FAILED: its shown output differs from the sqlite3 shell's:"
+  diff <(echo "$doc") "$expected" | sed 's/^/  /'
+  failed=1
+fi
 for n in "${names[@]}"; do
   run="$root/examples/bindings/$n/run.sh"
   [ -f "$run" ] || { echo "$n: FAILED: no examples/bindings/$n/run.sh"; failed=1; continue; }

@@ -23,7 +23,7 @@ db transaction {
     set id [expr {int($r)}]
     set chapter [expr {int($chapter)}]
     set vec [string range $base [expr {$id * 4096}] [expr {$id * 4096 + 4095}]]
-    # @vec binds a byte array as a BLOB; $var would bind it as text.
+    # @vec always binds a BLOB; $vec would bind text once Tcl has a string of it.
     db eval {INSERT INTO bible(rowid, embedding, book, chapter, passage) VALUES ($id, @vec, $book, $chapter, $text)}
   }
 }
