@@ -4,26 +4,22 @@
 # (examples/bindings/shell/knn.sql). One line per binding: ok, FAILED or skipped: why.
 #   bash scripts/test-bindings.sh build/bebr.so               # installs the toolchains, runs all
 #   bash scripts/test-bindings.sh --no-install --only go build/bebr.so [WORKDIR]
+#   bash scripts/test-bindings.sh --install-only     # the toolchains only (scripts/test.sh)
 # WORKDIR (default: bindings/ next to the extension) holds what the examples build: better-sqlite3
 # from npm, the Go and Rust programs, the Java classes. Exit status: 1 if any binding failed; with
 # --only, 77 if that binding was skipped (its toolchain absent).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-install=1 only=""
+install=1 install_only=0 only=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --no-install) install=0; shift ;;
+    --install-only) install_only=1; shift ;;
     --only) only="$2"; shift 2 ;;
     *) break ;;
   esac
 done
-[ $# -ge 1 ] || { echo "usage: $0 [--no-install] [--only NAME] EXTENSION [WORKDIR]" >&2; exit 2; }
-[ -f "$1" ] || { echo "test-bindings: no extension at $1" >&2; exit 2; }
-ext=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-work=${2:-$(dirname "$ext")/bindings}
-mkdir -p "$work"
-work=$(cd "$work" && pwd)
-data="$root/examples/data/bible"
+[ $# -ge 1 ] || [ $install_only = 1 ] || { echo "usage: $0 [--no-install] [--only NAME] EXTENSION [WORKDIR]" >&2; exit 2; }
 names=()
 for d in "$root"/examples/bindings/*/run.sh; do names+=("$(basename "$(dirname "$d")")"); done
 [ -z "$only" ] || names=("$only")
@@ -40,6 +36,13 @@ if [ "$install" = 1 ]; then
   [ -f /usr/include/node/node.h ] || pkgs+=(libnode-dev)
   bash "$root/scripts/deps.sh" "${pkgs[@]}" || exit 1
 fi
+[ $install_only = 0 ] || exit 0
+[ -f "$1" ] || { echo "test-bindings: no extension at $1" >&2; exit 2; }
+ext=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+work=${2:-$(dirname "$ext")/bindings}
+mkdir -p "$work"
+work=$(cd "$work" && pwd)
+data="$root/examples/data/bible"
 
 # The expected output: the same SQL in the sqlite3 shell, on the system SQLite.
 expected="$work/expected${only:+-$only}.txt"  # parallel --only runs share $work

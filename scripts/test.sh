@@ -24,6 +24,8 @@ elif [ "${1:-}" = "--sqlite-current" ]; then
   sed -n 's/^-- bebr: //p' "$dir/configure.log"
 else
   dir=build
+  # The language bindings' toolchains, for the "binding: <name>" tests (examples/bindings/).
+  bash scripts/test-bindings.sh --install-only
   # BEBR_BUILD_TESTS explicitly: the demo configures the same directory with it OFF.
   cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release -DBEBR_WERROR=ON -DBEBR_BUILD_TESTS=ON >/dev/null
 fi
