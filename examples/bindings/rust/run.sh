@@ -16,6 +16,9 @@ directory = "/usr/share/cargo/registry"
 offline = true
 TOML
 # Debian's cargo and rustc (a rustup toolchain first on PATH would be another compiler).
+# A copy of the crate, so that cargo writes its Cargo.lock there, not into the source tree.
+mkdir -p "$out/crate"
+cp -r "$(dirname "$0")/Cargo.toml" "$(dirname "$0")/src" "$out/crate/"
 PATH=/usr/bin:$PATH CARGO_HOME="$out/cargo-home" CARGO_TARGET_DIR="$out/target" \
-  cargo build --quiet --offline --release --manifest-path "$(dirname "$0")/Cargo.toml"
+  cargo build --quiet --offline --release --manifest-path "$out/crate/Cargo.toml"
 exec "$out/target/release/bebr-knn" "$1" "$3"
