@@ -3,6 +3,7 @@
 // Oracles: a brute-force SDC scan of a plain table, and long-double arithmetic on the floats.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -135,4 +136,85 @@ TEST_CASE("an imported mlp model whose codes' offsets could overflow is refused"
   auto imp = db.prepare("SELECT bebr_import_model('huge', ?1)");
   imp.bind(1, params);
   CHECK_THROWS_WITH(imp.step(), Catch::Contains("offset exceeds float32 range"));
+}
+
+namespace {
+
+// The oracle: the metric in long double, each term exact.
+long double oracle_distance(const std::vector<float>& a, const std::vector<float>& b, const std::string& metric) {
+  long double ab = 0, aa = 0, bb = 0, d2 = 0;
+  for (std::size_t j = 0; j < a.size(); ++j) {
+    const long double x = a[j], y = b[j];
+    ab += x * y, aa += x * x, bb += y * y, d2 += (x - y) * (x - y);
+  }
+  if (metric == "ip") return -ab;
+  if (metric == "l2") return std::sqrt(d2);
+  return (aa > 0 && bb > 0) ? 1 - ab / (std::sqrt(aa) * std::sqrt(bb)) : 1.0L;
+}
+
+}  // namespace
+
+TEST_CASE("bebr_distance is right for every finite input, denormals to FLT_MAX", "[sql][extremes]") {
+  Db db;
+  CHECK(db.text("SELECT bebr_distance('[1e20,1e20]', '[1e20,1e20]')") == "0.0");
+  CHECK(db.text("SELECT bebr_distance('[1e-45,0]', '[1e-45,0]')") == "0.0");
+  CHECK(db.text("SELECT bebr_distance('[1e20,1e20]', '[1e20,1e20]', 'ip') BETWEEN -2.0001e40 AND -1.9999e40") == "1");
+  std::mt19937_64 rng(23);
+  std::uniform_int_distribution<int> exponent(-45, 38);
+  for (std::size_t dim : {1u, 2u, 7u, 64u, 1000u}) {
+    for (int trial = 0; trial < 20; ++trial) {
+      // One magnitude per vector pair (some pairs share it, some do not), random signs, and a
+      // second vector close in direction to the first half the time.
+      const double ea = std::pow(10.0, exponent(rng)), eb = trial % 3 ? ea : std::pow(10.0, exponent(rng));
+      std::vector<float> a(dim), b(dim);
+      for (std::size_t j = 0; j < dim; ++j) {
+        a[j] = static_cast<float>((rng() % 2 ? -1.0 : 1.0) * double(rng() % 1000 + 1) / 1000 * ea);
+        b[j] = trial % 2 ? static_cast<float>(a[j] / ea * eb)
+                         : static_cast<float>((rng() % 2 ? -1.0 : 1.0) * double(rng() % 1000 + 1) / 1000 * eb);
+      }
+      for (const std::string metric : {"cosine", "ip", "l2"}) {
+        INFO("dim " << dim << " trial " << trial << " metric " << metric << " scales " << ea << " " << eb);
+        auto s = db.prepare("SELECT bebr_distance(?1, ?2, '" + metric + "')");
+        s.bind(1, a).bind(2, b);
+        REQUIRE(s.step());
+        REQUIRE_FALSE(s.is_null(0));
+        const long double want = oracle_distance(a, b, metric);
+        const double got = s.real(0);
+        if (metric == "cosine") CHECK(std::fabs(got - double(want)) <= 1e-12);
+        else CHECK(std::fabs(got - double(want)) <= 1e-12 * std::fabs(double(want)) + 1e-300);
+      }
+    }
+  }
+}
+
+TEST_CASE("rescore ranks huge and tiny vectors by their exact distance", "[sql][extremes]") {
+  for (const std::string metric : {"cosine", "ip", "l2"}) {
+    INFO("metric " << metric);
+    Db db;
+    db.exec("CREATE VIRTUAL TABLE t USING bebr(e float[2], metric=" + metric + ", store_vectors=1)");
+    const std::vector<std::vector<float>> rows = {{1e20f, 1e20f}, {2e20f, 2.1e20f}, {3e20f, -1e20f}, {-1e20f, 1e20f},
+                                                  {1e-45f, 0.f},  {3e38f, 3e38f},   {1.f, 2.f}};
+    for (std::size_t i = 0; i < rows.size(); ++i)
+      db.prepare("INSERT INTO t(rowid, e) VALUES (?1, ?2)").bind(1, (long long)i + 1).bind(2, rows[i]).step();
+    for (const auto& q : rows) {
+      std::vector<std::pair<long double, long long>> want;
+      for (std::size_t i = 0; i < rows.size(); ++i) want.emplace_back(oracle_distance(q, rows[i], metric), i + 1);
+      std::sort(want.begin(), want.end());
+      auto s = db.prepare("SELECT rowid, distance FROM t WHERE e MATCH ?1 AND k = 3 AND rescore = 7");
+      s.bind(1, q);
+      const auto tol = [&](long double d) {
+        return 1e-12 * std::fabs(double(d)) + (metric == "cosine" ? 1e-12 : 1e-300);
+      };
+      // Rows whose oracle distances a double cannot tell apart may come in either order.
+      const auto tied = [&](std::size_t r, std::size_t o) {
+        return o < want.size() && std::fabs(double(want[r].first - want[o].first)) <= tol(want[r].first);
+      };
+      for (std::size_t r = 0; r < 3; ++r) {
+        REQUIRE(s.step());
+        REQUIRE_FALSE(s.is_null(1));
+        CHECK(std::fabs(s.real(1) - double(want[r].first)) <= tol(want[r].first));
+        if (!tied(r, r + 1) && (r == 0 || !tied(r, r - 1))) CHECK(s.integer(0) == want[r].second);
+      }
+    }
+  }
 }
