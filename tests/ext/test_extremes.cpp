@@ -218,3 +218,51 @@ TEST_CASE("rescore ranks huge and tiny vectors by their exact distance", "[sql][
     }
   }
 }
+
+TEST_CASE("mutated .npy headers never crash: rows or a clear error", "[sql][fuzz][npy]") {
+  // numpy.save of float32 [[1, 2, 3], [4, 5, 6]] (version 1 header).
+  const std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }";
+  std::vector<std::uint8_t> base = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, 0, 0};
+  std::string padded = header + std::string(64 - (10 + header.size() + 1) % 64, ' ') + "\n";
+  base[8] = static_cast<std::uint8_t>(padded.size());
+  base.insert(base.end(), padded.begin(), padded.end());
+  for (float f : {1.f, 2.f, 3.f, 4.f, 5.f, 6.f}) {
+    std::uint8_t b[4];
+    std::memcpy(b, &f, 4);
+    base.insert(base.end(), b, b + 4);
+  }
+  Db db;
+  auto s = db.prepare("SELECT count(*), sum(length(vector)) FROM bebr_vectors(?1, 3)");
+  s.bind(1, base);
+  REQUIRE(s.step());
+  CHECK(s.integer(0) == 2);
+  s.reset();
+  std::mt19937_64 rng(41);
+  int errors = 0;
+  for (int trial = 0; trial < 3000; ++trial) {
+    std::vector<std::uint8_t> m = base;
+    const int edits = 1 + static_cast<int>(rng() % 3);
+    for (int e = 0; e < edits; ++e) {
+      const std::size_t at = rng() % (trial % 2 ? 12 : m.size());  // half in the fixed prefix
+      m[at] = trial % 3 ? static_cast<std::uint8_t>(rng()) : static_cast<std::uint8_t>("0123456789(),' "[rng() % 15]);
+    }
+    if (trial % 5 == 0) m.resize(rng() % m.size());
+    auto q = db.prepare("SELECT count(*), sum(length(vector)) FROM bebr_vectors(?1, 3)");
+    q.bind(1, m);
+    std::string error;
+    bool row = false;
+    try {
+      row = q.step();
+    } catch (const std::runtime_error& e) {
+      error = e.what();
+    }
+    if (!error.empty()) {
+      CHECK_THAT(error, Catch::StartsWith("bebr_vectors: data"));
+      ++errors;
+    } else {
+      REQUIRE(row);
+      CHECK(q.integer(1) == 12 * q.integer(0));
+    }
+  }
+  CHECK(errors > 100);
+}

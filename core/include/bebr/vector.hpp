@@ -24,3 +24,29 @@ std::vector<std::uint8_t> floats_to_blob(std::span<const float> x);
 long first_non_finite(std::span<const float> x) noexcept;
 
 }  // namespace bebr
+
+namespace bebr {
+
+// A NumPy .npy array of float32 or float64 vectors (format v1, v2 or v3, little-endian, C
+// order), read from untrusted bytes: every size in the header is checked against the bytes
+// before anything is allocated.
+//   if (is_npy(bytes)) { NpyArray a = parse_npy(bytes, 768); ... npy_row(bytes, a, i) ... }
+struct NpyArray {
+  std::size_t data_offset = 0;  // where the values start
+  std::size_t rows = 0;         // vectors of `dim` values
+  std::size_t dim = 0;
+  bool float64 = false;  // '<f8' (else '<f4')
+};
+
+// True when bytes start with the .npy magic "\x93NUMPY".
+bool is_npy(std::span<const std::uint8_t> bytes) noexcept;
+
+// Parses the header; throws Error(invalid_argument) naming what is wrong: a malformed header,
+// a dtype other than '<f4' or '<f8', fortran_order True, a shape other than (n, dim) or
+// (n * dim,), or a data length that does not match the shape.
+NpyArray parse_npy(std::span<const std::uint8_t> bytes, std::size_t dim);
+
+// Row i as float32 (float64 values rounded; one outside float32 range is an Error).
+std::vector<float> npy_row(std::span<const std::uint8_t> bytes, const NpyArray& a, std::size_t i);
+
+}  // namespace bebr
