@@ -4,8 +4,9 @@
 #include <bit>
 
 #include <cctype>
-#include <charconv>
+#include <clocale>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -20,6 +21,44 @@ bool is_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c 
   std::string got = at < text.size() ? "'" + std::string(text.substr(at, 12)) + "'" : "the end";
   throw Error(Errc::invalid_argument, "is not a JSON array of numbers; expected " + expected + " at offset " +
                                           std::to_string(at) + ", got " + got);
+}
+
+// The end of the JSON number (RFC 8259: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?) that
+// starts at i, or throws naming what was expected where.
+std::size_t json_number_end(std::string_view text, std::size_t i) {
+  const auto digit = [&](std::size_t at) { return at < text.size() && text[at] >= '0' && text[at] <= '9'; };
+  const auto digits = [&](std::size_t at, const char* after) {
+    if (!digit(at)) bad_json(at, std::string("a digit") + after, text);
+    while (digit(at)) ++at;
+    return at;
+  };
+  if (i < text.size() && text[i] == '-') ++i;
+  if (!digit(i)) bad_json(i, "a number", text);
+  if (text[i] == '0') {
+    ++i;
+    if (digit(i)) bad_json(i, "no leading zero", text);
+  } else {
+    i = digits(i, "");
+  }
+  if (i < text.size() && text[i] == '.') i = digits(i + 1, " after '.'");
+  if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
+    ++i;
+    if (i < text.size() && (text[i] == '+' || text[i] == '-')) ++i;
+    i = digits(i, " in the exponent");
+  }
+  return i;
+}
+
+// The float nearest to a JSON number (strtof: correctly rounded, and present
+// in every C library, unlike floating-point std::from_chars), from a NUL-terminated copy whose
+// '.' is the C locale's decimal point. Infinite when the number is beyond float range.
+float json_number_value(std::string_view number) {
+  std::string copy(number);
+  const char point = *std::localeconv()->decimal_point;
+  if (point != '.')
+    for (char& c : copy)
+      if (c == '.') c = point;
+  return std::strtof(copy.c_str(), nullptr);
 }
 
 }  // namespace
@@ -39,17 +78,15 @@ std::vector<float> parse_json_vector(std::string_view text) {
   } else {
     for (;;) {
       skip();
-      // JSON numbers never start with '+' or '.', and are never nan/inf: from_chars would
-      // accept some of those, so screen the first character.
-      if (i >= text.size() || !(text[i] == '-' || (text[i] >= '0' && text[i] <= '9'))) bad_json(i, "a number", text);
-      double value = 0;
-      const auto [end, ec] = std::from_chars(text.data() + i, text.data() + text.size(), value);
-      if (ec == std::errc::result_out_of_range || (ec == std::errc{} && std::fabs(value) > 3.4028234663852886e38))
+      const std::size_t end = json_number_end(text, i);
+      const float value = json_number_value(text.substr(i, end - i));
+      // A number that rounds to a finite float is taken (3.4028235e38, FLT_MAX as usually
+      // printed, is); beyond that it would become Inf.
+      if (!std::isfinite(value))
         throw Error(Errc::invalid_argument,
                     "has element " + std::to_string(out.size()) + " out of float32 range; expected finite floats");
-      if (ec != std::errc{}) bad_json(i, "a number", text);
-      out.push_back(static_cast<float>(value));
-      i = static_cast<std::size_t>(end - text.data());
+      out.push_back(value);
+      i = end;
       skip();
       if (i < text.size() && text[i] == ',') {
         ++i;

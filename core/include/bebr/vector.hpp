@@ -10,8 +10,10 @@
 
 namespace bebr {
 
-// Parses a JSON array of numbers; throws Error(invalid_argument) saying where and why it is
-// not one. Numbers outside float range are rejected (they would become Inf).
+// Parses a JSON array of numbers (RFC 8259's grammar: no '1.', '.5', '+1', '01', NaN or
+// Infinity); throws Error(invalid_argument) saying where and why it is not one. Each number
+// becomes the nearest float; one that rounds beyond float range is rejected (it would be Inf),
+// so 3.4028235e38 (FLT_MAX as printed with 8 digits) is taken and 3.5e38 is not.
 std::vector<float> parse_json_vector(std::string_view text);
 
 // Copies a float32 BLOB (bytes % 4 == 0, checked by the caller) into floats.
