@@ -11,9 +11,18 @@
 namespace bebr {
 
 std::optional<Metric> parse_metric(std::string_view name) noexcept {
-  if (name == "cosine") return Metric::cosine;
-  if (name == "ip") return Metric::ip;
-  if (name == "l2") return Metric::l2;
+  // Case-insensitive, as SQL keywords are: 'L2' and 'Cosine' name the same metrics.
+  const auto is = [&](std::string_view want) {
+    if (name.size() != want.size()) return false;
+    for (std::size_t i = 0; i < want.size(); ++i) {
+      const char c = name[i] >= 'A' && name[i] <= 'Z' ? static_cast<char>(name[i] - 'A' + 'a') : name[i];
+      if (c != want[i]) return false;
+    }
+    return true;
+  };
+  if (is("cosine")) return Metric::cosine;
+  if (is("ip")) return Metric::ip;
+  if (is("l2")) return Metric::l2;
   return std::nullopt;
 }
 

@@ -21,6 +21,7 @@ namespace bebr {
 //   cosine: 1 - cos(a, b) (1 when either vector is zero); ip: -<a, b>; l2: |a - b|.
 enum class Metric { cosine, ip, l2 };
 
+// 'cosine', 'ip' or 'l2' in any letter case.
 std::optional<Metric> parse_metric(std::string_view name) noexcept;
 const char* metric_name(Metric m) noexcept;
 
