@@ -1,5 +1,9 @@
 // sqlite3_value -> core types and column values, with the error messages users see.
+#include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <memory>
+#include <optional>
 #include <string_view>
 
 #include "bebr/vector.hpp"
@@ -51,7 +55,16 @@ CodeView code_arg(sqlite3_value* v, const std::string& what) {
     fail(what + " must be a bebr code; expected a BLOB from bebr_binarize, got " + type_name(v));
   const auto* p = static_cast<const std::uint8_t*>(sqlite3_value_blob(v));
   const auto n = static_cast<std::size_t>(sqlite3_value_bytes(v));
-  return parse_code({p, n}, what);
+  try {
+    return parse_code({p, n}, what);
+  } catch (const Error& e) {
+    // A float32 vector whose first float is about 2.08e11 has the code magic "BEBR" as its
+    // bytes: say so, since whoever passed it meant a vector.
+    if (e.code() != Errc::corrupt || n < 4 || n % 4 != 0 || std::memcmp(p, "BEBR", 4) != 0) throw;
+    throw Error(Errc::corrupt, std::string(e.what()) +
+                                   " (a BLOB starting with the bytes 'BEBR' is read as a code; if it is a float32 "
+                                   "vector, pass it as JSON text)");
+  }
 }
 
 Metric metric_arg(sqlite3_value* v, const std::string& what) {
@@ -152,24 +165,86 @@ const char* column_type_name(ColumnType t) noexcept {
 
 // ---- Column typing ----------------------------------------------------------------------------
 
+namespace {
+
+// What SQLite's numeric affinity makes of text ('3' -> 3, ' 2.5 ' -> 2.5, 'one' stays text),
+// as a plain column of INTEGER or REAL affinity stores it: applied to a copy, since the
+// argument itself must not change type under the caller.
+struct Numeric {
+  int type = SQLITE_TEXT;
+  std::int64_t i = 0;
+  double r = 0;
+};
+Numeric numeric_affinity(sqlite3_value* v) {
+  struct Free {
+    void operator()(sqlite3_value* p) const noexcept { sqlite3_value_free(p); }
+  };
+  std::unique_ptr<sqlite3_value, Free> copy(sqlite3_value_dup(v));
+  if (!copy) throw std::bad_alloc();
+  Numeric n;
+  n.type = sqlite3_value_numeric_type(copy.get());
+  if (n.type == SQLITE_INTEGER) n.i = sqlite3_value_int64(copy.get());
+  if (n.type == SQLITE_FLOAT) n.r = sqlite3_value_double(copy.get());
+  return n;
+}
+
+// The integer a real without a fraction stands for (SQLite's INTEGER affinity), if any.
+std::optional<std::int64_t> integral(double d) noexcept {
+  // In range before the cast (casting Inf or 1e300 to int64 is undefined), then integral.
+  if (d >= -9223372036854775808.0 && d < 9223372036854775808.0 &&
+      d == static_cast<double>(static_cast<std::int64_t>(d)))
+    return static_cast<std::int64_t>(d);
+  return std::nullopt;
+}
+
+Value integer_value(std::int64_t i) {
+  Value out;
+  out.kind = Value::integer;
+  out.i = i;
+  return out;
+}
+
+std::string quoted_text(sqlite3_value* v) {
+  const auto n = static_cast<std::size_t>(sqlite3_value_bytes(v));
+  std::string s(reinterpret_cast<const char*>(sqlite3_value_text(v)), std::min<std::size_t>(n, 40));
+  return "'" + s + (n > 40 ? "...'" : "'");
+}
+
+}  // namespace
+
+// Numbers and text that reads as a number go to integer, float and boolean columns as SQLite's
+// numeric affinity converts them; anything else is refused with what came in.
 Value metadata_value(const ColumnDef& c, sqlite3_value* v) {
   const int type = sqlite3_value_type(v);
   if (type == SQLITE_NULL) return Value{};
   const std::string what = "column " + c.name;
+  if (type == SQLITE_TEXT &&
+      (c.type == ColumnType::integer || c.type == ColumnType::real || c.type == ColumnType::boolean)) {
+    const Numeric n = numeric_affinity(v);
+    const std::string expected = c.type == ColumnType::real ? "a number" : "an integer";
+    if (n.type == SQLITE_TEXT && c.type == ColumnType::boolean)
+      fail(what + " is boolean; expected 0, 1, TRUE or FALSE, got text " + quoted_text(v));
+    if (n.type == SQLITE_TEXT)
+      fail(what + " is " + column_type_name(c.type) + "; got text " + quoted_text(v) + ", which does not read as " +
+           expected);
+    std::optional<std::int64_t> i = n.type == SQLITE_INTEGER ? std::optional<std::int64_t>(n.i) : integral(n.r);
+    if (c.type == ColumnType::real) {
+      Value out;
+      out.kind = Value::real;
+      out.r = n.type == SQLITE_INTEGER ? static_cast<double>(n.i) : n.r;
+      if (!std::isfinite(out.r)) fail(what + " is float; got an infinite value (expected a finite number)");
+      return out;
+    }
+    if (!i) fail(what + " is " + column_type_name(c.type) + "; got text " + quoted_text(v) + " with a fraction");
+    if (c.type == ColumnType::boolean && *i != 0 && *i != 1)
+      fail(what + " is boolean; expected 0, 1, TRUE or FALSE, got text " + quoted_text(v));
+    return integer_value(*i);
+  }
   switch (c.type) {
     case ColumnType::integer: {
       if (type == SQLITE_INTEGER) return Value::copy(v);
-      if (type == SQLITE_FLOAT) {
-        const double d = sqlite3_value_double(v);
-        // In range before the cast (casting Inf or 1e300 to int64 is undefined), then integral.
-        if (d >= -9223372036854775808.0 && d < 9223372036854775808.0 &&
-            d == static_cast<double>(static_cast<std::int64_t>(d))) {
-          Value out;
-          out.kind = Value::integer;
-          out.i = static_cast<std::int64_t>(d);
-          return out;
-        }
-      }
+      if (type == SQLITE_FLOAT)
+        if (const auto i = integral(sqlite3_value_double(v))) return integer_value(*i);
       fail(what + " is integer; got " + type_name(v) + (type == SQLITE_FLOAT ? " with a fraction" : ""));
     }
     case ColumnType::real: {

@@ -1,7 +1,9 @@
 // bebr_vectors(data, dim): a table-valued function that slices a headerless little-endian
-// float32 array (a .f32 file read with the shell's readfile()) into rows (i, vector):
+// float32 array (a .f32 file read with the shell's readfile()), or a NumPy .npy file of float32
+// or float64 values, into rows (i, vector):
 //
 //   SELECT i, vector FROM bebr_vectors(readfile('base.f32'), 1024);   -- i = 0, 1, 2, ...
+//   SELECT i, vector FROM bebr_vectors(readfile('base.npy'), 1024);   -- numpy.save's file
 //   INSERT INTO passages(id, embedding)
 //     SELECT i, vector FROM bebr_vectors(readfile('base.f32'), 1024);
 //
@@ -23,7 +25,9 @@ enum Column { kI = 0, kVector = 1, kData = 2, kDim = 3 };
 struct Cursor : sqlite3_vtab_cursor {
   sqlite3_value* data = nullptr;  // a private copy of the argument
   const std::uint8_t* bytes = nullptr;
-  std::size_t rows = 0, dim = 0, row = 0;
+  std::size_t size = 0, rows = 0, dim = 0, row = 0;
+  bool npy = false;
+  NpyArray array;  // when npy
 };
 
 int x_connect(sqlite3* db, void*, int, const char* const*, sqlite3_vtab** out, char** err) noexcept {
@@ -88,8 +92,12 @@ int x_filter(sqlite3_vtab_cursor* base, int idx_num, const char*, int argc, sqli
     cur->bytes = nullptr;
     cur->rows = cur->row = 0;
     if (idx_num != 1 || argc != 2) throw std::logic_error("unexpected plan");  // xBestIndex makes no other
-    if (sqlite3_value_type(argv[0]) == SQLITE_NULL || sqlite3_value_type(argv[1]) == SQLITE_NULL)
-      return SQLITE_OK;  // NULL in, no rows out
+    // NULL data is almost always readfile() of a file it could not read: say so, rather than
+    // return no rows.
+    if (sqlite3_value_type(argv[0]) == SQLITE_NULL)
+      fail("data is NULL; expected a BLOB of float32 values (readfile() gives NULL for a file it cannot read)");
+    if (sqlite3_value_type(argv[1]) == SQLITE_NULL)
+      fail("dim is NULL; expected an integer in 1.." + std::to_string(kMaxDim));
     if (sqlite3_value_type(argv[0]) != SQLITE_BLOB)
       fail(std::string("data must be a BLOB of float32 values (e.g. readfile('x.f32')); got ") + type_name(argv[0]));
     if (sqlite3_value_type(argv[1]) != SQLITE_INTEGER)
@@ -97,14 +105,23 @@ int x_filter(sqlite3_vtab_cursor* base, int idx_num, const char*, int argc, sqli
     const sqlite3_int64 dim = sqlite3_value_int64(argv[1]);
     if (dim < 1 || dim > kMaxDim) fail("dim must be in 1.." + std::to_string(kMaxDim) + "; got " + std::to_string(dim));
     const auto n = static_cast<std::size_t>(sqlite3_value_bytes(argv[0]));
-    if (n % (4 * static_cast<std::size_t>(dim)) != 0)
+    const auto* p = static_cast<const std::uint8_t*>(sqlite3_value_blob(argv[0]));
+    cur->npy = is_npy({p, n});
+    if (cur->npy) {
+      try {
+        cur->array = parse_npy({p, n}, static_cast<std::size_t>(dim));
+      } catch (const Error& e) {
+        fail(std::string("data ") + e.what());
+      }
+    } else if (n % (4 * static_cast<std::size_t>(dim)) != 0)
       fail("data has " + std::to_string(n) + " bytes, not a whole number of " + std::to_string(dim) +
            "-float rows; expected a multiple of " + std::to_string(4 * dim));
     cur->data = sqlite3_value_dup(argv[0]);
     if (!cur->data) return SQLITE_NOMEM;
     cur->bytes = static_cast<const std::uint8_t*>(sqlite3_value_blob(cur->data));
+    cur->size = n;
     cur->dim = static_cast<std::size_t>(dim);
-    cur->rows = n / (4 * cur->dim);
+    cur->rows = cur->npy ? cur->array.rows : n / (4 * cur->dim);
     return SQLITE_OK;
   });
 }
@@ -125,13 +142,21 @@ int x_column(sqlite3_vtab_cursor* base, sqlite3_context* ctx, int col) noexcept 
     if (col == kI) {
       sqlite3_result_int64(ctx, static_cast<sqlite3_int64>(cur->row));
     } else if (col == kVector) {
-      const std::size_t bytes = 4 * cur->dim;
-      const std::uint8_t* p = cur->bytes + cur->row * bytes;
-      const std::vector<float> x = floats_from_blob({p, bytes});
+      std::vector<float> x;
+      if (cur->npy) {
+        try {
+          x = npy_row({cur->bytes, cur->size}, cur->array, cur->row);
+        } catch (const Error& e) {
+          fail(std::string("data ") + e.what());
+        }
+      } else {
+        x = floats_from_blob({cur->bytes + cur->row * 4 * cur->dim, 4 * cur->dim});
+      }
       if (const long bad = first_non_finite(x); bad >= 0)
         fail("row " + std::to_string(cur->row) + " has NaN or Inf at element " + std::to_string(bad) +
              "; expected finite floats");
-      sqlite3_result_blob64(ctx, p, bytes, SQLITE_TRANSIENT);
+      const std::vector<std::uint8_t> blob = floats_to_blob(x);
+      sqlite3_result_blob64(ctx, blob.data(), blob.size(), SQLITE_TRANSIENT);
     } else if (col == kDim) {
       sqlite3_result_int64(ctx, static_cast<sqlite3_int64>(cur->dim));
     } else {

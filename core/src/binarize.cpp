@@ -17,6 +17,23 @@ using detail::MlpModel;
 
 constexpr int kMaxScaleIterations = 16;
 
+// The largest scale a code can store (FLT_MAX): the scale is a float32, and every finite input
+// must give a finite code. The scale is computed in double and clamped here; the digits are
+// then fitted to the clamped scale. Reconstructions reach (2 - 2^(1-K)) kMaxScale, beyond any
+// raw component, so only centred components near 2 FLT_MAX saturate.
+constexpr double kMaxScale = 3.4028234663852886e38;
+
+// The float32 a per-code offset is stored as; throws when it is not finite (a vector so large
+// that <v, mu> + |mu|^2 / 2 leaves float range), so that no code is stored that cannot be
+// compared.
+float offset_f32(double offset) {
+  if (!(std::fabs(offset) <= kMaxScale))
+    throw Error(Errc::invalid_argument,
+                "vector is too large for this model's codes: its offset <v, mean> + |mean|^2 / 2 exceeds "
+                "float32 range; expected smaller components");
+  return static_cast<float>(offset);
+}
+
 // Greedy recurrent binarization of one coordinate: plane k takes the sign of the residual and
 // subtracts alpha * 2^-k. Returns the digits, plane 0 as the most significant bit.
 std::uint32_t quantise(double r, double alpha, std::uint32_t bits) noexcept {
@@ -54,6 +71,10 @@ Binarizer Binarizer::center(std::vector<float> mean, std::uint32_t bits) {
   for (float m : mean)
     if (!std::isfinite(m)) throw Error(Errc::invalid_argument, "model mean must be finite");
   b = Binarizer(CodeShape{b.shape_.dim, bits, BinarizerKind::center, 0}, std::move(mean));
+  // Every code stores <v, mu> + |mu|^2 / 2 as a float32: a mean that overflows it alone would
+  // make every code of the model unfindable.
+  if (!(b.mean_half_norm2_ <= kMaxScale))
+    throw Error(Errc::invalid_argument, "model mean is too large: |mean|^2 / 2 exceeds float32 range");
   b.shape_.model_id = model_id_of(b.serialize());
   return b;
 }
@@ -83,7 +104,7 @@ void Binarizer::encode_one_bit(std::span<const float> x, std::uint8_t* body) con
       }
     }
   }
-  double alpha = ((part[0] + part[1]) + (part[2] + part[3])) / m;
+  double alpha = std::min(((part[0] + part[1]) + (part[2] + part[3])) / m, kMaxScale);
   if (!(alpha > 0)) {  // the zero vector (after centring): every sign +1, scale 0
     alpha = 0;
     for (std::size_t w = 0; w < plane_words(m); ++w) {
@@ -101,7 +122,7 @@ void Binarizer::encode_one_bit(std::span<const float> x, std::uint8_t* body) con
     offset += mean_half_norm2_;
   }
   store_f32(body, scale);
-  store_f32(body + 4, static_cast<float>(offset));
+  store_f32(body + 4, offset_f32(offset));
 }
 
 void Binarizer::encode_body(std::span<const float> x, std::uint8_t* body) const {
@@ -127,7 +148,7 @@ void Binarizer::encode_body(std::span<const float> x, std::uint8_t* body) const 
   // Start from the step of the best uniform quantiser of a Gaussian with the same RMS (level
   // spacing alpha / 2^(K-2)); the iterations then fit alpha to the actual values. A start
   // that clips too much (e.g. mean |r| at 6 bits) converges far too slowly.
-  alpha = std::sqrt(sq / m) * kGaussianStep[bits - 1] * std::ldexp(1.0, int(bits) - 2);
+  alpha = std::min(std::sqrt(sq / m) * kGaussianStep[bits - 1] * std::ldexp(1.0, int(bits) - 2), kMaxScale);
 
   // Alternate: digits nearest to r / alpha (greedy recurrence), then the least-squares alpha for
   // those digits. Each step lowers |r - alpha u|^2; stop when the digits settle.
@@ -140,7 +161,7 @@ void Binarizer::encode_body(std::span<const float> x, std::uint8_t* body) const 
       num += r[j] * u;
       den += u * u;
     }
-    alpha = num / den;
+    alpha = std::min(num / den, kMaxScale);
     if (it > 0 && n == prev) break;
     prev = n;
   }
@@ -161,7 +182,7 @@ void Binarizer::store_body(const std::uint8_t* n, double alpha, std::uint8_t* bo
     offset += mean_half_norm2_;
   }
   store_f32(body, scale);
-  store_f32(body + 4, static_cast<float>(offset));
+  store_f32(body + 4, offset_f32(offset));
 
   std::uint8_t* planes = body + kScalarBytes;
   const std::size_t words = plane_words(m);
@@ -215,6 +236,13 @@ Binarizer Binarizer::mlp(std::shared_ptr<const MlpModel> model) {
   if (md.mean.size() != md.code_dim || md.B.size() != md.bits - 1 || md.R.size() != md.bits - 1)
     bad("parameter shapes do not match its sizes");
   Binarizer b(CodeShape{md.code_dim, md.bits, BinarizerKind::mlp, 0}, md.mean);
+  // A code's offset is alpha <u, mean> + |mean|^2 / 2 with |u_j| < 2, stored as a float32: a
+  // model whose offsets can overflow it would store codes that can never be found.
+  double mean_l1 = 0;
+  for (float v : md.mean) mean_l1 += std::fabs(double{v});
+  if (!(2.0 * double{md.alpha} * mean_l1 + b.mean_half_norm2_ <= kMaxScale))
+    bad("its alpha and mean can give codes whose offset exceeds float32 range; expected 2 alpha |mean|_1 + "
+        "|mean|^2 / 2 <= 3.4e38");
   b.input_dim_ = md.input_dim;
   b.mlp_ = std::move(model);
   b.shape_.model_id = model_id_of(b.serialize());

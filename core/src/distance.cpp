@@ -11,9 +11,18 @@
 namespace bebr {
 
 std::optional<Metric> parse_metric(std::string_view name) noexcept {
-  if (name == "cosine") return Metric::cosine;
-  if (name == "ip") return Metric::ip;
-  if (name == "l2") return Metric::l2;
+  // Case-insensitive, as SQL keywords are: 'L2' and 'Cosine' name the same metrics.
+  const auto is = [&](std::string_view want) {
+    if (name.size() != want.size()) return false;
+    for (std::size_t i = 0; i < want.size(); ++i) {
+      const char c = name[i] >= 'A' && name[i] <= 'Z' ? static_cast<char>(name[i] - 'A' + 'a') : name[i];
+      if (c != want[i]) return false;
+    }
+    return true;
+  };
+  if (is("cosine")) return Metric::cosine;
+  if (is("ip")) return Metric::ip;
+  if (is("l2")) return Metric::l2;
   return std::nullopt;
 }
 
@@ -118,17 +127,50 @@ std::uint64_t hamming_distance(const CodeView& a, const CodeView& b) {
   return d;
 }
 
+namespace {
+
+// Sums of products of float32 values in double, four interleaved partial sums: a product of
+// two floats is exact in double and no sum of 16384 of them overflows or underflows it, so
+// components from denormals to FLT_MAX give the right answer (float32 accumulation overflowed
+// above ~1.8e19 and flushed products of denormals to zero).
+struct Sums {
+  double ab = 0, aa = 0, bb = 0;
+};
+
+Sums dot_sums(std::span<const float> a, std::span<const float> b, bool norms) noexcept {
+  double ab[4] = {0, 0, 0, 0}, aa[4] = {0, 0, 0, 0}, bb[4] = {0, 0, 0, 0};
+  for (std::size_t j = 0; j < a.size(); ++j) {
+    const double x = a[j], y = b[j];
+    ab[j % 4] += x * y;
+    if (norms) {
+      aa[j % 4] += x * x;
+      bb[j % 4] += y * y;
+    }
+  }
+  const auto total = [](const double* p) { return (p[0] + p[1]) + (p[2] + p[3]); };
+  return Sums{total(ab), total(aa), total(bb)};
+}
+
+double l2_squared(std::span<const float> a, std::span<const float> b) noexcept {
+  double part[4] = {0, 0, 0, 0};
+  for (std::size_t j = 0; j < a.size(); ++j) {
+    const double d = double{a[j]} - double{b[j]};  // exact in double
+    part[j % 4] += d * d;
+  }
+  return (part[0] + part[1]) + (part[2] + part[3]);
+}
+
+}  // namespace
+
+// Rescore calls this for the k candidates only, so plain double loops cost nothing that shows.
 double float_distance(std::span<const float> a, std::span<const float> b, Metric metric) noexcept {
-  const Kernels& k = kernels();
-  const std::size_t n = a.size();
   switch (metric) {
-    case Metric::ip: return -double{k.dot_f32(a.data(), b.data(), n)};
-    case Metric::l2: return std::sqrt(double{k.l2sq_f32(a.data(), b.data(), n)});
+    case Metric::ip: return -dot_sums(a, b, false).ab;
+    case Metric::l2: return std::sqrt(l2_squared(a, b));
     case Metric::cosine: {
-      const double ab = k.dot_f32(a.data(), b.data(), n);
-      const double aa = k.dot_f32(a.data(), a.data(), n), bb = k.dot_f32(b.data(), b.data(), n);
-      if (!(aa > 0) || !(bb > 0)) return 1.0;
-      return 1.0 - ab / std::sqrt(aa * bb);
+      const Sums s = dot_sums(a, b, true);
+      if (!(s.aa > 0) || !(s.bb > 0)) return 1.0;
+      return 1.0 - s.ab / (std::sqrt(s.aa) * std::sqrt(s.bb));
     }
   }
   return 0;

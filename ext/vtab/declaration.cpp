@@ -167,7 +167,11 @@ void check_names(const TableConfig& c, const std::string& table) {
     if (std::find(names.begin(), names.end(), l) != names.end()) {
       if (l == lower(table))
         fail("a column may not be named '" + n + "' like the table: that name is the command column");
-      fail("column name '" + n + "' is used twice (distance, k and rescore are reserved)");
+      if (l == "distance" || l == "k" || l == "rescore")
+        fail("column name '" + n +
+             "' is reserved; expected a name other than distance, k and rescore (hidden "
+             "columns of every bebr table)");
+      fail("column name '" + n + "' is used twice; expected each column name once (case-insensitive)");
     }
     names.push_back(l);
   };

@@ -2,6 +2,10 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <random>
 
 #include "bebr/error.hpp"
 #include "bebr/vector.hpp"
@@ -13,6 +17,42 @@ TEST_CASE("JSON vectors parse", "[vector]") {
   CHECK(parse_json_vector(" [ 1 ] ") == std::vector<float>{1.f});
   CHECK(parse_json_vector("[]").empty());
   CHECK(parse_json_vector("[1e-50]") == std::vector<float>{0.f});  // underflow rounds to zero
+}
+
+TEST_CASE("JSON numbers round to the nearest float, FLT_MAX as printed included", "[vector]") {
+  const float max = std::numeric_limits<float>::max();
+  CHECK(parse_json_vector("[3.4028235e38, -3.4028235e38]") == std::vector<float>{max, -max});
+  CHECK(parse_json_vector("[3.40282347e+38]") == std::vector<float>{max});
+  CHECK(parse_json_vector("[3.4028235677973366e38]") == std::vector<float>{max});  // just under the midpoint
+  CHECK_THROWS_WITH(parse_json_vector("[3.4028235677973367e38]"), Catch::Contains("out of float32 range"));
+  CHECK_THROWS_WITH(parse_json_vector("[3.5e38]"), Catch::Contains("element 0 out of float32 range"));
+  // Denormals and the nearest float to decimal text (an oracle: the float's own 9-digit print).
+  CHECK(parse_json_vector("[1e-45]") == std::vector<float>{std::numeric_limits<float>::denorm_min()});
+  CHECK(parse_json_vector("[0.1, 1E2, -0, 0e0, 2.5e-3]") == std::vector<float>{0.1f, 100.f, -0.f, 0.f, 0.0025f});
+  std::mt19937 rng(8);
+  for (int i = 0; i < 20000; ++i) {
+    std::uint32_t u = rng();
+    float f;
+    std::memcpy(&f, &u, 4);
+    if (!std::isfinite(f)) continue;
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "[%.9g]", double{f});
+    INFO(buf);
+    const std::vector<float> got = parse_json_vector(buf);
+    REQUIRE(got.size() == 1);
+    CHECK(std::memcmp(&got[0], &f, 4) == 0);
+  }
+}
+
+TEST_CASE("JSON vectors follow JSON's number grammar", "[vector]") {
+  CHECK_THROWS_WITH(parse_json_vector("[1.]"), Catch::Contains("expected a digit after '.' at offset 3, got ']'"));
+  CHECK_THROWS_WITH(parse_json_vector("[.5]"), Catch::Contains("expected a number at offset 1"));
+  CHECK_THROWS_WITH(parse_json_vector("[01]"), Catch::Contains("expected no leading zero at offset 2"));
+  CHECK_THROWS_WITH(parse_json_vector("[1e]"), Catch::Contains("expected a digit in the exponent at offset 3"));
+  CHECK_THROWS_WITH(parse_json_vector("[1e+]"), Catch::Contains("expected a digit in the exponent at offset 4"));
+  CHECK_THROWS_WITH(parse_json_vector("[-]"), Catch::Contains("expected a number at offset 2"));
+  CHECK_THROWS_WITH(parse_json_vector("[0x10]"), Catch::Contains("expected ',' or ']' at offset 2"));
+  CHECK_THROWS_WITH(parse_json_vector("[1.5.2]"), Catch::Contains("expected ',' or ']' at offset 4"));
 }
 
 TEST_CASE("malformed JSON vectors are rejected with a position", "[vector]") {

@@ -21,6 +21,7 @@ namespace bebr {
 //   cosine: 1 - cos(a, b) (1 when either vector is zero); ip: -<a, b>; l2: |a - b|.
 enum class Metric { cosine, ip, l2 };
 
+// 'cosine', 'ip' or 'l2' in any letter case.
 std::optional<Metric> parse_metric(std::string_view name) noexcept;
 const char* metric_name(Metric m) noexcept;
 
@@ -48,7 +49,8 @@ double sdc_finish(const CodeView& a, const CodeStats& sa, const CodeView& b, con
 double sdc_distance(const CodeView& a, const CodeView& b, Metric metric);
 std::uint64_t hamming_distance(const CodeView& a, const CodeView& b);
 
-// Exact float distance of two vectors of the same length (checked by the caller).
+// Exact float distance of two vectors of the same length (checked by the caller), accumulated
+// in double: right for every finite input, denormals to FLT_MAX.
 double float_distance(std::span<const float> a, std::span<const float> b, Metric metric) noexcept;
 
 }  // namespace bebr
