@@ -192,6 +192,7 @@ TrainingData read_training_rows(sqlite3* db, sqlite3_value* sql_arg, const Train
       std::copy(x.begin(), x.end(),
                 kept.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(slot) * x.size()));
   };
+  const TrainingQueryScope in_query;
   int rc;
   while ((rc = sqlite3_step(q.get())) == SQLITE_ROW) {
     const std::uint64_t row = d.rows + 1;
@@ -303,6 +304,8 @@ Trained train(sqlite3* db, const std::string& name, const TrainOptions& opt, con
 // bebr_train(name, select_sql [, options_json]) -> JSON text describing the stored model.
 void fn_train(sqlite3_context* ctx, int argc, sqlite3_value** argv) noexcept {
   guard_scalar(ctx, "bebr_train", [&] {
+    refuse_in_training_query("bebr_train");
+    const NestedSql nested("bebr_train");
     sqlite3* db = sqlite3_context_db_handle(ctx);
     for (int i = 0; i < 2; ++i)
       if (sqlite3_value_type(argv[i]) != SQLITE_TEXT)
