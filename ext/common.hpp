@@ -149,6 +149,30 @@ using Stmt = std::unique_ptr<sqlite3_stmt, StmtDeleter>;
 // Prepares `sql`; throws with SQLite's message on failure.
 Stmt prepare(sqlite3* db, const std::string& sql);
 
+// Nesting of bebr calls that run SQL (bebr_train and its training query, the model lookups of
+// bebr_binarize, bebr_decode and CREATE VIRTUAL TABLE): that SQL can call bebr again (a training
+// query calling bebr_train, a generated column of bebr_models calling bebr_binarize), so a
+// database or a query could recurse until the stack overflows. A NestedSql lives while such a
+// call runs and refuses a level past kMaxNesting. Counted per thread: recursion stays on one
+// thread, whose stack is what it exhausts.
+class NestedSql {
+ public:
+  static constexpr int kMaxNesting = 8;
+  // Throws (before counting) past kMaxNesting; `what` names the call for the message.
+  explicit NestedSql(const char* what) {
+    if (depth_ >= kMaxNesting)
+      fail(std::string(what) + " nests bebr calls that run SQL too deeply; expected at most " +
+           std::to_string(kMaxNesting) + " levels, got " + std::to_string(depth_ + 1));
+    ++depth_;
+  }
+  ~NestedSql() { --depth_; }
+  NestedSql(const NestedSql&) = delete;
+  NestedSql& operator=(const NestedSql&) = delete;
+
+ private:
+  static inline thread_local int depth_ = 0;
+};
+
 // Per-connection state shared by the functions of one connection.
 struct Connection {
   // Trained binarizers by model id. Ids are content hashes, so an entry can never go stale.

@@ -27,6 +27,15 @@ constexpr const char* kCreateModels =
     "created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')), history TEXT, "
     "PRIMARY KEY(name, version))";
 
+// Steps a lookup in bebr_models: true for a row, false for none; an error (such as SQL that
+// the table runs failing) comes through with SQLite's message instead of reading as "absent".
+bool step_lookup(sqlite3* db, sqlite3_stmt* s) {
+  const int rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW) return true;
+  if (rc != SQLITE_DONE) fail_sqlite(db, rc);
+  return false;
+}
+
 bool models_table_exists(sqlite3* db) {
   Stmt s = prepare(db, "SELECT 1 FROM main.sqlite_schema WHERE type = 'table' AND name = 'bebr_models'");
   return sqlite3_step(s.get()) == SQLITE_ROW;
@@ -57,6 +66,8 @@ void ensure_models_table(sqlite3* db) {
 // BLOB is checked in full; its model id (its hash) is unchanged, so codes made elsewhere compare.
 void fn_import(sqlite3_context* ctx, int, sqlite3_value** argv) noexcept {
   guard_scalar(ctx, "bebr_import_model", [&] {
+    refuse_in_training_query("bebr_import_model");
+    const NestedSql nested("bebr_import_model");
     sqlite3* db = sqlite3_context_db_handle(ctx);
     if (sqlite3_value_type(argv[0]) != SQLITE_TEXT)
       fail(std::string("first argument (model name) must be text; got ") + type_name(argv[0]));
@@ -80,6 +91,13 @@ void fn_import(sqlite3_context* ctx, int, sqlite3_value** argv) noexcept {
 std::string text_of(sqlite3_value* v) {
   return std::string(reinterpret_cast<const char*>(sqlite3_value_text(v)),
                      static_cast<std::size_t>(sqlite3_value_bytes(v)));
+}
+
+void refuse_in_training_query(const char* fn) {
+  if (TrainingQueryScope::active())
+    fail(std::string(fn) +
+         " cannot run inside a training query; expected a query free of side effects, without bebr_train and "
+         "bebr_import_model");
 }
 
 void check_model_name(const std::string& name) {
@@ -113,33 +131,36 @@ sqlite3_int64 store_model(sqlite3* db, const std::string& name, const Binarizer&
 }
 
 std::shared_ptr<const Binarizer> load_model_by_name(sqlite3* db, const std::string& name) {
+  const NestedSql nested("the model lookup");
   if (!models_table_exists(db))
     throw Error(Errc::not_found,
                 "unknown model '" + name + "'; this database has no bebr_models table (train one with bebr_train)");
   Stmt s = prepare(db, "SELECT params FROM main.bebr_models WHERE name = ?1 ORDER BY version DESC LIMIT 1");
   sqlite3_bind_text(s.get(), 1, name.c_str(), -1, SQLITE_TRANSIENT);
-  if (sqlite3_step(s.get()) != SQLITE_ROW)
+  if (!step_lookup(db, s.get()))
     throw Error(Errc::not_found, "unknown model '" + name + "'; expected a name in bebr_models");
   return model_from_row(s.get(), 0);
 }
 
 std::shared_ptr<const Binarizer> load_model_by_id(sqlite3* db, Connection& conn, std::uint32_t id) {
   if (auto it = conn.models_by_id.find(id); it != conn.models_by_id.end()) return it->second;
+  const NestedSql nested("the model lookup");
   const std::string what = "code was made by a trained model (id " + std::to_string(id) + ")";
   if (!models_table_exists(db)) throw Error(Errc::not_found, what + " but this database has no bebr_models table");
   Stmt s = prepare(db, "SELECT params FROM main.bebr_models WHERE model_id = ?1 LIMIT 1");
   sqlite3_bind_int64(s.get(), 1, id);
-  if (sqlite3_step(s.get()) != SQLITE_ROW) throw Error(Errc::not_found, what + " that is not in bebr_models");
+  if (!step_lookup(db, s.get())) throw Error(Errc::not_found, what + " that is not in bebr_models");
   auto model = model_from_row(s.get(), 0);
   conn.models_by_id.emplace(id, model);
   return model;
 }
 
 std::uint32_t compatible_id_of(sqlite3* db, std::uint32_t id) {
+  const NestedSql nested("the model lookup");
   if (!models_table_exists(db)) return 0;
   Stmt s = prepare(db, "SELECT params FROM main.bebr_models WHERE model_id = ?1 LIMIT 1");
   sqlite3_bind_int64(s.get(), 1, id);
-  if (sqlite3_step(s.get()) != SQLITE_ROW) return 0;
+  if (!step_lookup(db, s.get())) return 0;
   return parse_model_header(params_of(s.get(), 0)).compatible_id;  // 0 for center
 }
 

@@ -24,6 +24,23 @@ void check_model_name(const std::string& name);
 sqlite3_int64 store_model(sqlite3* db, const std::string& name, const Binarizer& model, std::uint32_t input_dim,
                           const std::string& options, std::uint64_t rows, double seconds, const std::string& history);
 
+// Lives while a training query runs: bebr_train and bebr_import_model refuse to run inside one
+// (refuse_in_training_query), so a training query can neither recurse into training nor write
+// models. Per thread, as NestedSql (common.hpp): the query runs on the thread that trains.
+class TrainingQueryScope {
+ public:
+  TrainingQueryScope() noexcept { ++active_; }
+  ~TrainingQueryScope() { --active_; }
+  TrainingQueryScope(const TrainingQueryScope&) = delete;
+  TrainingQueryScope& operator=(const TrainingQueryScope&) = delete;
+  static bool active() noexcept { return active_ > 0; }
+
+ private:
+  static inline thread_local int active_ = 0;
+};
+// Throws "<fn> cannot run inside a training query ..." while a training query runs.
+void refuse_in_training_query(const char* fn);
+
 // Registers bebr_train(name, select_sql [, options_json]) (ext/train_fn.cpp).
 int register_train_function(sqlite3* db, const std::shared_ptr<Connection>& conn);
 

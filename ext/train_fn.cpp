@@ -8,9 +8,11 @@
 //   -> {"name":"bible_c","version":1,"kind":"center","dim":1024,"bits":2,"rows":2124,"model_id":...}
 //   SELECT bebr_train('bible_m', 'SELECT embedding FROM passages', '{"kind":"mlp","bits":4,"dim":512}');
 //   -> {...,"code_dim":512,"seconds":61.2,"history":{"rows":2124,"epochs":10,"seconds":61.1,"loss":[...]}}
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <unistd.h>
@@ -141,20 +143,71 @@ struct TrainingData {
   std::vector<float> kept, kept_old;  // mlp: sample rows x dim (and x old_dim with compatible_with)
 };
 
-TrainingData read_training_rows(sqlite3* db, sqlite3_value* sql_arg, const TrainOptions& opt) {
-  const std::string sql = text_of(sql_arg);
+// Skips white space, semicolons and SQL comments (-- to the end of the line, /* */).
+const char* skip_blank(const char* p) {
+  for (;;) {
+    if (std::isspace(static_cast<unsigned char>(*p)) || *p == ';') ++p;
+    else if (std::strncmp(p, "--", 2) == 0)
+      while (*p && *p != '\n') ++p;
+    else if (std::strncmp(p, "/*", 2) == 0) {
+      const char* end = std::strstr(p + 2, "*/");
+      p = end ? end + 2 : p + std::strlen(p);
+    } else return p;
+  }
+}
+
+// While the training query runs, the connection is PRAGMA query_only (as it was before, after):
+// a function inside the query that writes (another extension's, PRAGMA optimize through
+// pragma_optimize) fails instead of writing.
+class QueryOnly {
+ public:
+  explicit QueryOnly(sqlite3* db) : db_(db) {
+    Stmt s = prepare(db, "PRAGMA query_only");
+    was_ = sqlite3_step(s.get()) == SQLITE_ROW && sqlite3_column_int(s.get(), 0) != 0;
+    if (!was_ && sqlite3_exec(db, "PRAGMA query_only = 1", nullptr, nullptr, nullptr) != SQLITE_OK)
+      fail(std::string("cannot make the connection query_only for the training query: ") + sqlite3_errmsg(db));
+  }
+  ~QueryOnly() {
+    if (!was_) sqlite3_exec(db_, "PRAGMA query_only = 0", nullptr, nullptr, nullptr);
+  }
+  QueryOnly(const QueryOnly&) = delete;
+  QueryOnly& operator=(const QueryOnly&) = delete;
+
+ private:
+  sqlite3* db_;
+  bool was_ = false;
+};
+
+// The training query, prepared: one SELECT (WITH and VALUES too), read-only. Nothing else is
+// prepared, because preparing some statements acts at once (PRAGMA locking_mode, secure_delete,
+// mmap_size, wal_autocheckpoint take effect while they compile), so the first keyword is checked
+// before, and what follows the statement must be blanks, semicolons and comments.
+Stmt prepare_training_query(sqlite3* db, const std::string& sql) {
+  const char* start = skip_blank(sql.c_str());
+  const char* word_end = start;
+  while (std::isalpha(static_cast<unsigned char>(*word_end))) ++word_end;
+  std::string word(start, word_end);
+  for (char& c : word) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (!*start) fail("training query is empty; expected a SELECT returning one vector column");
+  if (word != "SELECT" && word != "WITH" && word != "VALUES")
+    fail("training query must be read-only, one SELECT statement; expected SELECT, WITH or VALUES first, got '" +
+         std::string(start, std::min<std::size_t>(std::strlen(start), word.empty() ? 1 : 20)) + "'");
   sqlite3_stmt* raw = nullptr;
   const char* tail = nullptr;
-  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &raw, &tail) != SQLITE_OK) {
+  if (sqlite3_prepare_v2(db, start, -1, &raw, &tail) != SQLITE_OK) {
     sqlite3_finalize(raw);
     fail(std::string("training query does not compile: ") + sqlite3_errmsg(db));
   }
   Stmt q(raw);
   if (!q) fail("training query is empty; expected a SELECT returning one vector column");
-  for (; tail && *tail; ++tail)
-    if (!std::isspace(static_cast<unsigned char>(*tail)) && *tail != ';')
-      fail("training query must be a single statement");
+  if (tail && *skip_blank(tail)) fail("training query must be a single statement");
   if (!sqlite3_stmt_readonly(q.get())) fail("training query must be read-only (a SELECT)");
+  return q;
+}
+
+TrainingData read_training_rows(sqlite3* db, sqlite3_value* sql_arg, const TrainOptions& opt) {
+  const QueryOnly query_only(db);
+  Stmt q = prepare_training_query(db, text_of(sql_arg));
   const bool pairs = !opt.compatible_with.empty();
   if (!pairs && sqlite3_column_count(q.get()) != 1)
     fail("training query must return exactly one column (the vectors); it returns " +
@@ -192,6 +245,7 @@ TrainingData read_training_rows(sqlite3* db, sqlite3_value* sql_arg, const Train
       std::copy(x.begin(), x.end(),
                 kept.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(slot) * x.size()));
   };
+  const TrainingQueryScope in_query;
   int rc;
   while ((rc = sqlite3_step(q.get())) == SQLITE_ROW) {
     const std::uint64_t row = d.rows + 1;
@@ -303,6 +357,8 @@ Trained train(sqlite3* db, const std::string& name, const TrainOptions& opt, con
 // bebr_train(name, select_sql [, options_json]) -> JSON text describing the stored model.
 void fn_train(sqlite3_context* ctx, int argc, sqlite3_value** argv) noexcept {
   guard_scalar(ctx, "bebr_train", [&] {
+    refuse_in_training_query("bebr_train");
+    const NestedSql nested("bebr_train");
     sqlite3* db = sqlite3_context_db_handle(ctx);
     for (int i = 0; i < 2; ++i)
       if (sqlite3_value_type(argv[i]) != SQLITE_TEXT)

@@ -53,9 +53,11 @@ class Store {
   void drop();
   void rename(const std::string& new_name);
 
-  // Transaction hooks. flush writes the waiting chunk edits (xSync); savepoint, release and
-  // rollback_to follow SQLite's savepoint levels; rollback drops every waiting edit (xRollback).
-  // forget drops the resident state so that the next use reloads it (disk + waiting edits).
+  // Transaction hooks. begin: the table joins a transaction (xBegin). flush writes the waiting
+  // chunk edits (xSync); savepoint, release and rollback_to follow SQLite's savepoint levels;
+  // rollback drops every waiting edit (xRollback). forget drops the resident state so that the
+  // next use reloads it (disk + waiting edits).
+  void begin() noexcept { log_.begin(); }
   void flush();
   void savepoint(int level);
   void release(int level) noexcept { log_.release(level); }

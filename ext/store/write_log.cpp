@@ -38,17 +38,25 @@ void WriteLog::rebuild_pending() {
   bodies_.resize(end);
 }
 
-void WriteLog::savepoint(int level) { marks_.emplace_back(level, log_.size()); }
+void WriteLog::savepoint(int level) {
+  int from = level;
+  if (joining_) from = marks_.empty() ? 0 : marks_.back().first + 1;
+  if (from > level) from = level;
+  marks_.reserve(marks_.size() + static_cast<std::size_t>(level - from + 1));
+  for (int l = from; l <= level; ++l) marks_.emplace_back(l, log_.size());
+  joining_ = false;
+}
 
 void WriteLog::release(int level) noexcept {
   while (!marks_.empty() && marks_.back().first >= level) marks_.pop_back();
 }
 
 void WriteLog::rollback_to(int level) noexcept {
-  // The edits since the oldest open savepoint at this level or deeper are undone.
+  // The edits since the oldest open savepoint at this level or deeper are undone. Level -1 is a
+  // transaction opened by SAVEPOINT (SQLite does not count it as a level): all of them are.
   std::size_t keep = 0;
   for (const auto& [l, at] : marks_)
-    if (l >= level) {
+    if (level >= 0 && l >= level) {
       keep = at;
       break;
     }
@@ -70,6 +78,7 @@ void WriteLog::clear_edits() noexcept {
 void WriteLog::clear() noexcept {
   clear_edits();
   marks_.clear();
+  joining_ = false;
 }
 
 }  // namespace bebr::ext

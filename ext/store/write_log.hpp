@@ -76,8 +76,15 @@ class WriteLog {
   }
 
   // Savepoint levels as SQLite numbers them. rollback_to cuts the log back to the oldest open
-  // savepoint at this level or deeper. clear_edits drops every edit (they are written: a
+  // savepoint at this level or deeper; level -1 (a transaction opened by SAVEPOINT, which
+  // SQLite does not count as a level) drops every edit. clear_edits drops every edit (they are written: a
   // flush), clear every edit and mark (xRollback).
+  //
+  // begin: the table joins a transaction (xBegin). SQLite then calls xSavepoint once, for the
+  // innermost open level only, when the table is first written inside nested savepoints (and
+  // a statement journal): the first savepoint after begin stands for every level up to it, all
+  // opened while this table had nothing waiting, so ROLLBACK TO an outer one undoes its edits.
+  void begin() noexcept { joining_ = true; }
   void savepoint(int level);
   void release(int level) noexcept;
   void rollback_to(int level) noexcept;
@@ -95,6 +102,7 @@ class WriteLog {
   std::vector<Edit> log_;
   std::vector<std::uint8_t> bodies_;
   std::vector<std::pair<int, std::size_t>> marks_;  // open savepoints: level, log size then
+  bool joining_ = false;                            // begin() seen, no savepoint since
   std::map<std::int64_t, Patch> pending_;
 };
 

@@ -2,19 +2,31 @@
 #include "filters.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 
 namespace bebr::ext::vtab {
 namespace {
 bool less(const Value& a, const Value& b) { return compare(a, b) < 0; }
+
+// An integer against a float, exactly, as SQLite compares them (sqlite3IntFloatCompare without
+// long double): never through a double that rounds the integer (2^53 + 1 is not 2^53.0).
+int compare_int_real(std::int64_t i, double r) {
+  if (r < -9223372036854775808.0) return 1;
+  if (r >= 9223372036854775808.0) return -1;
+  const auto y = static_cast<std::int64_t>(r);  // toward zero; exact where |r| >= 2^53
+  if (i != y) return i < y ? -1 : 1;
+  const double s = static_cast<double>(i);  // exact: |i| <= |r|, an integer below 2^53 or r itself
+  return s < r ? -1 : s > r;
+}
 }  // namespace
 
 int compare(const Value& a, const Value& b) {
   if (a.kind == Value::text) return a.s.compare(b.s) < 0 ? -1 : a.s == b.s ? 0 : 1;
   if (a.kind == Value::integer && b.kind == Value::integer) return a.i < b.i ? -1 : a.i > b.i;
-  const double x = a.kind == Value::integer ? static_cast<double>(a.i) : a.r;
-  const double y = b.kind == Value::integer ? static_cast<double>(b.i) : b.r;
-  return x < y ? -1 : x > y;
+  if (a.kind == Value::integer) return compare_int_real(a.i, b.r);
+  if (b.kind == Value::integer) return -compare_int_real(b.i, a.r);
+  return a.r < b.r ? -1 : a.r > b.r;
 }
 
 bool Condition::test(const Value& v) const {

@@ -6,7 +6,8 @@
 //
 // xBestIndex lists them in idxStr (plan.hpp); parse_filters reads that list and the operands in
 // argv into Conditions. Comparisons follow SQLite's for the column's class: numbers as numbers
-// (an integer column matches 3.0 = 3), text by bytes (BINARY collation); NULL matches nothing.
+// (an integer column matches 3.0 = 3; integers against floats exactly, as SQLite compares them),
+// text by bytes (BINARY collation); NULL matches nothing.
 #pragma once
 
 #include <vector>

@@ -185,7 +185,10 @@ int x_update(sqlite3_vtab* v, int argc, sqlite3_value** argv, sqlite3_int64* out
 
 // ---- Transactions, rename, shadow names -------------------------------------------------------
 
-int x_begin(sqlite3_vtab*) noexcept { return SQLITE_OK; }
+int x_begin(sqlite3_vtab* v) noexcept {
+  static_cast<Table*>(v)->store->begin();
+  return SQLITE_OK;
+}
 int x_sync(sqlite3_vtab* v) noexcept {
   auto* t = static_cast<Table*>(v);
   return guard_vtab(v, kModule, [&] {
@@ -203,7 +206,10 @@ int x_rollback(sqlite3_vtab* v) noexcept {
 }
 // SQLite calls these for user savepoints and for the statement journal of each statement inside
 // a transaction. xSavepoint comes before the savepoint exists, so a flush there belongs to the
-// enclosing level.
+// enclosing level. A table first written inside nested savepoints gets xBegin, then one
+// xSavepoint for the innermost level only (the write log counts it for the outer ones too);
+// ROLLBACK TO a transaction opened by SAVEPOINT comes as level -1. A table first written inside nested savepoints gets
+// xBegin, then one xSavepoint for the innermost level only; the write log counts it for the outer ones too.
 int x_savepoint(sqlite3_vtab* v, int level) noexcept {
   auto* t = static_cast<Table*>(v);
   return guard_vtab(v, kModule, [&] {

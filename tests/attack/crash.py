@@ -7,9 +7,8 @@ Each trial starts a writer process (this script with --writer) on one of two dat
 DELETE journal), lets it run one workload for a random time and kills it with SIGKILL:
 
   txn       explicit transactions of 1..400 inserts, updates and deletes, with savepoints,
-            ROLLBACK TO, failing statements and whole ROLLBACKs now and then (with
-            --write-before-savepoints, as ctest runs it, every transaction writes the bebr
-            tables before its first savepoint: see rollback_to_outer_savepoint.test)
+            ROLLBACK TO, failing statements and whole ROLLBACKs now and then (a bebr table may
+            first be written inside nested savepoints: sql/tests/rollback_to.test)
   long      one transaction of 17,000 inserts and as many deletes (more than the 16,384 waiting
             edits that make bebr write chunks before the commit), then txn
   bulk      autocommit multi-row INSERTs through a view whose trigger writes all tables
@@ -86,19 +85,16 @@ def commit(db, w, log, seq, kind, end="COMMIT"):
     return seq + 1
 
 
-def txn(db, w, log, seq, rng, write_first=False):
+def txn(db, w, log, seq, rng):
     """One explicit transaction with savepoints; returns the next sequence number.
 
     Savepoints s0, s1, ... nest up to four deep; ROLLBACK TO and RELEASE pick any open one (the
     later ones go with it). Now and then the transaction itself is a savepoint (committed by
-    RELEASE), or a savepoint opens before the first write joins the bebr tables to it; with
-    `write_first`, every bebr table is written before the first savepoint instead."""
+    RELEASE), or a savepoint opens before the first write joins the bebr tables to it."""
     by_savepoint = rng.random() < 0.1
     db.execute("SAVEPOINT top" if by_savepoint else "BEGIN")
     depth = 0
-    if write_first:
-        w.insert()
-    elif rng.random() < 0.2:
+    if rng.random() < 0.2:
         db.execute("SAVEPOINT s0")
         depth = 1
     for _ in range(rng.choice((1, 5, 20, 100, 400))):
@@ -218,9 +214,6 @@ def writer(args):
     if args.workload == "long":
         seq = long_txn(db, w, log, seq, rng, blob)
     step = {"txn": txn, "long": txn, "bulk": bulk, "optimize": optimize, "train": train}[args.workload]
-    if step is txn and args.write_before_savepoints:
-        def step(db, w, log, seq, rng):
-            return txn(db, w, log, seq, rng, write_first=True)
     while True:
         seq = step(db, w, log, seq, rng)
 
@@ -268,8 +261,6 @@ def trial(i, args, work, rng, dbs):
     with open(os.path.join(work, "writer.err"), "w") as err:
         cmd = [sys.executable, os.path.abspath(__file__), args.ext, "--writer", "--db", path,
                "--log", log_path, "--workload", workload, "--seed", str(seed)]
-        if args.write_before_savepoints:
-            cmd.append("--write-before-savepoints")
         p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True)
         if rng.random() < 0.1:
             time.sleep(rng.uniform(0, 0.3))  # while it starts: opening, recovering, loading
@@ -306,9 +297,6 @@ def main():
     ap.add_argument("--time-cap", type=float, default=150, help="seconds; no trial starts after it")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
-    ap.add_argument("--write-before-savepoints", action="store_true",
-                    help="write the bebr tables before a transaction's first savepoint (a ROLLBACK TO"
-                    " an older savepoint is a known bug: tests/attack/rollback_to_outer_savepoint.test)")
     ap.add_argument("--writer", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--db")
     ap.add_argument("--log")
@@ -321,9 +309,6 @@ def main():
     start = time.monotonic()
     print(f"crash: seed {args.seed}, up to {args.trials} trials or {args.time_cap:.0f} s"
           " (kill moments depend on timing; the seed fixes the workloads and the delays)", flush=True)
-    if args.write_before_savepoints:
-        print("transactions write the bebr tables before their first savepoint (known bug:"
-              " tests/attack/rollback_to_outer_savepoint.test)")
     rng = random.Random(args.seed)
     work = tempfile.mkdtemp(prefix="bebr-crash-")
     dbs = {}

@@ -325,3 +325,72 @@ TEST_CASE("a table survives close and reopen", "[vtab]") {
   }
   std::remove(path);
 }
+
+TEST_CASE("filters inside kNN compare numbers exactly, as SQLite does", "[vtab][filters]") {
+  // The oracle is SQLite: the same condition on a plain table of the same rows. Integers past
+  // 2^53 do not survive a trip through double (2^53 + 1 would equal 2^53.0).
+  Db db;
+  db.exec("CREATE VIRTUAL TABLE t USING bebr(embedding float[2], tag integer, score float)");
+  db.exec("CREATE TABLE p(id INTEGER PRIMARY KEY, tag INTEGER, score REAL)");
+  const std::vector<std::string> tags = {"9007199254740992",
+                                         "9007199254740993",
+                                         "9007199254740991",
+                                         "-9007199254740993",
+                                         "-9223372036854775808",
+                                         "9223372036854775807",
+                                         "9223372036854775806",
+                                         "1",
+                                         "2",
+                                         "-1",
+                                         "0",
+                                         "NULL"};
+  for (std::size_t i = 0; i < tags.size(); ++i) {
+    const std::string id = std::to_string(i + 1);
+    const std::string score = tags[i] == "NULL" ? "NULL" : "CAST(" + tags[i] + " AS REAL)";
+    db.exec("INSERT INTO t(rowid, embedding, tag, score) VALUES (" + id + ", '[1, " + id + "]', " + tags[i] + ", " +
+            score + ")");
+    db.exec("INSERT INTO p(id, tag, score) VALUES (" + id + ", " + tags[i] + ", " + score + ")");
+  }
+  const std::vector<std::string> operands = {"9007199254740992.0",
+                                             "9007199254740993",
+                                             "9007199254740992",
+                                             "9007199254740993.0",
+                                             "-9007199254740992.0",
+                                             "-9223372036854775808",
+                                             "-9223372036854775808.0",
+                                             "9223372036854775807",
+                                             "9223372036854775807.0",
+                                             "1.5",
+                                             "-1.5",
+                                             "2.0",
+                                             "'9007199254740993'",
+                                             "1e300",
+                                             "-1e300",
+                                             "0.0"};
+  const auto ids = [&](const std::string& sql) {
+    std::string out;
+    auto s = db.prepare(sql);
+    while (s.step()) out += std::to_string(s.integer(0)) + ",";
+    return out;
+  };
+  for (const char* column : {"tag", "score", "rowid"})
+    for (const char* op : {"=", "!=", "<", "<=", ">", ">="})
+      for (const std::string& x : operands) {
+        if (std::string(column) == "rowid" && std::string(op) != "=") continue;  // rowid: = and IN only
+        const std::string cond = std::string(column) + " " + op + " " + x;
+        INFO(cond);
+        const std::string want =
+            ids("SELECT id FROM p WHERE " + std::string(column == std::string("rowid") ? "id" : column) + " " + op +
+                " " + x + " ORDER BY id");
+        CHECK(ids("SELECT rowid FROM t WHERE embedding MATCH '[1, 1]' AND k = 100 AND " + cond + " ORDER BY rowid") ==
+              want);
+      }
+  for (const std::string& x : operands) {
+    const std::string list = "(" + x + ", 1.5, 2)";
+    INFO(list);
+    CHECK(ids("SELECT rowid FROM t WHERE embedding MATCH '[1, 1]' AND k = 100 AND tag IN " + list +
+              " ORDER BY rowid") == ids("SELECT id FROM p WHERE tag IN " + list + " ORDER BY id"));
+    CHECK(ids("SELECT rowid FROM t WHERE embedding MATCH '[1, 1]' AND k = 100 AND score IN " + list +
+              " ORDER BY rowid") == ids("SELECT id FROM p WHERE score IN " + list + " ORDER BY id"));
+  }
+}
