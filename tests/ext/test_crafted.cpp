@@ -1,0 +1,150 @@
+// Crafted database files (docs/security.md): each defect a hostile file can carry, made by hand in
+// the shadow tables of a file that a second connection (the victim) then opens. The victim gets a
+// clear error naming the table and the field, fast and in small memory, and can still DROP the
+// table.
+#include <catch2/catch.hpp>
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <string>
+
+#include "db.hpp"
+
+using bebr::testing::Db;
+
+namespace {
+
+// A database file holding table t (4-d, metadata tag, chunk_size 64) with 3 rows.
+class CraftedFile {
+ public:
+  CraftedFile() {
+    char path[] = "/tmp/bebr_crafted_XXXXXX";
+    const int fd = mkstemp(path);
+    REQUIRE(fd >= 0);
+    close(fd);
+    path_ = path;
+    Db db(path_);
+    db.exec("CREATE VIRTUAL TABLE t USING bebr(e float[4], tag text, bits=2, chunk_size=64)");
+    db.exec(
+        "INSERT INTO t(rowid, e, tag) VALUES (1, '[1, 2, 3, 4]', 'a'), (2, '[4, 3, 2, 1]', 'b'), "
+        "(3, '[1, -1, 1, -1]', 'c')");
+  }
+  ~CraftedFile() {
+    for (const char* suffix : {"", "-journal", "-wal", "-shm"}) std::remove((path_ + suffix).c_str());
+  }
+  // Damages the file through a connection of its own (without the extension: plain SQL).
+  void damage(const std::string& sql) {
+    Db db(path_, false);
+    db.exec(sql);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+long peak_rss_kib() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_maxrss;
+}
+
+// The victim's error for `query` on the damaged file, checked to come within a second and
+// 32 MB.
+std::string victim_error(const CraftedFile& f, const std::string& query) {
+  Db victim(f.path());
+  const long rss = peak_rss_kib();
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::string e = victim.error_of(query);
+  CHECK(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() < 1.0);
+  CHECK(peak_rss_kib() - rss < 32 * 1024);
+  return e;
+}
+
+// DROP TABLE t works on the damaged file and removes every shadow table.
+void check_drop(const CraftedFile& f) {
+  Db victim(f.path());
+  CHECK(victim.error_of("DROP TABLE t") == "");
+  CHECK(victim.text("SELECT count(*) FROM sqlite_master WHERE name LIKE 't%'") == "0");
+}
+
+// The 40-byte mlp model BLOB whose header claims 8192 x 8192 blocks (805 MB).
+const std::string kBombModel = "x'4245424D01020100002000000020000000200000000000000000803F000000000020000000000000'";
+
+}  // namespace
+
+TEST_CASE("crafted file: a model BLOB in t_info claiming gigabytes", "[security]") {
+  CraftedFile f;
+  f.damage("UPDATE t_info SET value = " + kBombModel + " WHERE key = 'model'");
+  CHECK(victim_error(f, "SELECT count(*) FROM t") ==
+        "bebr: the t_info shadow table is corrupt: model: corrupt model BLOB: wrong length: header says 805437480 "
+        "bytes, BLOB has 40");
+  check_drop(f);
+}
+
+TEST_CASE("crafted file: counts and sizes in t_info out of range", "[security]") {
+  struct Case {
+    const char* key;
+    const char* value;
+    const char* error;
+  };
+  const Case cases[] = {
+      {"chunk_size", "-64", "chunk_size is '-64'; expected an integer in 64..65536"},
+      {"chunk_size", "4294967232", "chunk_size is '4294967232'; expected an integer in 64..65536"},
+      {"chunk_size", "131072", "chunk_size is '131072'; expected an integer in 64..65536"},
+      {"chunk_size", "100", "chunk_size is '100'; expected a multiple of 64"},
+      {"chunk_size", "064", "chunk_size is '064'; expected an integer in 64..65536"},
+      {"chunk_size", " 64", "chunk_size is ' 64'; expected an integer in 64..65536"},
+      {"dim", "0", "dim is '0'; expected an integer in 1..16384"},
+      {"dim", "16385", "dim is '16385'; expected an integer in 1..16384"},
+      {"bits", "9", "bits is '9'; expected an integer in 1..8"},
+      {"bits", "-1", "bits is '-1'; expected an integer in 1..8"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.key, c.value);
+    CraftedFile f;
+    f.damage(std::string("UPDATE t_info SET value = '") + c.value + "' WHERE key = '" + c.key + "'");
+    CHECK(victim_error(f, "SELECT count(*) FROM t") ==
+          std::string("bebr: the t_info shadow table is corrupt: ") + c.error);
+    check_drop(f);
+  }
+  CraftedFile f;
+  f.damage("UPDATE t_info SET key = 'metadata.5' WHERE key = 'metadata.0'");
+  CHECK(victim_error(f, "SELECT count(*) FROM t") ==
+        "bebr: the t_info shadow table is corrupt: metadata entries are not numbered 0..0");
+  check_drop(f);
+  CraftedFile g;
+  g.damage("DELETE FROM t_info WHERE key = 'chunk_size'");
+  CHECK(victim_error(g, "SELECT count(*) FROM t") == "bebr: the t_info shadow table is corrupt: chunk_size is missing");
+  check_drop(g);
+}
+
+TEST_CASE("crafted file: a table with a damaged t_info can still be dropped", "[security]") {
+  const std::function<void(CraftedFile&)> damages[] = {
+      [](CraftedFile& f) { f.damage("UPDATE t_info SET value = 'abc' WHERE key = 'dim'"); },
+      [](CraftedFile& f) { f.damage("UPDATE t_info SET value = '2' WHERE key = 'format'"); },
+      [](CraftedFile& f) { f.damage("DELETE FROM t_info"); },
+      [](CraftedFile& f) { f.damage("DROP TABLE t_info"); },
+      [](CraftedFile& f) { f.damage("DROP TABLE t_info; DROP TABLE t_chunks; DROP TABLE t_rowids"); },
+  };
+  int i = 0;
+  for (const auto& damage : damages) {
+    CAPTURE(i++);
+    CraftedFile f;
+    damage(f);
+    {
+      // Every other use still fails with the reason, the declared columns included.
+      Db victim(f.path());
+      const std::string e = victim.error_of("SELECT rowid, tag FROM t WHERE e MATCH '[1, 2, 3, 4]' AND k = 2");
+      CHECK_THAT(e, Catch::StartsWith("bebr: "));
+      CHECK(victim.error_of("SELECT count(*) FROM t") == e);
+      CHECK(victim.error_of("INSERT INTO t(rowid, e, tag) VALUES (9, '[1, 1, 1, 1]', 'z')") == e);
+      CHECK(victim.error_of("ALTER TABLE t RENAME TO u") != "");
+    }
+    check_drop(f);
+  }
+}
