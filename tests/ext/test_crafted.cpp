@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <functional>
 #include <string>
 
@@ -41,10 +42,31 @@ class CraftedFile {
     Db db(path_, false);
     db.exec(sql);
   }
+  // Sets 4 bytes of the chunk BLOB holding `rowid` (read from <table>_rowids), at
+  // from_end(chunk_size, slot) bytes before the BLOB's end.
+  void damage_slot(const std::string& table, long long rowid, std::size_t (*from_end)(std::size_t, std::size_t),
+                   const std::uint8_t (&bytes)[4]) {
+    Db db(path_, false);
+    auto at = db.prepare("SELECT chunk_id, slot FROM " + table + "_rowids WHERE rowid = ?1");
+    at.bind(1, rowid);
+    REQUIRE(at.step());
+    const long long chunk = at.integer(0), slot = at.integer(1);
+    auto read = db.prepare("SELECT data FROM " + table + "_chunks WHERE chunk_id = ?1");
+    read.bind(1, chunk);
+    REQUIRE(read.step());
+    std::vector<std::uint8_t> data = read.blob(0);
+    std::memcpy(data.data() + data.size() - from_end(64, static_cast<std::size_t>(slot)), bytes, 4);
+    auto write = db.prepare("UPDATE " + table + "_chunks SET data = ?2 WHERE chunk_id = ?1");
+    write.bind(1, chunk).bind(2, data);
+    write.drain();
+    chunk_ = chunk;
+  }
+  long long damaged_chunk() const { return chunk_; }
   const std::string& path() const { return path_; }
 
  private:
   std::string path_;
+  long long chunk_ = -1;
 };
 
 long peak_rss_kib() {
@@ -146,5 +168,47 @@ TEST_CASE("crafted file: a table with a damaged t_info can still be dropped", "[
       CHECK(victim.error_of("ALTER TABLE t RENAME TO u") != "");
     }
     check_drop(f);
+  }
+}
+
+TEST_CASE("crafted file: a non-finite scale or offset in a chunk BLOB", "[security]") {
+  // The chunk BLOB ends with C float32 scales, then (not for raw codes) C float32 offsets.
+  const std::uint8_t nan[4] = {0x00, 0x00, 0xC0, 0x7F}, inf[4] = {0x00, 0x00, 0x80, 0x7F};
+  const auto raw_scale = [](std::size_t C, std::size_t slot) { return 4 * C - 4 * slot; };
+  const auto model_scale = [](std::size_t C, std::size_t slot) { return 8 * C - 4 * slot; };
+  const auto model_offset = [](std::size_t C, std::size_t slot) { return 4 * C - 4 * slot; };
+  const std::string knn = "SELECT rowid, distance FROM %s WHERE e MATCH '[1, 2, 3, 4]' AND k = 1000";
+  const std::string ordered = "SELECT rowid FROM %s WHERE e MATCH '[1, 2, 3, 4]' ORDER BY distance LIMIT 3";
+  const auto on = [](std::string q, const std::string& table) { return q.replace(q.find("%s"), 2, table); };
+  {
+    CraftedFile f;
+    f.damage_slot("t", 2, raw_scale, nan);
+    const std::string want = "bebr: the t_chunks shadow table is corrupt: chunk " + std::to_string(f.damaged_chunk()) +
+                             " row 2 has a non-finite scale (nan)";
+    CHECK(victim_error(f, on(knn, "t")) == want);
+    CHECK(victim_error(f, on(ordered, "t")) == want);
+    CHECK(victim_error(f, on(knn, "t") + " AND tag = 'b'") == want);
+  }
+  {
+    // A center model's codes store offsets too.
+    CraftedFile f;
+    f.damage(
+        "CREATE TABLE bebr_models(name TEXT NOT NULL, version INTEGER NOT NULL, kind TEXT NOT NULL, dim INTEGER NOT "
+        "NULL, bits INTEGER NOT NULL, model_id INTEGER NOT NULL, params BLOB NOT NULL, options TEXT NOT NULL, rows "
+        "INTEGER NOT NULL, seconds REAL NOT NULL, created TEXT, history TEXT, PRIMARY KEY(name, version))");
+    {
+      Db db(f.path());
+      db.exec("SELECT bebr_import_model('c', x'4245424D01010200040000000000000000000000000000000000000000000000')");
+      db.exec("CREATE VIRTUAL TABLE u USING bebr(e float[4], tag text, model='c', chunk_size=64)");
+      db.exec("INSERT INTO u(rowid, e, tag) VALUES (1, '[1, 2, 3, 4]', 'a'), (2, '[4, 3, 2, 1]', 'b')");
+      CHECK(db.error_of(on(knn, "u")) == "");
+    }
+    f.damage_slot("u", 2, model_scale, nan);
+    CHECK_THAT(victim_error(f, on(ordered, "u")), Catch::Contains("row 2 has a non-finite scale (nan)"));
+    // The first damaged slot is reported: row 1's comes before row 2's.
+    f.damage_slot("u", 1, model_offset, inf);
+    CHECK(victim_error(f, on(knn, "u")) == "bebr: the u_chunks shadow table is corrupt: chunk " +
+                                               std::to_string(f.damaged_chunk()) +
+                                               " row 1 has a non-finite offset (inf)");
   }
 }
