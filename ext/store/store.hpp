@@ -45,8 +45,9 @@ class Store {
   std::string shadow(const char* suffix) const { return shadow_.table(suffix); }
   static constexpr const char* const* kShadowSuffixes = Shadow::kSuffixes;
 
-  // Creation, reading and removal of the shadow tables.
-  void create() { shadow_.create(); }
+  // Creation, reading and removal of the shadow tables. create refuses a shape whose chunk BLOB
+  // would exceed the connection's SQLITE_LIMIT_LENGTH (every insert would then fail).
+  void create();
   static TableConfig read_config(sqlite3* db, const std::string& schema, const std::string& name) {
     return Shadow::read_config(db, schema, name);
   }
