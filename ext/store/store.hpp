@@ -90,6 +90,9 @@ class Store {
   // listed chunk but the last is full, and frees the emptied chunks. Returns the rows moved.
   // (optimize.cpp)
   std::size_t optimize();
+  // Verifies every shadow table on disk (after writing the waiting edits) and throws the error
+  // of a corrupt shadow table at the first problem (integrity.cpp).
+  void check_integrity();
 
  private:
   void sync();  // reload the directory if another connection committed

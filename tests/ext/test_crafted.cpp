@@ -212,3 +212,99 @@ TEST_CASE("crafted file: a non-finite scale or offset in a chunk BLOB", "[securi
                                                " row 1 has a non-finite offset (inf)");
   }
 }
+
+TEST_CASE("integrity-check: silent on a healthy table, the first problem of a damaged one", "[security]") {
+  const std::string check = "INSERT INTO t(t) VALUES ('integrity-check')";
+  {
+    CraftedFile f;
+    Db db(f.path());
+    CHECK(db.error_of(check) == "");
+    db.exec("BEGIN; INSERT INTO t(rowid, e, tag) VALUES (4, '[1, 1, 1, 1]', 'd'); DELETE FROM t WHERE rowid = 1");
+    CHECK(db.error_of(check) == "");  // the waiting edits are written first
+    db.exec("COMMIT; INSERT INTO t(t) VALUES ('optimize')");
+    CHECK(db.error_of(check) == "");
+  }
+  // Where row r is: "chunk <c> slot <s>", from t_rowids.
+  const auto where = [](const CraftedFile& f, int rowid) {
+    Db db(f.path(), false);
+    return db.text("SELECT 'chunk ' || chunk_id || ' slot ' || slot FROM t_rowids WHERE rowid = " +
+                   std::to_string(rowid));
+  };
+  const auto chunk_of = [](const CraftedFile& f, int rowid) {
+    Db db(f.path(), false);
+    return db.text("SELECT chunk_id FROM t_rowids WHERE rowid = " + std::to_string(rowid));
+  };
+  const auto victim_check = [&](const CraftedFile& f) { return victim_error(f, check); };
+  {
+    CraftedFile f;
+    const std::string c = chunk_of(f, 1);
+    f.damage("UPDATE t_chunks SET data = x'00'");
+    CHECK_THAT(victim_check(f),
+               Catch::StartsWith("bebr: the t_chunks shadow table is corrupt: chunk " + c + " has 1 bytes; expected "));
+  }
+  {
+    CraftedFile f;
+    f.damage_slot("t", 2, [](std::size_t C, std::size_t slot) { return 4 * C - 4 * slot; }, {0x00, 0x00, 0xC0, 0x7F});
+    CHECK(victim_check(f) == "bebr: the t_chunks shadow table is corrupt: chunk " + chunk_of(f, 2) +
+                                 " row 2 has a non-finite scale (nan)");
+  }
+  {
+    CraftedFile f;
+    const std::string at = where(f, 2);
+    f.damage("DELETE FROM t_rowids WHERE rowid = 2");
+    CHECK(victim_check(f) == "bebr: the t_rowids shadow table is corrupt: row 2 of " + at + " has no map row");
+  }
+  {
+    CraftedFile f;
+    const std::string at = where(f, 3);
+    f.damage("UPDATE t_rowids SET rowid = 99 WHERE rowid = 3");
+    CHECK(victim_check(f) ==
+          "bebr: the t_rowids shadow table is corrupt: row 99 points at " + at + ", which holds row 3");
+  }
+  {
+    CraftedFile f;
+    const std::string at = where(f, 1);
+    f.damage("UPDATE t_chunks SET data = zeroblob(8) || substr(data, 9)");  // every validity bit clear
+    CHECK(victim_check(f) ==
+          "bebr: the t_rowids shadow table is corrupt: row 1 points at " + at + ", which holds no row");
+  }
+  {
+    CraftedFile f;
+    f.damage("UPDATE t_rowids SET m0 = 5 WHERE rowid = 1");
+    CHECK(victim_check(f) ==
+          "bebr: the t_rowids shadow table is corrupt: row 1 has a value of type integer in column tag; expected text");
+  }
+  {
+    CraftedFile f;
+    f.damage("UPDATE t_rowids SET slot = 64 WHERE rowid = 1");
+    CHECK(victim_check(f) == "bebr: the t_rowids shadow table is corrupt: row 1 has slot 64");
+  }
+  {
+    // The model, damaged under an open connection.
+    CraftedFile f;
+    Db db(f.path());
+    CHECK(db.error_of(check) == "");
+    db.exec("UPDATE t_info SET value = " + kBombModel + " WHERE key = 'model'");
+    CHECK(db.error_of(check) ==
+          "bebr: the t_info shadow table is corrupt: model: corrupt model BLOB: wrong length: header says 805437480 "
+          "bytes, BLOB has 40");
+    db.exec("UPDATE t_info SET value = '128' WHERE key = 'chunk_size'");
+    CHECK_THAT(db.error_of(check), Catch::Contains("model: corrupt model BLOB"));
+    db.exec("UPDATE t_info SET value = x'' WHERE key = 'model'");
+    CHECK(db.error_of(check) == "bebr: the t_info shadow table is corrupt: it changed since the table was opened");
+  }
+  {
+    // Stored vectors: each row's, of the right length.
+    CraftedFile f;
+    Db db(f.path());
+    db.exec("CREATE VIRTUAL TABLE v USING bebr(e float[4], store_vectors=1, chunk_size=64)");
+    db.exec("INSERT INTO v(rowid, e) VALUES (1, '[1, 2, 3, 4]'), (2, '[4, 3, 2, 1]')");
+    CHECK(db.error_of("INSERT INTO v(v) VALUES ('integrity-check')") == "");
+    db.exec("UPDATE v_vectors SET vector = x'00' WHERE rowid = 2");
+    CHECK(db.error_of("INSERT INTO v(v) VALUES ('integrity-check')") ==
+          "bebr: the v_vectors shadow table is corrupt: the vector of row 2 is missing or not 16 bytes of float32");
+    db.exec("DELETE FROM v_vectors WHERE rowid = 2; INSERT INTO v_vectors VALUES (2, zeroblob(16)), (3, zeroblob(16))");
+    CHECK(db.error_of("INSERT INTO v(v) VALUES ('integrity-check')") ==
+          "bebr: the v_vectors shadow table is corrupt: it holds 3 vectors for 2 rows");
+  }
+}
