@@ -161,7 +161,12 @@ TableConfig Shadow::read_config(sqlite3* db, const std::string& schema, const st
                                     schema.c_str(), name.c_str()));
   if (sqlite3_step(exists.get()) != SQLITE_ROW)
     throw Error(Errc::corrupt, "the " + table + " shadow table is missing (dropped by hand?)");
-  Stmt s = prepare(db, mprintf("SELECT key, value FROM \"%w\".\"%w_info\"", schema.c_str(), name.c_str()));
+  Stmt s;
+  try {
+    s = prepare(db, mprintf("SELECT key, value FROM \"%w\".\"%w_info\"", schema.c_str(), name.c_str()));
+  } catch (const Error& e) {
+    corrupt(table, std::string("it cannot be read (") + e.what() + ")");  // not the (key, value) table CREATE makes
+  }
   std::map<std::size_t, ColumnDef> meta, aux;
   std::string format;
   std::map<std::string, int> seen;

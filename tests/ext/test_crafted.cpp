@@ -151,6 +151,7 @@ TEST_CASE("crafted file: a table with a damaged t_info can still be dropped", "[
       [](CraftedFile& f) { f.damage("UPDATE t_info SET value = '2' WHERE key = 'format'"); },
       [](CraftedFile& f) { f.damage("DELETE FROM t_info"); },
       [](CraftedFile& f) { f.damage("DROP TABLE t_info"); },
+      [](CraftedFile& f) { f.damage("DROP TABLE t_info; CREATE TABLE t_info(x)"); },
       [](CraftedFile& f) { f.damage("DROP TABLE t_info; DROP TABLE t_chunks; DROP TABLE t_rowids"); },
   };
   int i = 0;
