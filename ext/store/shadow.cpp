@@ -159,12 +159,14 @@ TableConfig Shadow::read_config(sqlite3* db, const std::string& schema, const st
   const std::string table = name + "_info";
   Stmt exists = prepare(db, mprintf("SELECT 1 FROM \"%w\".sqlite_master WHERE type = 'table' AND name = '%q_info'",
                                     schema.c_str(), name.c_str()));
-  if (sqlite3_step(exists.get()) != SQLITE_ROW)
+  if (const int rc = sqlite3_step(exists.get()); rc == SQLITE_DONE)
     throw Error(Errc::corrupt, "the " + table + " shadow table is missing (dropped by hand?)");
+  else if (rc != SQLITE_ROW) fail_sqlite(db, rc);  // an I/O error is not corruption
   Stmt s;
   try {
     s = prepare(db, mprintf("SELECT key, value FROM \"%w\".\"%w_info\"", schema.c_str(), name.c_str()));
   } catch (const Error& e) {
+    if (sqlite3_errcode(db) != SQLITE_ERROR) throw;                       // I/O, locks: not corruption
     corrupt(table, std::string("it cannot be read (") + e.what() + ")");  // not the (key, value) table CREATE makes
   }
   std::map<std::size_t, ColumnDef> meta, aux;
