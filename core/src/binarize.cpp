@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <optional>
+#include <string>
 
 #include "bebr/error.hpp"
 #include "kernels/kernels.hpp"
@@ -280,6 +282,43 @@ std::vector<std::uint8_t> Binarizer::serialize() const {
   return blob;
 }
 
+namespace {
+
+// a * b + c, or nullopt where it would not fit in 64 bits.
+std::optional<std::uint64_t> mul_add(std::uint64_t a, std::uint64_t b, std::uint64_t c) noexcept {
+  if (b != 0 && a > (UINT64_MAX - c) / b) return std::nullopt;
+  return a * b + c;
+}
+
+// The floats of one block of MlpModel::allocate's shapes: first (hidden x in, hidden), second
+// (out x hidden, out), skip (out x in, out).
+std::optional<std::uint64_t> block_floats(std::uint64_t in, std::uint64_t hidden, std::uint64_t out) noexcept {
+  std::optional<std::uint64_t> n = mul_add(hidden, in, hidden);
+  if (n) n = mul_add(out, hidden, *n + out);
+  if (n) n = mul_add(out, in, *n + out);
+  return n;
+}
+
+// The exact length of an mlp model BLOB whose header (already range-checked) is h, computed from
+// the header alone so that a BLOB that lies about its sizes is refused before anything is
+// allocated for it. nullopt: more than 64 bits (cannot happen within kMaxDim and kMaxHidden, and
+// is refused the same way).
+std::optional<std::uint64_t> mlp_blob_bytes(const ModelHeader& h) noexcept {
+  const std::uint64_t d = h.inner_dim, m = h.dim, hid = h.hidden;
+  std::optional<std::uint64_t> floats = m;  // the mean
+  const auto add = [&](std::optional<std::uint64_t> blocks, std::uint64_t count) {
+    if (floats && blocks) floats = mul_add(*blocks, count, *floats);
+    else floats = std::nullopt;
+  };
+  if (h.adapter_hidden) add(block_floats(h.input_dim, h.adapter_hidden, d), 1);
+  add(block_floats(d, hid, m), 1);
+  add(block_floats(m, hid, d), h.bits - 1);  // B
+  add(block_floats(d, hid, m), h.bits - 1);  // R
+  return floats ? mul_add(*floats, 4, kMlpModelHeaderBytes) : std::nullopt;
+}
+
+}  // namespace
+
 Binarizer Binarizer::parse(std::span<const std::uint8_t> blob) {
   const auto bad = [](const std::string& why) { throw Error(Errc::corrupt, "corrupt model BLOB: " + why); };
   const ModelHeader h = parse_model_header(blob);
@@ -292,6 +331,11 @@ Binarizer Binarizer::parse(std::span<const std::uint8_t> blob) {
     return v;
   };
   if (h.kind == BinarizerKind::center) return center(floats(kModelHeaderBytes, h.dim), h.bits);
+  // The whole length first: a 40-byte BLOB may claim gigabytes of weights.
+  const std::optional<std::uint64_t> want = mlp_blob_bytes(h);
+  if (!want || *want != blob.size())
+    bad("wrong length: header says " + (want ? std::to_string(*want) : std::string("more than 2^64")) +
+        " bytes, BLOB has " + std::to_string(blob.size()));
   auto md = std::make_shared<MlpModel>();
   md->code_dim = h.dim;
   md->bits = h.bits;
@@ -302,10 +346,9 @@ Binarizer Binarizer::parse(std::span<const std::uint8_t> blob) {
   md->adapter_hidden = h.adapter_hidden;
   md->inner_dim = h.inner_dim;
   md->allocate();
-  std::size_t want = kMlpModelHeaderBytes + 4 * std::size_t{h.dim};
-  md->each_parameter([&](float*, Eigen::Index n) { want += 4 * static_cast<std::size_t>(n); });
-  if (blob.size() != want)
-    bad("wrong length for its sizes: expected " + std::to_string(want) + " bytes, got " + std::to_string(blob.size()));
+  std::uint64_t shaped = kMlpModelHeaderBytes + 4 * std::uint64_t{h.dim};
+  md->each_parameter([&](float*, Eigen::Index n) { shaped += 4 * static_cast<std::uint64_t>(n); });
+  if (shaped != *want) throw Error(Errc::internal, "bebr internal error: model BLOB length and model shapes disagree");
   md->mean = floats(kMlpModelHeaderBytes, h.dim);
   std::size_t at = kMlpModelHeaderBytes + 4 * std::size_t{h.dim};
   md->each_parameter([&](float* p, Eigen::Index n) {

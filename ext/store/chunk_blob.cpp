@@ -1,11 +1,24 @@
 // Chunk BLOBs on disk: the incremental-I/O handle, the layout of the parts, reads and writes.
 #include "chunk_blob.hpp"
 
+#include <cmath>
 #include <cstring>
 
 #include "directory.hpp"
 
 namespace bebr::ext {
+namespace {
+
+// A non-finite scale or offset in a crafted or damaged chunk would come back as a distance of 0
+// or NaN, and NaN breaks the top-k order: refused where the chunk is read, once per load.
+void check_scalars(const std::string& table, std::int64_t chunk, std::int64_t rowid, float scale, float offset) {
+  const char* bad = !std::isfinite(scale) ? "scale" : !std::isfinite(offset) ? "offset" : nullptr;
+  if (bad)
+    corrupt(table, "chunk " + std::to_string(chunk) + " row " + std::to_string(rowid) + " has a non-finite " + bad +
+                       " (" + std::to_string(!std::isfinite(scale) ? scale : offset) + ")");
+}
+
+}  // namespace
 
 void ChunkBlob::seek(std::int64_t row) {
   if (h_ && row == row_) return;
@@ -73,6 +86,7 @@ void ChunkLayout::read_slot(ChunkBlob& blob, std::int64_t chunk, std::uint32_t s
   if (d.offsets != npos) blob.read(body + kBodyOffset, 4, d.offsets + 4 * slot);
   else std::memset(body + kBodyOffset, 0, 4);
   blob.read(body + kBodyPlanes, planes_bytes_, d.planes + slot * planes_bytes_);
+  check_scalars(blob.table(), chunk, *rowid, load_f32(body + kBodyScale), load_f32(body + kBodyOffset));
 }
 
 void ChunkLayout::read_parts(ChunkBlob& blob, std::int64_t chunk, std::uint8_t* head, std::uint8_t* planes,
@@ -81,6 +95,14 @@ void ChunkLayout::read_parts(ChunkBlob& blob, std::int64_t chunk, std::uint8_t* 
   blob.read(head, d.planes, 0);  // validity, and the rowids of a listed chunk
   blob.read(planes, C_ * planes_bytes_, d.planes);
   blob.read(scalars, (d.offsets != npos ? 8 : 4) * C_, d.scales);  // scales, and offsets where stored
+  for (std::uint32_t s = 0; s < C_; ++s) {
+    if (!((head[s / 8] >> (s % 8)) & 1)) continue;  // an empty slot's values are never read
+    const float offset = d.offsets != npos ? scalars[C_ + s] : 0.f;
+    if (std::isfinite(scalars[s]) && std::isfinite(offset)) continue;
+    const std::int64_t rowid =
+        d.rowids != npos ? static_cast<std::int64_t>(load_u64(head + d.rowids + 8 * s)) : rowid_at(chunk, s, C_);
+    check_scalars(blob.table(), chunk, rowid, scalars[s], offset);
+  }
 }
 
 void ChunkWriter::write(ChunkBlob& blob, std::int64_t chunk, const std::vector<std::uint64_t>& valid,

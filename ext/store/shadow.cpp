@@ -1,6 +1,7 @@
 // The shadow tables of a bebr table: names, DDL, configuration, drop, rename, row statements.
 #include "shadow.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 
@@ -80,12 +81,20 @@ ColumnDef parse_column(const std::string& table, const std::string& v) {
   return d;
 }
 
-std::uint32_t parse_number(const std::string& table, const std::string& key, const std::string& v) {
-  char* end = nullptr;
-  const unsigned long n = std::strtoul(v.c_str(), &end, 10);
-  if (v.empty() || *end) corrupt(table, key + " is '" + v + "'");
+// A count or size read back from <name>_info: decimal digits without a leading zero (strtoul
+// would read "-64" as 4294967232), within lo..hi, the bounds CREATE VIRTUAL TABLE enforces.
+std::uint32_t parse_number(const std::string& table, const std::string& key, const std::string& v, std::uint32_t lo,
+                           std::uint32_t hi) {
+  const bool digits = !v.empty() && v.size() <= 10 && (v.size() == 1 || v[0] != '0') &&
+                      std::all_of(v.begin(), v.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+  const unsigned long long n = digits ? std::strtoull(v.c_str(), nullptr, 10) : 0;
+  if (!digits || n < lo || n > hi)
+    corrupt(table, key + " is '" + v + "'; expected an integer in " + std::to_string(lo) + ".." + std::to_string(hi));
   return static_cast<std::uint32_t>(n);
 }
+
+// SQLite's largest column count (SQLITE_MAX_COLUMN): no table has more metadata columns.
+constexpr std::uint32_t kMaxColumnIndex = 32767;
 
 }  // namespace
 
@@ -147,39 +156,68 @@ void Shadow::create() {
 
 TableConfig Shadow::read_config(sqlite3* db, const std::string& schema, const std::string& name) {
   TableConfig c;
-  Stmt s = prepare(db, mprintf("SELECT key, value FROM \"%w\".\"%w_info\"", schema.c_str(), name.c_str()));
   const std::string table = name + "_info";
+  Stmt exists = prepare(db, mprintf("SELECT 1 FROM \"%w\".sqlite_master WHERE type = 'table' AND name = '%q_info'",
+                                    schema.c_str(), name.c_str()));
+  if (const int rc = sqlite3_step(exists.get()); rc == SQLITE_DONE)
+    throw Error(Errc::corrupt, "the " + table + " shadow table is missing (dropped by hand?)");
+  else if (rc != SQLITE_ROW) fail_sqlite(db, rc);  // an I/O error is not corruption
+  Stmt s;
+  try {
+    s = prepare(db, mprintf("SELECT key, value FROM \"%w\".\"%w_info\"", schema.c_str(), name.c_str()));
+  } catch (const Error& e) {
+    if (sqlite3_errcode(db) != SQLITE_ERROR) throw;                       // I/O, locks: not corruption
+    corrupt(table, std::string("it cannot be read (") + e.what() + ")");  // not the (key, value) table CREATE makes
+  }
   std::map<std::size_t, ColumnDef> meta, aux;
   std::string format;
-  while (sqlite3_step(s.get()) == SQLITE_ROW) {
-    const std::string key = reinterpret_cast<const char*>(sqlite3_column_text(s.get(), 0));
+  std::map<std::string, int> seen;
+  int rc;
+  while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+    const char* k = reinterpret_cast<const char*>(sqlite3_column_text(s.get(), 0));
+    if (!k) corrupt(table, "a key is NULL");
+    const std::string key = k;
+    if (seen[key]++) corrupt(table, "key " + key + " is given twice");
     const char* v = reinterpret_cast<const char*>(sqlite3_column_text(s.get(), 1));
     const std::string value = v ? v : "";
     if (key == "format") format = value;
     else if (key == "column") c.column = value;
-    else if (key == "dim") c.dim = parse_number(table, key, value);
-    else if (key == "bits") c.bits = parse_number(table, key, value);
+    else if (key == "dim") c.dim = parse_number(table, key, value, 1, kMaxDim);
+    else if (key == "bits") c.bits = parse_number(table, key, value, 1, kMaxBits);
     else if (key == "metric") {
       const auto m = parse_metric(value);
       if (!m) corrupt(table, "unknown metric '" + value + "'");
       c.metric = *m;
     } else if (key == "store_vectors") c.store_vectors = value == "1";
-    else if (key == "chunk_size") c.chunk_size = parse_number(table, key, value);
-    else if (key == "cache") c.cache = value == "1";
+    else if (key == "chunk_size") {
+      c.chunk_size = parse_number(table, key, value, kMinChunkSize, kMaxChunkSize);
+      if (c.chunk_size % 64) corrupt(table, "chunk_size is '" + value + "'; expected a multiple of 64");
+    } else if (key == "cache") c.cache = value == "1";
     else if (key == "model_name") c.model_name = value;
-    else if (key.rfind("metadata.", 0) == 0) meta[parse_number(table, key, key.substr(9))] = parse_column(table, value);
+    else if (key.rfind("metadata.", 0) == 0)
+      meta[parse_number(table, "key " + key, key.substr(9), 0, kMaxColumnIndex)] = parse_column(table, value);
     else if (key.rfind("auxiliary.", 0) == 0)
-      aux[parse_number(table, key, key.substr(10))] = parse_column(table, value);
+      aux[parse_number(table, "key " + key, key.substr(10), 0, kMaxColumnIndex)] = parse_column(table, value);
     else if (key == "model") {
       const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(s.get(), 1));
       c.model.assign(p, p + sqlite3_column_bytes(s.get(), 1));
     }
   }
+  if (rc != SQLITE_DONE) fail(sqlite3_errmsg(db));
   if (format != "3")
     throw Error(Errc::corrupt, "table " + name + " was created by another version of bebr (storage format '" + format +
                                    "'; this build reads format 3)");
-  if (c.dim < 1 || c.dim > kMaxDim || c.bits < 1 || c.bits > kMaxBits || c.chunk_size < 64 || c.chunk_size % 64)
-    corrupt(table, "bad dim, bits or chunk_size");
+  for (const char* required : {"dim", "bits", "chunk_size"})
+    if (!seen.count(required)) corrupt(table, std::string(required) + " is missing");
+  if (!c.model_name.empty() && c.model.empty())
+    corrupt(table, "model is missing for model_name '" + c.model_name + "'");
+  // Column entries numbered 0..n-1 (keys are unique and their numbers canonical).
+  const auto columns = [&](const std::map<std::size_t, ColumnDef>& m, const char* what) {
+    if (!m.empty() && m.rbegin()->first != m.size() - 1)
+      corrupt(table, std::string(what) + " entries are not numbered 0.." + std::to_string(m.size() - 1));
+  };
+  columns(meta, "metadata");
+  columns(aux, "auxiliary");
   for (auto& [i, d] : meta) c.metadata.push_back(d);
   for (auto& [i, d] : aux) c.auxiliary.push_back(d);
   return c;

@@ -20,6 +20,22 @@ Store::Store(sqlite3* db, std::string schema, std::string name, TableConfig cfg,
       log_(kScalarBytes + layout_.planes_bytes(), shadow_.config().chunk_size),
       cache_(shadow_.config(), *binarizer_) {}
 
+void Store::create() {
+  const auto limit = static_cast<std::size_t>(sqlite3_limit(shadow_.db(), SQLITE_LIMIT_LENGTH, -1));
+  const std::size_t bytes = layout_.of(kListedBase).bytes;  // a listed chunk is the larger kind
+  if (bytes > limit) {
+    // The chunk's size grows by the size of 64 slots for every 64 more slots.
+    const std::size_t per64 =
+        ChunkLayout(64, layout_.planes_bytes(), layout_.of(kListedBase).offsets != ChunkLayout::npos)
+            .of(kListedBase)
+            .bytes;
+    fail("chunk_size=" + std::to_string(chunk_size()) + " makes chunk BLOBs of " + std::to_string(bytes) +
+         " bytes, over this connection's SQLITE_LIMIT_LENGTH of " + std::to_string(limit) +
+         " bytes; expected a smaller chunk_size (at most " + std::to_string(limit / per64 * 64) + " for this shape)");
+  }
+  shadow_.create();
+}
+
 void Store::drop() {
   rollback();
   shadow_.drop();

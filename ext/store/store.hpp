@@ -45,8 +45,9 @@ class Store {
   std::string shadow(const char* suffix) const { return shadow_.table(suffix); }
   static constexpr const char* const* kShadowSuffixes = Shadow::kSuffixes;
 
-  // Creation, reading and removal of the shadow tables.
-  void create() { shadow_.create(); }
+  // Creation, reading and removal of the shadow tables. create refuses a shape whose chunk BLOB
+  // would exceed the connection's SQLITE_LIMIT_LENGTH (every insert would then fail).
+  void create();
   static TableConfig read_config(sqlite3* db, const std::string& schema, const std::string& name) {
     return Shadow::read_config(db, schema, name);
   }
@@ -91,6 +92,9 @@ class Store {
   // listed chunk but the last is full, and frees the emptied chunks. Returns the rows moved.
   // (optimize.cpp)
   std::size_t optimize();
+  // Verifies every shadow table on disk (after writing the waiting edits) and throws the error
+  // of a corrupt shadow table at the first problem (integrity.cpp).
+  void check_integrity();
 
  private:
   void sync();  // reload the directory if another connection committed

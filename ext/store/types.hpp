@@ -18,6 +18,10 @@
 
 namespace bebr::ext {
 
+// The chunk sizes CREATE VIRTUAL TABLE accepts (multiples of 64), and reading <name>_info checks.
+inline constexpr std::uint32_t kMinChunkSize = 64;
+inline constexpr std::uint32_t kMaxChunkSize = 65536;
+
 // What CREATE VIRTUAL TABLE declared, as <name>_info keeps it (docs/architecture.md).
 struct TableConfig {
   std::string column = "embedding";

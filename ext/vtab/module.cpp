@@ -7,6 +7,7 @@
 //   BEGIN; INSERT INTO docs(rowid, embedding, book) VALUES (1, :v, 'John'); COMMIT;
 //   ALTER TABLE docs RENAME TO passages;   -- renames the shadow tables too
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 
 #include "declaration.hpp"
@@ -20,6 +21,52 @@ namespace {
 
 // ---- Connecting -------------------------------------------------------------------------------
 
+// The binarizer of a table's model BLOB (raw without one), checked against the table's vector
+// column; a corrupt BLOB names the table.
+std::shared_ptr<const Binarizer> table_binarizer(const TableConfig& cfg, const std::string& name) {
+  if (cfg.model.empty()) return std::make_shared<Binarizer>(Binarizer::raw(cfg.dim, cfg.bits));
+  std::shared_ptr<const Binarizer> b;
+  try {
+    b = std::make_shared<Binarizer>(Binarizer::parse(cfg.model));
+  } catch (const Error& e) {
+    if (e.code() != Errc::corrupt) throw;
+    corrupt(name + "_info", std::string("model: ") + e.what());
+  }
+  if (b->input_dim() != cfg.dim || b->shape().bits != cfg.bits)
+    corrupt(name + "_info", "the model codes " + std::to_string(b->input_dim()) + "-d vectors with " +
+                                std::to_string(b->shape().bits) + " bits; expected dim " + std::to_string(cfg.dim) +
+                                " and bits " + std::to_string(cfg.bits));
+  return b;
+}
+
+// A table whose shadow tables cannot be read is connected anyway, so that DROP TABLE (which
+// connects first) can remove it: its columns come from the declaration SQLite kept (without
+// looking up a model), or, where even that fails, the command column alone.
+void connect_broken(Table& t, int argc, const char* const* argv, const std::string& name, const Error& why) {
+  t.broken = why.what();
+  t.broken_name = name;
+  std::vector<const char*> args;
+  for (int i = 0; i < argc; ++i) {
+    std::string a = argv[i];
+    const auto eq = a.find('=');
+    std::string key = eq == std::string::npos ? "" : a.substr(0, eq);
+    key.erase(std::remove_if(key.begin(), key.end(), [](unsigned char ch) { return std::isspace(ch); }), key.end());
+    std::transform(key.begin(), key.end(), key.begin(), [](unsigned char ch) { return std::tolower(ch); });
+    if (i < 3 || key != "model") args.push_back(argv[i]);
+  }
+  std::string decl;
+  try {
+    decl = declare_sql(parse_declaration(t.db, name, static_cast<int>(args.size()), args.data()), name);
+  } catch (const Error&) {
+    if (name.find('"') != std::string::npos) throw;
+    decl = "CREATE TABLE x(\"" + name + "\" HIDDEN)";
+  }
+  if (const int rc = sqlite3_declare_vtab(t.db, decl.c_str()); rc != SQLITE_OK) {
+    if (rc == SQLITE_NOMEM) throw std::bad_alloc();
+    throw why;
+  }
+}
+
 // xCreate (create: parse the declaration and make the shadow tables) and xConnect (read the
 // configuration the shadow tables hold). Every allocation happens inside the guard.
 int x_init(sqlite3* db, int argc, const char* const* argv, sqlite3_vtab** out, char** err, bool create) {
@@ -29,9 +76,16 @@ int x_init(sqlite3* db, int argc, const char* const* argv, sqlite3_vtab** out, c
     t->db = db;
     t->schema = argv[1];
     const std::string name = argv[2];
-    TableConfig cfg = create ? parse_declaration(db, name, argc, argv) : Store::read_config(db, argv[1], name);
-    t->binarizer = cfg.model.empty() ? std::make_shared<Binarizer>(Binarizer::raw(cfg.dim, cfg.bits))
-                                     : std::make_shared<Binarizer>(Binarizer::parse(cfg.model));
+    TableConfig cfg;
+    try {
+      cfg = create ? parse_declaration(db, name, argc, argv) : Store::read_config(db, argv[1], name);
+      t->binarizer = table_binarizer(cfg, name);
+    } catch (const Error& e) {
+      if (create || e.code() != Errc::corrupt) throw;
+      connect_broken(*t, argc, argv, name, e);
+      *out = t.release();
+      return SQLITE_OK;
+    }
     t->store = std::make_unique<Store>(db, t->schema, name, cfg, t->binarizer);
     if (create) t->store->create();
     const std::string decl = declare_sql(cfg, name);
@@ -44,6 +98,12 @@ int x_init(sqlite3* db, int argc, const char* const* argv, sqlite3_vtab** out, c
     return SQLITE_OK;
   });
 }
+
+// Refuses every use of a broken table but DROP with the reason.
+int refuse_broken(sqlite3_vtab* v) noexcept {
+  return guard_vtab(v, kModule, [&]() -> int { throw Error(Errc::corrupt, static_cast<Table*>(v)->broken); });
+}
+bool is_broken(sqlite3_vtab* v) noexcept { return !static_cast<Table*>(v)->store; }
 
 int x_create(sqlite3* db, void*, int argc, const char* const* argv, sqlite3_vtab** out, char** err) noexcept {
   return x_init(db, argc, argv, out, err, true);
@@ -60,7 +120,8 @@ int x_disconnect(sqlite3_vtab* v) noexcept {
 int x_destroy(sqlite3_vtab* v) noexcept {
   auto* t = static_cast<Table*>(v);
   const int rc = guard_vtab(v, kModule, [&] {
-    t->store->drop();
+    if (t->store) t->store->drop();
+    else Shadow(t->db, t->schema, t->broken_name, TableConfig{}).drop();
     return SQLITE_OK;
   });
   if (rc == SQLITE_OK) delete t;
@@ -69,7 +130,12 @@ int x_destroy(sqlite3_vtab* v) noexcept {
 
 // ---- Cursors ----------------------------------------------------------------------------------
 
-int x_open(sqlite3_vtab*, sqlite3_vtab_cursor** out) noexcept { return open_cursor<Cursor>(out); }
+int x_open(sqlite3_vtab* v, sqlite3_vtab_cursor** out) noexcept {
+  return is_broken(v) ? refuse_broken(v) : open_cursor<Cursor>(out);
+}
+int x_best_index_checked(sqlite3_vtab* v, sqlite3_index_info* info) noexcept {
+  return is_broken(v) ? refuse_broken(v) : x_best_index(v, info);
+}
 
 int x_close(sqlite3_vtab_cursor* c) noexcept {
   delete static_cast<Cursor*>(c);
@@ -170,6 +236,7 @@ int x_rowid(sqlite3_vtab_cursor* base, sqlite3_int64* rowid) noexcept {
 // ---- Writes -----------------------------------------------------------------------------------
 
 int x_update(sqlite3_vtab* v, int argc, sqlite3_value** argv, sqlite3_int64* out_rowid) noexcept {
+  if (is_broken(v)) return refuse_broken(v);
   auto& t = *static_cast<Table*>(v);
   return guard_vtab(v, kModule, [&] {
     if (argc == 1) return delete_row(t, argv[0]);
@@ -190,6 +257,7 @@ int x_begin(sqlite3_vtab* v) noexcept {
   return SQLITE_OK;
 }
 int x_sync(sqlite3_vtab* v) noexcept {
+  if (is_broken(v)) return SQLITE_OK;
   auto* t = static_cast<Table*>(v);
   return guard_vtab(v, kModule, [&] {
     t->store->flush();
@@ -197,10 +265,12 @@ int x_sync(sqlite3_vtab* v) noexcept {
   });
 }
 int x_commit(sqlite3_vtab* v) noexcept {
+  if (is_broken(v)) return SQLITE_OK;
   static_cast<Table*>(v)->store->release(0);  // every savepoint ends with the transaction
   return SQLITE_OK;
 }
 int x_rollback(sqlite3_vtab* v) noexcept {
+  if (is_broken(v)) return SQLITE_OK;
   static_cast<Table*>(v)->store->rollback();
   return SQLITE_OK;
 }
@@ -211,6 +281,7 @@ int x_rollback(sqlite3_vtab* v) noexcept {
 // ROLLBACK TO a transaction opened by SAVEPOINT comes as level -1. A table first written inside nested savepoints gets
 // xBegin, then one xSavepoint for the innermost level only; the write log counts it for the outer ones too.
 int x_savepoint(sqlite3_vtab* v, int level) noexcept {
+  if (is_broken(v)) return SQLITE_OK;
   auto* t = static_cast<Table*>(v);
   return guard_vtab(v, kModule, [&] {
     t->store->savepoint(level);
@@ -218,15 +289,18 @@ int x_savepoint(sqlite3_vtab* v, int level) noexcept {
   });
 }
 int x_release(sqlite3_vtab* v, int level) noexcept {
+  if (is_broken(v)) return SQLITE_OK;
   static_cast<Table*>(v)->store->release(level);
   return SQLITE_OK;
 }
 int x_rollback_to(sqlite3_vtab* v, int level) noexcept {
+  if (is_broken(v)) return SQLITE_OK;
   static_cast<Table*>(v)->store->rollback_to(level);
   return SQLITE_OK;
 }
 
 int x_rename(sqlite3_vtab* v, const char* new_name) noexcept {
+  if (is_broken(v)) return refuse_broken(v);
   auto& t = *static_cast<Table*>(v);
   return guard_vtab(v, kModule, [&] {
     check_names(t.cfg(), new_name);
@@ -246,7 +320,7 @@ sqlite3_module make_module() {
   m.iVersion = 3;
   m.xCreate = x_create;
   m.xConnect = x_connect;
-  m.xBestIndex = x_best_index;
+  m.xBestIndex = x_best_index_checked;
   m.xDisconnect = x_disconnect;
   m.xDestroy = x_destroy;
   m.xOpen = x_open;

@@ -32,7 +32,11 @@ inline constexpr const char* kModule = "bebr";
 enum Column { kVector = 0, kDistance = 1, kK = 2, kRescore = 3, kCommand = 4, kFirstMeta = 5 };
 
 struct Table : sqlite3_vtab {
-  std::unique_ptr<Store> store;
+  std::unique_ptr<Store> store;  // null when `broken`
+  // Why the shadow tables could not be read (corrupt, of another storage format, dropped by
+  // hand): such a table is connected only so that DROP TABLE works; every other use fails with
+  // this message (module.cpp).
+  std::string broken, broken_name;
   sqlite3* db = nullptr;
   std::string schema;
   std::shared_ptr<const Binarizer> binarizer;

@@ -55,7 +55,11 @@ int run_command(Table& t, sqlite3_value* command) {
     t.store->optimize();
     return SQLITE_OK;
   }
-  fail("unknown command '" + c + "'; expected 'optimize'");
+  if (c == "integrity-check") {
+    t.store->check_integrity();
+    return SQLITE_OK;
+  }
+  fail("unknown command '" + c + "'; expected 'optimize' or 'integrity-check'");
 }
 
 int write_row(Table& t, sqlite3_value** argv, sqlite3_int64* out_rowid) {
