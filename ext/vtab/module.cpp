@@ -253,6 +253,7 @@ int x_update(sqlite3_vtab* v, int argc, sqlite3_value** argv, sqlite3_int64* out
 // ---- Transactions, rename, shadow names -------------------------------------------------------
 
 int x_begin(sqlite3_vtab* v) noexcept {
+  if (is_broken(v)) return SQLITE_OK;
   static_cast<Table*>(v)->store->begin();
   return SQLITE_OK;
 }
