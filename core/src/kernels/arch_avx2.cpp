@@ -10,24 +10,19 @@
 namespace bebr::detail {
 
 namespace {
-using Arch = xsimd::avx2;
-constexpr Kernels kTable{
-    .name = "avx2",
-    .hamming_many = &hamming_many_generic,
-    .sdc_dot_many = &sdc_dot_many_generic,
-    .sdc_scan = &sdc_scan_generic<Arch>,
-    .sdc_filter = &sdc_filter_avx2<Arch, Avx2Counts>,
-    .hamming_filter = &hamming_filter_avx2<Avx2Counts>,
-    .planes_to_nibbles = &planes_to_nibbles_avx2,
-    .sdc_filter_nibbles = &sdc_filter_nibbles_avx2,
-    .planes_to_fastscan2 = &planes_to_fastscan2_avx2,
-    .sdc_filter_fastscan2 = &sdc_filter_fastscan2_avx2,
-    .encode_one_bit = &encode_one_bit_avx2,
-    .dot_f32 = &dot_f32_generic<Arch>,
-    .l2sq_f32 = &l2sq_f32_generic<Arch>,
-    .dot_f32_many = &dot_f32_many_generic<Arch>,
-    .l2sq_f32_many = &l2sq_f32_many_generic<Arch>,
-};
+// The portable table with this level's kernels in place of the generic ones.
+constexpr Kernels make_table() noexcept {
+  Kernels k = generic_table<xsimd::avx2>("avx2");
+  k.sdc_filter = &sdc_filter_avx2<xsimd::avx2, Avx2Counts>;
+  k.hamming_filter = &hamming_filter_avx2<Avx2Counts>;
+  k.planes_to_nibbles = &planes_to_nibbles_avx2;
+  k.sdc_filter_nibbles = &sdc_filter_nibbles_avx2;
+  k.planes_to_fastscan2 = &planes_to_fastscan2_avx2;
+  k.sdc_filter_fastscan2 = &sdc_filter_fastscan2_avx2;
+  k.encode_one_bit = &encode_one_bit_avx2;
+  return k;
+}
+constexpr Kernels kTable = make_table();
 }  // namespace
 
 const Kernels& kernels_avx2() noexcept { return kTable; }

@@ -11,24 +11,17 @@
 namespace bebr::detail {
 
 namespace {
-using Arch = xsimd::avx512bw;
-constexpr Kernels kTable{
-    .name = "avx512",
-    .hamming_many = &hamming_many_generic,
-    .sdc_dot_many = &sdc_dot_many_generic,
-    .sdc_scan = &sdc_scan_generic<Arch>,
-    .sdc_filter = &sdc_filter_avx2<Arch, Avx512Counts>,
-    .hamming_filter = &hamming_filter_avx2<Avx512Counts>,
-    .planes_to_nibbles = &planes_to_nibbles_avx512,
-    .sdc_filter_nibbles = &sdc_filter_nibbles_avx512,
-    .planes_to_fastscan2 = nullptr,
-    .sdc_filter_fastscan2 = nullptr,
-    .encode_one_bit = &encode_one_bit_avx2,
-    .dot_f32 = &dot_f32_generic<Arch>,
-    .l2sq_f32 = &l2sq_f32_generic<Arch>,
-    .dot_f32_many = &dot_f32_many_generic<Arch>,
-    .l2sq_f32_many = &l2sq_f32_many_generic<Arch>,
-};
+// The portable table with this level's kernels in place of the generic ones.
+constexpr Kernels make_table() noexcept {
+  Kernels k = generic_table<xsimd::avx512bw>("avx512");
+  k.sdc_filter = &sdc_filter_avx2<xsimd::avx512bw, Avx512Counts>;
+  k.hamming_filter = &hamming_filter_avx2<Avx512Counts>;
+  k.planes_to_nibbles = &planes_to_nibbles_avx512;
+  k.sdc_filter_nibbles = &sdc_filter_nibbles_avx512;
+  k.encode_one_bit = &encode_one_bit_avx2;
+  return k;
+}
+constexpr Kernels kTable = make_table();
 }  // namespace
 
 const Kernels& kernels_avx512() noexcept { return kTable; }

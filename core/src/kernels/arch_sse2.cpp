@@ -7,24 +7,7 @@
 namespace bebr::detail {
 
 namespace {
-using Arch = xsimd::sse2;
-constexpr Kernels kTable{
-    .name = "sse2",
-    .hamming_many = &hamming_many_generic,
-    .sdc_dot_many = &sdc_dot_many_generic,
-    .sdc_scan = &sdc_scan_generic<Arch>,
-    .sdc_filter = &sdc_filter_generic<Arch>,
-    .hamming_filter = &hamming_filter_generic,
-    .planes_to_nibbles = nullptr,
-    .sdc_filter_nibbles = nullptr,
-    .planes_to_fastscan2 = nullptr,
-    .sdc_filter_fastscan2 = nullptr,
-    .encode_one_bit = &encode_one_bit_generic,
-    .dot_f32 = &dot_f32_generic<Arch>,
-    .l2sq_f32 = &l2sq_f32_generic<Arch>,
-    .dot_f32_many = &dot_f32_many_generic<Arch>,
-    .l2sq_f32_many = &l2sq_f32_many_generic<Arch>,
-};
+constexpr Kernels kTable = generic_table<xsimd::sse2>("sse2");
 }  // namespace
 
 const Kernels& kernels_sse2() noexcept { return kTable; }

@@ -189,8 +189,8 @@ inline void sdc_filter_generic(const std::uint64_t* q, std::size_t bits, std::si
     return;
     if (bits == 1) switch (words) {
         BEBR_FIXED(2)
-        BEBR_FIXED(4) BEBR_FIXED(6) BEBR_FIXED(8) BEBR_FIXED(12) BEBR_FIXED(16) BEBR_FIXED(24) BEBR_FIXED(32) default
-            : break;
+        BEBR_FIXED(4)
+        BEBR_FIXED(6) BEBR_FIXED(8) BEBR_FIXED(12) BEBR_FIXED(16) BEBR_FIXED(24) BEBR_FIXED(32) default : break;
       }
 #undef BEBR_FIXED
     for (std::size_t j = 0; j < L; ++j) dot[j] = static_cast<float>(sdc_dot_one(q, c + j * stride, bits, words));
@@ -280,6 +280,30 @@ inline void dot_f32_many_generic(const float* q, const float* x, std::size_t dim
 template <class Arch>
 inline void l2sq_f32_many_generic(const float* q, const float* x, std::size_t dim, std::size_t n, float* out) noexcept {
   for (std::size_t i = 0; i < n; ++i) out[i] = l2sq_f32_generic<Arch>(q, x + i * dim, dim);
+}
+
+// The table of a level that runs only these portable bodies (sse2, sse4_2, neon64): its nibble
+// and fast-scan slots are null, so callers keep the plane layout. The AVX2 levels start from it
+// and replace the kernels they have.
+template <class Arch>
+constexpr Kernels generic_table(const char* name) noexcept {
+  return Kernels{
+      .name = name,
+      .hamming_many = &hamming_many_generic,
+      .sdc_dot_many = &sdc_dot_many_generic,
+      .sdc_scan = &sdc_scan_generic<Arch>,
+      .sdc_filter = &sdc_filter_generic<Arch>,
+      .hamming_filter = &hamming_filter_generic,
+      .planes_to_nibbles = nullptr,
+      .sdc_filter_nibbles = nullptr,
+      .planes_to_fastscan2 = nullptr,
+      .sdc_filter_fastscan2 = nullptr,
+      .encode_one_bit = &encode_one_bit_generic,
+      .dot_f32 = &dot_f32_generic<Arch>,
+      .l2sq_f32 = &l2sq_f32_generic<Arch>,
+      .dot_f32_many = &dot_f32_many_generic<Arch>,
+      .l2sq_f32_many = &l2sq_f32_many_generic<Arch>,
+  };
 }
 
 }  // namespace
