@@ -8,8 +8,11 @@
 //   SELECT bebr_sdc_distance(:a, :b), bebr_sdc_distance(:a, :b, 'l2');
 //   SELECT bebr_hamming(bebr_binarize('[1,-2,3,4]'), bebr_binarize('[1,2,3,4]'));   -- 1
 //   SELECT bebr_distance('[1,0]', '[0,1]');                 -- exact float cosine distance: 1.0
+//   SELECT bebr_distance(:vec, :code);                      -- to the code's reconstruction
 //
 // NULL in any argument gives NULL.
+#include <cstring>
+
 #include "bebr/simd_levels.hpp"
 #include "bebr/vector.hpp"
 #include "common.hpp"
@@ -124,11 +127,46 @@ void fn_hamming(sqlite3_context* ctx, int argc, sqlite3_value** argv) noexcept {
   });
 }
 
+// A BLOB starting with the code magic: bebr_distance reads it as a code, not as floats.
+bool looks_like_code(sqlite3_value* v) noexcept {
+  return sqlite3_value_type(v) == SQLITE_BLOB && sqlite3_value_bytes(v) >= 4 &&
+         std::memcmp(sqlite3_value_blob(v), "BEBR", 4) == 0;
+}
+
+// The reconstruction of a raw or center code, in the vectors' space (an mlp code lives in its
+// learned coordinates, which a float vector is not in).
+std::vector<float> code_reconstruction(sqlite3_context* ctx, const CodeView& code, const char* what) {
+  if (code.shape.kind == BinarizerKind::raw) return Binarizer::raw(code.shape.dim, code.shape.bits).decode(code);
+  if (code.shape.kind == BinarizerKind::mlp)
+    throw Error(Errc::invalid_argument,
+                std::string(what) +
+                    " is an mlp code, whose learned coordinates a float vector is not in; expected a raw or center "
+                    "code (for mlp codes compare codes: bebr_sdc_distance(bebr_binarize(vector, model), code))");
+  return load_model_by_id(sqlite3_context_db_handle(ctx), connection_of(ctx), code.shape.model_id)->decode(code);
+}
+
+// bebr_distance(vector, vector | code [, metric]): the exact float distance; with a code, the
+// asymmetric distance of the vector to the code's reconstruction, bebr_distance(v, bebr_decode(c)).
+// Deterministic even then: a code names its model by a content hash.
 void fn_distance(sqlite3_context* ctx, int argc, sqlite3_value** argv) noexcept {
   guard_scalar(ctx, "bebr_distance", [&] {
     if (any_null(argc, argv)) return sqlite3_result_null(ctx);
+    if (looks_like_code(argv[0]))
+      fail(
+          "first argument is a bebr code; expected a vector (the code goes second: bebr_distance(vector, code), or "
+          "compare two codes with bebr_sdc_distance)");
     const std::vector<float> a = vector_arg(argv[0], "first argument");
-    const std::vector<float> b = vector_arg(argv[1], "second argument");
+    std::vector<float> b;
+    if (looks_like_code(argv[1])) {
+      const CodeView code = code_arg(argv[1], "second argument");
+      b = code_reconstruction(ctx, code, "second argument");
+      if (a.size() != b.size())
+        throw Error(Errc::mismatch, "first argument has " + std::to_string(a.size()) +
+                                        " floats but the second is a code of dim " + std::to_string(b.size()) +
+                                        "; expected a vector of the code's dimension");
+    } else {
+      b = vector_arg(argv[1], "second argument");
+    }
     const Metric m = argc > 2 ? metric_arg(argv[2], "third argument") : Metric::cosine;
     if (a.size() != b.size())
       throw Error(Errc::mismatch, "vectors differ in dimension; first has " + std::to_string(a.size()) +
