@@ -195,6 +195,7 @@ void admit_compatible(sqlite3* db, Connection& conn, const CodeView& a, CodeView
 // Registration (each returns an SQLite result code).
 int register_functions(sqlite3* db, const std::shared_ptr<Connection>& conn);
 int register_model_functions(sqlite3* db, const std::shared_ptr<Connection>& conn);
+int register_vector_functions(sqlite3* db, const std::shared_ptr<Connection>& conn);
 int register_vectors_table(sqlite3* db);
 int register_bebr_table(sqlite3* db);
 

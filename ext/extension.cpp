@@ -22,6 +22,7 @@ extern "C" __attribute__((visibility("default"))) int sqlite3_bebr_init(sqlite3*
     auto conn = std::make_shared<bebr::ext::Connection>();
     int rc = bebr::ext::register_functions(db, conn);
     if (rc == SQLITE_OK) rc = bebr::ext::register_model_functions(db, conn);
+    if (rc == SQLITE_OK) rc = bebr::ext::register_vector_functions(db, conn);
     if (rc == SQLITE_OK) rc = bebr::ext::register_vectors_table(db);
     if (rc == SQLITE_OK) rc = bebr::ext::register_bebr_table(db);
     if (rc != SQLITE_OK && pzErrMsg)
