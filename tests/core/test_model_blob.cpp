@@ -4,7 +4,6 @@
 
 #include <sys/resource.h>
 
-#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -52,7 +51,7 @@ long peak_rss_kib() {
 
 }  // namespace
 
-TEST_CASE("a model BLOB claiming gigabytes is refused fast, in small memory", "[binarize][security]") {
+TEST_CASE("a model BLOB claiming gigabytes is refused in small memory", "[binarize][security]") {
   struct Shape {
     std::uint32_t dim, bits, hidden;
   };
@@ -60,12 +59,9 @@ TEST_CASE("a model BLOB claiming gigabytes is refused fast, in small memory", "[
     CAPTURE(s.dim, s.bits, s.hidden);
     const std::vector<std::uint8_t> blob = mlp_header(s.dim, s.bits, s.hidden);
     const long rss_before = peak_rss_kib();
-    const auto t0 = std::chrono::steady_clock::now();
     const std::string want = "corrupt model BLOB: wrong length: header says " +
                              std::to_string(claimed_bytes(s.dim, s.bits, s.hidden)) + " bytes, BLOB has 40";
     CHECK_THROWS_WITH(Binarizer::parse(blob), want);
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    CHECK(seconds < 0.5);
     CHECK(peak_rss_kib() - rss_before < 16 * 1024);
   }
   // One byte short of a real model's length, and one byte over: the same check.

@@ -1,13 +1,12 @@
 // Crafted database files (docs/security.md): each defect a hostile file can carry, made by hand in
 // the shadow tables of a file that a second connection (the victim) then opens. The victim gets a
-// clear error naming the table and the field, fast and in small memory, and can still DROP the
+// clear error naming the table and the field, in small memory, and can still DROP the
 // table.
 #include <catch2/catch.hpp>
 
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <functional>
@@ -75,14 +74,12 @@ long peak_rss_kib() {
   return u.ru_maxrss;
 }
 
-// The victim's error for `query` on the damaged file, checked to come within a second and
-// 32 MB.
+// The victim's error for `query` on the damaged file, checked to come in less than 32 MB of
+// memory (no timing here: that belongs in bench/).
 std::string victim_error(const CraftedFile& f, const std::string& query) {
   Db victim(f.path());
   const long rss = peak_rss_kib();
-  const auto t0 = std::chrono::steady_clock::now();
   const std::string e = victim.error_of(query);
-  CHECK(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() < 1.0);
   CHECK(peak_rss_kib() - rss < 32 * 1024);
   return e;
 }
