@@ -10,34 +10,39 @@ include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
 install(TARGETS bebr LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
-install(TARGETS bebr_static bebr_core EXPORT bebrTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
-install(FILES ${PROJECT_SOURCE_DIR}/ext/include/bebr.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/docs/install.md
-        DESTINATION ${CMAKE_INSTALL_DOCDIR})
+# The static library, its package config and pkg-config file describe a build on the system
+# SQLite; a build on an amalgamation (the tests' current SQLite) links a static SQLite of its
+# own, which no export set holds: it installs the extension only.
+if(NOT BEBR_SQLITE_AMALGAMATION)
+  install(TARGETS bebr_static bebr_core EXPORT bebrTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+  install(FILES ${PROJECT_SOURCE_DIR}/ext/include/bebr.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+  install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/docs/install.md
+          DESTINATION ${CMAKE_INSTALL_DOCDIR})
 
-# The installed bebr::static links SQLite::SQLite3 (CMake's FindSQLite3), found again by the
-# package config; in the build tree it links whichever SQLite cmake/sqlite.cmake chose.
-target_include_directories(bebr_static INTERFACE $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
-target_link_libraries(bebr_static INTERFACE $<INSTALL_INTERFACE:SQLite::SQLite3>)
+  # The installed bebr::static links SQLite::SQLite3 (CMake's FindSQLite3), found again by the
+  # package config; in the build tree it links whichever SQLite cmake/sqlite.cmake chose.
+  target_include_directories(bebr_static INTERFACE $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
+  target_link_libraries(bebr_static INTERFACE $<INSTALL_INTERFACE:SQLite::SQLite3>)
 
-set(bebr_cmake_dir ${CMAKE_INSTALL_LIBDIR}/cmake/bebr)
-install(EXPORT bebrTargets NAMESPACE bebr:: DESTINATION ${bebr_cmake_dir})
-configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/bebrConfig.cmake.in
-                              ${PROJECT_BINARY_DIR}/bebrConfig.cmake INSTALL_DESTINATION ${bebr_cmake_dir})
-write_basic_package_version_file(${PROJECT_BINARY_DIR}/bebrConfigVersion.cmake COMPATIBILITY SameMinorVersion)
-install(FILES ${PROJECT_BINARY_DIR}/bebrConfig.cmake ${PROJECT_BINARY_DIR}/bebrConfigVersion.cmake
-        DESTINATION ${bebr_cmake_dir})
+  set(bebr_cmake_dir ${CMAKE_INSTALL_LIBDIR}/cmake/bebr)
+  install(EXPORT bebrTargets NAMESPACE bebr:: DESTINATION ${bebr_cmake_dir})
+  configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/bebrConfig.cmake.in
+                                ${PROJECT_BINARY_DIR}/bebrConfig.cmake INSTALL_DESTINATION ${bebr_cmake_dir})
+  write_basic_package_version_file(${PROJECT_BINARY_DIR}/bebrConfigVersion.cmake COMPATIBILITY SameMinorVersion)
+  install(FILES ${PROJECT_BINARY_DIR}/bebrConfig.cmake ${PROJECT_BINARY_DIR}/bebrConfigVersion.cmake
+          DESTINATION ${bebr_cmake_dir})
 
-# pkg-config: libbebr.a needs libbebr_core.a, SQLite, the C++ runtime and, with OpenMP, libgomp.
-# Static libraries only, so all of it is in Libs. The prefix is found from the .pc file's own
-# place (${pcfiledir}): the tree may be installed anywhere (cmake --install --prefix).
-set(BEBR_PC_LIBS "-lstdc++ -lm")
-if(BEBR_WITH_OPENMP)
-  string(PREPEND BEBR_PC_LIBS "-fopenmp ")
+  # pkg-config: libbebr.a needs libbebr_core.a, SQLite, the C++ runtime and, with OpenMP, libgomp.
+  # Static libraries only, so all of it is in Libs. The prefix is found from the .pc file's own
+  # place (${pcfiledir}): the tree may be installed anywhere (cmake --install --prefix).
+  set(BEBR_PC_LIBS "-lstdc++ -lm")
+  if(BEBR_WITH_OPENMP)
+    string(PREPEND BEBR_PC_LIBS "-fopenmp ")
 endif()
 file(RELATIVE_PATH BEBR_PC_UP /x/${CMAKE_INSTALL_LIBDIR}/pkgconfig /x)
 configure_file(${PROJECT_SOURCE_DIR}/cmake/bebr.pc.in ${PROJECT_BINARY_DIR}/bebr.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/bebr.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+endif()
 
 # ---- the .deb ----
 set(CPACK_GENERATOR DEB)

@@ -1,9 +1,13 @@
 // sqlite3_value -> core types and column values, with the error messages users see.
 #include <algorithm>
+#include <cerrno>
+#include <clocale>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "bebr/vector.hpp"
@@ -168,23 +172,56 @@ const char* column_type_name(ColumnType t) noexcept {
 namespace {
 
 // What SQLite's numeric affinity makes of text ('3' -> 3, ' 2.5 ' -> 2.5, 'one' stays text),
-// as a plain column of INTEGER or REAL affinity stores it: applied to a copy, since the
-// argument itself must not change type under the caller.
+// as a plain column of INTEGER or REAL affinity stores it: blanks around, an optional sign,
+// digits with at most one '.', an optional exponent; an integer beyond int64 becomes a real.
+// Parsed here rather than by sqlite3_value_numeric_type on a copy of the argument: on a value
+// from sqlite3_value_dup (no connection) that call crashes inside SQLite 3.53.
 struct Numeric {
   int type = SQLITE_TEXT;
   std::int64_t i = 0;
   double r = 0;
 };
 Numeric numeric_affinity(sqlite3_value* v) {
-  struct Free {
-    void operator()(sqlite3_value* p) const noexcept { sqlite3_value_free(p); }
-  };
-  std::unique_ptr<sqlite3_value, Free> copy(sqlite3_value_dup(v));
-  if (!copy) throw std::bad_alloc();
+  std::string_view s(reinterpret_cast<const char*>(sqlite3_value_text(v)),
+                     static_cast<std::size_t>(sqlite3_value_bytes(v)));
+  const auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r' || c == '\v'; };
+  while (!s.empty() && blank(s.front())) s.remove_prefix(1);
+  while (!s.empty() && blank(s.back())) s.remove_suffix(1);
+  const auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  std::size_t k = 0, digits = 0;
+  bool point = false, exponent = false;
+  if (k < s.size() && (s[k] == '+' || s[k] == '-')) ++k;
+  for (; k < s.size() && (digit(s[k]) || (s[k] == '.' && !point)); ++k) {
+    if (s[k] == '.') point = true;
+    else ++digits;
+  }
+  if (digits > 0 && k < s.size() && (s[k] == 'e' || s[k] == 'E')) {
+    std::size_t e = k + 1, exp_digits = 0;
+    if (e < s.size() && (s[e] == '+' || s[e] == '-')) ++e;
+    for (; e < s.size() && digit(s[e]); ++e) ++exp_digits;
+    if (exp_digits > 0) {
+      exponent = true;
+      k = e;
+    }
+  }
   Numeric n;
-  n.type = sqlite3_value_numeric_type(copy.get());
-  if (n.type == SQLITE_INTEGER) n.i = sqlite3_value_int64(copy.get());
-  if (n.type == SQLITE_FLOAT) n.r = sqlite3_value_double(copy.get());
+  if (digits == 0 || k != s.size()) return n;
+  std::string text(s);  // NUL-terminated for strtoll/strtod
+  if (!point && !exponent) {
+    errno = 0;
+    char* end = nullptr;
+    const long long x = std::strtoll(text.c_str(), &end, 10);
+    if (errno != ERANGE && end == text.c_str() + text.size()) {
+      n.type = SQLITE_INTEGER;
+      n.i = x;
+      return n;
+    }
+  }
+  // strtod reads the locale's decimal point; the grammar above admitted only '.'.
+  const char locale_point = *std::localeconv()->decimal_point;
+  if (locale_point != '.') std::replace(text.begin(), text.end(), '.', locale_point);
+  n.type = SQLITE_FLOAT;
+  n.r = std::strtod(text.c_str(), nullptr);
   return n;
 }
 
