@@ -117,15 +117,20 @@ int open_cursor(sqlite3_vtab_cursor** out) noexcept {
   return SQLITE_OK;
 }
 
+// A string from SQLite's allocator (sqlite3_mprintf, sqlite3_exec's message), freed with it.
+struct SqliteFree {
+  void operator()(char* p) const noexcept { sqlite3_free(p); }
+};
+using SqliteString = std::unique_ptr<char, SqliteFree>;
+
 // sqlite3_mprintf into a std::string (SQLite's %q, %Q and %w quoting); std::bad_alloc when
 // SQLite is out of memory, never a std::string built from a null pointer.
 template <class... Args>
 std::string mprintf(const char* format, Args... args) {
-  char* s = sqlite3_mprintf(format, args...);
+  // Owned before the std::string is built: that may throw std::bad_alloc too.
+  const SqliteString s(sqlite3_mprintf(format, args...));
   if (!s) throw std::bad_alloc();
-  std::string out(s);
-  sqlite3_free(s);
-  return out;
+  return std::string(s.get());
 }
 
 // "integer", "real", "text", "blob" or "null": for messages.

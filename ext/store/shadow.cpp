@@ -41,9 +41,8 @@ struct Reset {
 void exec(sqlite3* db, const std::string& sql) {
   char* err = nullptr;
   if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string msg = err ? err : sqlite3_errmsg(db);
-    sqlite3_free(err);
-    fail(msg);
+    const SqliteString owned(err);  // freed even when the message cannot be copied
+    fail(err ? err : sqlite3_errmsg(db));
   }
 }
 

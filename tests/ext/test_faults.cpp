@@ -33,10 +33,6 @@
 
 #include "ext/fault_vfs.hpp"
 
-#ifdef __SANITIZE_ADDRESS__
-#include <sanitizer/lsan_interface.h>
-#endif
-
 namespace {
 
 // The allocation to fail: countdown > 0 counts allocations down while armed; the one that
@@ -398,18 +394,7 @@ long every_failure(Faults& faults, long cap) {
 void every_failure_of(Faults& faults, const char* name, bool persistent) {
   install_sqlite_faults();
   faults.persistent = persistent;
-  // Known defect, not yet found: with operator new failing, LeakSanitizer reports 26 small
-  // allocations of SQLite's (840 bytes) left over across the runs; their stacks end inside
-  // libsqlite3, which has no frame pointers. Until it is found, the operator new cases run with
-  // leak detection off; the SQLite-allocator and I/O cases check every allocation.
-#ifdef __SANITIZE_ADDRESS__
-  const bool unchecked = &faults == &new_faults;
-  if (unchecked) __lsan_disable();
-#endif
   const long runs = every_failure(faults, 200000);
-#ifdef __SANITIZE_ADDRESS__
-  if (unchecked) __lsan_enable();
-#endif
   std::printf("%s: %ld runs, call N failing%s, the last with none\n", name, runs,
               persistent ? " and every one after it" : "");
 }
