@@ -83,9 +83,7 @@ bool scan_filter(const Table& t, const sqlite3_index_info* info, int i) {
   if (c.iColumn == kDistance) return c.op == SQLITE_INDEX_CONSTRAINT_LT || c.op == SQLITE_INDEX_CONSTRAINT_LE;
   const int nmeta = static_cast<int>(t.cfg().metadata.size());
   const bool meta = c.iColumn >= kFirstMeta && c.iColumn < kFirstMeta + nmeta;
-  const char op = op_code(c.op);
-  if (!(meta || c.iColumn == -1) || !op) return false;
-  return true;
+  return (meta || c.iColumn == -1) && op_code(c.op);
 }
 
 // The collation of a text comparison on a metadata column when it is not BINARY (bebr's own

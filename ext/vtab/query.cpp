@@ -64,6 +64,11 @@ KnnArgs read_knn_args(Table& t, Cursor& cur, int plan, const char* idx, sqlite3_
   if (cur.rescore && !(plan & kHasK)) fail("rescore needs 'k = N' to know how many results to re-rank for");
   if (cur.rescore && !cfg.store_vectors) fail("rescore needs the float vectors; create the table with store_vectors=1");
   for (auto& f : parse_filters(t.db, cfg, idx, argv, a)) (f.column == -2 ? k.bounds : k.filters).push_back(std::move(f));
+  // bebr's own tests first, so a row they reject never costs a statement step (SqlTest); then
+  // LIKE and GLOB, which reject most rows a collation's range derived from them would.
+  const auto rank = [](const Condition& f) { return !f.sql ? 0 : f.op == 'L' || f.op == 'G' ? 1 : 2; };
+  std::stable_sort(k.filters.begin(), k.filters.end(),
+                   [&](const Condition& a, const Condition& b) { return rank(a) < rank(b); });
   for (const auto& f : k.filters) k.need_meta |= f.column >= 0;
   return k;
 }
