@@ -202,6 +202,8 @@ int register_functions(sqlite3* db, const std::shared_ptr<Connection>& conn);
 int register_model_functions(sqlite3* db, const std::shared_ptr<Connection>& conn);
 int register_vector_functions(sqlite3* db, const std::shared_ptr<Connection>& conn);
 int register_vectors_table(sqlite3* db);
+// bebr_each(vector): one row (i, value) per element (each_table.cpp).
+int register_each_table(sqlite3* db);
 int register_bebr_table(sqlite3* db);
 
 // Registers a scalar function whose user data is a shared Connection.

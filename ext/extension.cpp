@@ -1,5 +1,5 @@
 // The entry point: `.load ./bebr` (or sqlite3_load_extension(db, "./bebr", 0, &err)) calls
-// sqlite3_bebr_init, which registers every bebr SQL function and the bebr_vectors table.
+// sqlite3_bebr_init, which registers every bebr SQL function and the bebr_vectors and bebr_each tables.
 //
 //   sqlite> .load ./bebr
 //   sqlite> SELECT bebr_version();
@@ -24,6 +24,7 @@ extern "C" __attribute__((visibility("default"))) int sqlite3_bebr_init(sqlite3*
     if (rc == SQLITE_OK) rc = bebr::ext::register_model_functions(db, conn);
     if (rc == SQLITE_OK) rc = bebr::ext::register_vector_functions(db, conn);
     if (rc == SQLITE_OK) rc = bebr::ext::register_vectors_table(db);
+    if (rc == SQLITE_OK) rc = bebr::ext::register_each_table(db);
     if (rc == SQLITE_OK) rc = bebr::ext::register_bebr_table(db);
     if (rc != SQLITE_OK && pzErrMsg)
       *pzErrMsg = sqlite3_mprintf("bebr: could not register functions: %s", sqlite3_errstr(rc));

@@ -29,13 +29,60 @@ int compare(const Value& a, const Value& b) {
   return a.r < b.r ? -1 : a.r > b.r;
 }
 
+SqlTest::SqlTest(sqlite3* db, const std::string& sql, std::vector<Value> operands)
+    : stmt_(prepare(db, sql)), operands_(std::move(operands)) {}
+
+bool SqlTest::step() {
+  const int rc = sqlite3_step(stmt_.get());
+  if (rc != SQLITE_ROW) {
+    const std::string msg = sqlite3_errmsg(sqlite3_db_handle(stmt_.get()));
+    sqlite3_reset(stmt_.get());
+    if (rc == SQLITE_NOMEM) throw std::bad_alloc();
+    fail(msg);
+  }
+  // NULL (a NULL operand) is no more a match than 0.
+  const bool yes = sqlite3_column_type(stmt_.get(), 0) != SQLITE_NULL && sqlite3_column_int64(stmt_.get(), 0) != 0;
+  sqlite3_reset(stmt_.get());
+  return yes;
+}
+
+bool SqlTest::test(const Value& v) {
+  std::string key(1, static_cast<char>(v.kind));
+  if (v.kind == Value::integer) key.append(reinterpret_cast<const char*>(&v.i), sizeof v.i);
+  else if (v.kind == Value::real) key.append(reinterpret_cast<const char*>(&v.r), sizeof v.r);
+  else key += v.s;
+  if (const auto it = seen_.find(key); it != seen_.end()) return it->second;
+  bool match = false;
+  v.bind(stmt_.get(), 1);
+  for (const Value& o : operands_) {
+    o.bind(stmt_.get(), 2);
+    if ((match = step())) break;
+  }
+  seen_.emplace(std::move(key), match);
+  return match;
+}
+
 bool Condition::test(const Value& v) const {
-  if (v.kind == Value::null || values.empty()) return false;
+  const bool null = v.kind == Value::null;
+  switch (op) {
+    case 'N': return null;
+    case 'n': return !null;
+    case 'S':
+    case 's':
+      if (values.empty()) return null == (op == 'S');
+      if (null) return op == 's';
+      break;
+    default:
+      if (null || values.empty()) return false;
+  }
+  if (sql) return sql->test(v);
   if (op == 'I') return std::binary_search(values.begin(), values.end(), v, less);
   const int c = compare(v, values[0]);
   switch (op) {
-    case '=': return c == 0;
-    case '!': return c != 0;
+    case '=':
+    case 'S': return c == 0;
+    case '!':
+    case 's': return c != 0;
     case '<': return c < 0;
     case '{': return c <= 0;
     case '>': return c > 0;
@@ -46,7 +93,7 @@ bool Condition::test(const Value& v) const {
 
 std::optional<Value> operand(const TableConfig& cfg, int column, sqlite3_value* v) {
   const bool text = column >= 0 && cfg.metadata[column].type == ColumnType::text;
-  const std::string name = column < 0 ? std::string("rowid") : cfg.metadata[column].name;
+  const std::string name = column == -2 ? std::string("distance") : column < 0 ? std::string("rowid") : cfg.metadata[column].name;
   if (sqlite3_value_type(v) == SQLITE_NULL) return std::nullopt;
   if (text) {
     if (sqlite3_value_type(v) != SQLITE_TEXT) fail("filter on " + name + ": expected text; got " + type_name(v));
@@ -58,12 +105,43 @@ std::optional<Value> operand(const TableConfig& cfg, int column, sqlite3_value* 
   return Value::copy(v);
 }
 
-std::vector<Condition> parse_filters(const TableConfig& cfg, const char* idx, sqlite3_value** argv, int& a) {
+namespace {
+// The SQL that decides condition `c` (SqlTest), or "" when bebr decides it itself.
+std::string sql_of(const Condition& c) {
+  if (c.op == 'L') return "SELECT like(?2, ?1)";
+  if (c.op == 'G') return "SELECT glob(?2, ?1)";
+  if (c.collation.empty()) return "";
+  const char* op = nullptr;
+  switch (c.op) {
+    case '=':
+    case 'I': op = "="; break;
+    case '!': op = "!="; break;
+    case '<': op = "<"; break;
+    case '{': op = "<="; break;
+    case '>': op = ">"; break;
+    case '}': op = ">="; break;
+    case 'S': op = "IS"; break;
+    case 's': op = "IS NOT"; break;
+    default: return "";
+  }
+  std::string name;
+  for (const char ch : c.collation) name += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+  return std::string("SELECT ?1 ") + op + " ?2 COLLATE \"" + name + "\"";
+}
+}  // namespace
+
+std::vector<Condition> parse_filters(sqlite3* db, const TableConfig& cfg, const char* idx, sqlite3_value** argv,
+                                     int& a) {
   std::vector<Condition> out;
   for (const char* p = idx; p && *p;) {
     Condition c;
     c.op = *p++;
     c.column = static_cast<int>(std::strtol(p, const_cast<char**>(&p), 10));
+    if (*p == '@') {  // @<length>:<collation name>
+      const auto n = static_cast<std::size_t>(std::strtoul(p + 1, const_cast<char**>(&p), 10));
+      c.collation.assign(p + 1, n);
+      p += 1 + n;
+    }
     ++p;  // ','
     sqlite3_value* v = argv[a++];
     if (c.op == 'I') {
@@ -76,9 +154,16 @@ std::vector<Condition> parse_filters(const TableConfig& cfg, const char* idx, sq
       if (rc != SQLITE_OK && rc != SQLITE_DONE)
         throw Error(Errc::internal, std::string("cannot read the IN list: ") + sqlite3_errstr(rc));
       std::sort(c.values.begin(), c.values.end(), less);
+    } else if (c.op == 'N' || c.op == 'n') {
+      // no operand: SQLite passes a NULL in its place
+    } else if (c.op == 'L' || c.op == 'G') {
+      // Any pattern SQLite's like() takes; a NULL one matches nothing (x LIKE NULL is NULL).
+      if (sqlite3_value_type(v) != SQLITE_NULL) c.values.push_back(Value::copy(v));
     } else if (auto o = operand(cfg, c.column, v)) {
       c.values.push_back(std::move(*o));
     }
+    if (const std::string sql = sql_of(c); !sql.empty() && !c.values.empty())
+      c.sql = std::make_shared<SqlTest>(db, sql, c.values);
     out.push_back(std::move(c));
   }
   return out;

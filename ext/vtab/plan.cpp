@@ -18,6 +18,12 @@ char op_code(unsigned char op) {
     case SQLITE_INDEX_CONSTRAINT_LE: return '{';
     case SQLITE_INDEX_CONSTRAINT_GT: return '>';
     case SQLITE_INDEX_CONSTRAINT_GE: return '}';
+    case SQLITE_INDEX_CONSTRAINT_ISNULL: return 'N';
+    case SQLITE_INDEX_CONSTRAINT_ISNOTNULL: return 'n';
+    case SQLITE_INDEX_CONSTRAINT_IS: return 'S';
+    case SQLITE_INDEX_CONSTRAINT_ISNOT: return 's';
+    case SQLITE_INDEX_CONSTRAINT_LIKE: return 'L';
+    case SQLITE_INDEX_CONSTRAINT_GLOB: return 'G';
     default: return 0;
   }
 }
@@ -68,11 +74,27 @@ struct Args {
   }
 };
 
-// A filter constraint the kNN plan applies in its scan (and so omits from SQLite's checks).
-bool scan_filter(const Table& t, const sqlite3_index_info::sqlite3_index_constraint& c) {
+// A filter constraint the kNN plan applies in its scan (and so omits from SQLite's checks): a
+// comparison, null test, LIKE or GLOB on a metadata column or the rowid, or an upper bound on
+// the distance.
+bool scan_filter(const Table& t, const sqlite3_index_info* info, int i) {
+  const auto& c = info->aConstraint[i];
+  if (!c.usable) return false;
+  if (c.iColumn == kDistance) return c.op == SQLITE_INDEX_CONSTRAINT_LT || c.op == SQLITE_INDEX_CONSTRAINT_LE;
   const int nmeta = static_cast<int>(t.cfg().metadata.size());
   const bool meta = c.iColumn >= kFirstMeta && c.iColumn < kFirstMeta + nmeta;
-  return c.usable && (meta || c.iColumn == -1) && op_code(c.op);
+  return (meta || c.iColumn == -1) && op_code(c.op);
+}
+
+// The collation of a text comparison on a metadata column when it is not BINARY (bebr's own
+// byte order), else "".
+std::string collation(const Table& t, sqlite3_index_info* info, int i) {
+  const auto& c = info->aConstraint[i];
+  const char op = op_code(c.op);
+  if (c.iColumn < kFirstMeta || op == 'L' || op == 'G' || op == 'N' || op == 'n') return "";
+  if (t.cfg().metadata[static_cast<std::size_t>(c.iColumn - kFirstMeta)].type != ColumnType::text) return "";
+  const char* coll = sqlite3_vtab_collation(info, i);
+  return !coll || sqlite3_stricmp(coll, "BINARY") == 0 ? "" : coll;
 }
 
 // Whether a LIMIT that SQLite passes along with MATCH (SQLite 3.38 and later may) can serve as
@@ -87,7 +109,7 @@ bool limit_is_k(const Table& t, const sqlite3_index_info* info, const Usable& u)
   for (int i = 0; i < info->nConstraint; ++i) {
     const auto& c = info->aConstraint[i];
     if (!c.usable || i == u.match || i == u.k || i == u.rescore || i == u.limit) continue;
-    if (!scan_filter(t, c)) return false;
+    if (!scan_filter(t, info, i)) return false;
   }
   return true;
 }
@@ -113,15 +135,21 @@ int knn_plan(const Table& t, sqlite3_index_info* info, const Usable& u) {
   std::string filters;
   for (int i = 0; i < info->nConstraint; ++i) {
     const auto& c = info->aConstraint[i];
-    if (!scan_filter(t, c)) continue;
+    if (!scan_filter(t, info, i)) continue;
     const bool meta = c.iColumn >= kFirstMeta && c.iColumn < kFirstMeta + nmeta;
-    char op = op_code(c.op);
+    char op = c.iColumn == kDistance ? (c.op == SQLITE_INDEX_CONSTRAINT_LT ? '<' : '{') : op_code(c.op);
     if (op == '=' && sqlite3_vtab_in(info, i, -1)) {
       sqlite3_vtab_in(info, i, 1);
       op = 'I';
     }
     args.use(i);
-    filters += op + std::to_string(meta ? c.iColumn - kFirstMeta : -1) + ",";
+    const int column = meta ? c.iColumn - kFirstMeta : c.iColumn == kDistance ? -2 : -1;
+    filters += op + std::to_string(column);
+    // A text comparison under another collation is decided by SQLite through that collation
+    // (filters.hpp): `= 'x' COLLATE NOCASE`, and the NOCASE range SQLite derives from a LIKE.
+    if (const std::string coll = collation(t, info, i); !coll.empty())
+      filters += "@" + std::to_string(coll.size()) + ":" + coll;
+    filters += ",";
   }
   info->idxNum = plan;
   if (!filters.empty()) {

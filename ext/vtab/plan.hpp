@@ -15,13 +15,18 @@
 //   0           full scan in rowid order                         none
 //
 // With bit 1, idxStr lists the filters whose values follow in argv, in order, each as
-// "<op><column>," where column is a metadata column's index or -1 for the rowid, and op is:
+// "<op><column>," where column is a metadata column's index, -1 for the rowid or -2 for the
+// distance (then op is < or {: an upper bound), and op is:
 //
-//   op  constraint            op  constraint
-//   =   =                     {   <=
-//   !   !=                    >   >
-//   <   <                     }   >=
-//   I   IN (its values all at once, through sqlite3_vtab_in)
+//   op  constraint            op  constraint            op  constraint
+//   =   =                     {   <=                    N   IS NULL (its argv value unused)
+//   !   !=                    >   >                     n   IS NOT NULL (likewise)
+//   <   <                     }   >=                    S   IS
+//   I   IN (its values all at once, through sqlite3_vtab_in)  s   IS NOT
+//   L   LIKE (two-argument form; ESCAPE is not passed)   G   GLOB
+//
+// A text comparison under a collation other than BINARY carries it after the column, as
+// "@<length>:<name>" (e.g. "=1@6:NOCASE,"); xFilter has SQLite apply that collation.
 //
 //   CREATE VIRTUAL TABLE v USING bebr(e float[4], g integer, tag text);
 //   SELECT rowid FROM v WHERE e MATCH ?1 AND k = 10 AND tag IN ('a', 'b') AND rowid > 5;

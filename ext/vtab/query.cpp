@@ -43,8 +43,9 @@ void require_compatible(Table& t, std::uint32_t id) {
 struct KnnArgs {
   sqlite3_value* match = nullptr;
   std::vector<std::uint8_t> query;  // the MATCH operand as a code of the table's shape
-  std::vector<Condition> filters;
-  bool need_meta = false;  // some filter reads a metadata column
+  std::vector<Condition> filters;  // on the rowid and metadata
+  std::vector<Condition> bounds;   // upper bounds on the distance (distance < x, distance <= x)
+  bool need_meta = false;          // some filter reads a metadata column
 };
 
 KnnArgs read_knn_args(Table& t, Cursor& cur, int plan, const char* idx, sqlite3_value** argv) {
@@ -62,14 +63,30 @@ KnnArgs read_knn_args(Table& t, Cursor& cur, int plan, const char* idx, sqlite3_
   // rescore without k is an error on every version.
   if (cur.rescore && !(plan & kHasK)) fail("rescore needs 'k = N' to know how many results to re-rank for");
   if (cur.rescore && !cfg.store_vectors) fail("rescore needs the float vectors; create the table with store_vectors=1");
-  k.filters = parse_filters(cfg, idx, argv, a);
+  for (auto& f : parse_filters(t.db, cfg, idx, argv, a)) (f.column == -2 ? k.bounds : k.filters).push_back(std::move(f));
+  // bebr's own tests first, so a row they reject never costs a statement step (SqlTest); then
+  // LIKE and GLOB, which reject most rows a collation's range derived from them would.
+  const auto rank = [](const Condition& f) { return !f.sql ? 0 : f.op == 'L' || f.op == 'G' ? 1 : 2; };
+  std::stable_sort(k.filters.begin(), k.filters.end(),
+                   [&](const Condition& a, const Condition& b) { return rank(a) < rank(b); });
   for (const auto& f : k.filters) k.need_meta |= f.column >= 0;
   return k;
 }
 
+bool within(const std::vector<Condition>& bounds, double d) {
+  Value v;
+  v.kind = Value::real;
+  v.r = d;
+  for (const auto& b : bounds)
+    if (!b.test(v)) return false;
+  return true;
+}
+
 // The scan: every valid code that passes the filters, by SDC distance to the query. Streaming,
-// all of them into cur.rows unordered; otherwise the best max(k, rescore), sorted.
-void scan(Table& t, Cursor& cur, ScanState& sdc, const std::vector<Condition>& filters, bool need_meta) {
+// all of them within the distance bounds into cur.rows unordered; otherwise the best
+// max(k, rescore), sorted (the bounds apply after: an upper bound keeps a prefix of them).
+void scan(Table& t, Cursor& cur, ScanState& sdc, const std::vector<Condition>& filters,
+          const std::vector<Condition>& bounds, bool need_meta) {
   TopK top(cur.stream ? 0 : static_cast<std::size_t>(std::max(cur.k, cur.rescore)));
   Value rowid_value;
   rowid_value.kind = Value::integer;
@@ -89,7 +106,7 @@ void scan(Table& t, Cursor& cur, ScanState& sdc, const std::vector<Condition>& f
       sdc.stream(
           c.codes, c.chunk.valid.data(), c.rowids, [&](std::size_t s) { return passes(c, s); },
           [&](double d, std::int64_t rowid) {
-            cur.rows.push_back({d, rowid});
+            if (within(bounds, d)) cur.rows.push_back({d, rowid});
           });
     });
   } else if (top.capacity()) {
@@ -127,13 +144,19 @@ void knn(Table& t, Cursor& cur, int plan, const char* idx, sqlite3_value** argv)
   const CodeView qv = parse_code(args.query, "MATCH query");
   const BoundQuery bound(qv, t.cfg().metric);
   ScanState sdc(bound);
-  scan(t, cur, sdc, args.filters, args.need_meta);
+  scan(t, cur, sdc, args.filters, args.bounds, args.need_meta);
   cur.has_distance = true;
   if (cur.stream) {
     std::make_heap(cur.rows.begin(), cur.rows.end(), nearest_last);
     return;
   }
   if (cur.rescore) rescore(t, cur, args.match, qv);
+  // The bounds hold for the distance shown: the re-ranked one under rescore. The rows are in
+  // ascending order, so those within an upper bound are a prefix: the k nearest within it.
+  if (!args.bounds.empty())
+    cur.rows.erase(std::find_if(cur.rows.begin(), cur.rows.end(),
+                                [&](const Neighbor& n) { return !within(args.bounds, n.distance); }),
+                   cur.rows.end());
   if (cur.rows.size() > static_cast<std::size_t>(cur.k)) cur.rows.resize(static_cast<std::size_t>(cur.k));
 }
 
