@@ -49,10 +49,21 @@ static void say(const char* fmt, ...) {
   fputc('\n', stderr);
 }
 
+/* An auto extension for every connection dqlite opens, bebr or not: no cache spill. dqlite
+ * 1.11 cannot read back a page SQLite spilled into the WAL in the middle of a transaction (the
+ * frames it has not committed yet), so a transaction that dirties more than the page cache
+ * reads garbage or fails (dqlite issue 163). The database is in memory anyway, the dirty pages
+ * of a transaction stay in the page cache until it commits. */
+static int no_cache_spill(sqlite3* db, char** err, const sqlite3_api_routines* api) {
+  (void)api;
+  return sqlite3_exec(db, "PRAGMA cache_spill = OFF", NULL, NULL, err);
+}
+
 static void usage(void) {
   fprintf(stderr,
           "usage: bebr-dqlite-node --id N --address HOST:PORT --dir DIR [--cluster HOST:PORT,...]\n"
-          "                        [--latency-ms MS] [--no-bebr]\n");
+          "                        [--latency-ms MS] [--snapshot-threshold N --snapshot-trailing N]\n"
+          "                        [--no-bebr]\n");
   exit(2);
 }
 
@@ -239,7 +250,7 @@ out:
 
 int main(int argc, char** argv) {
   const char *address = NULL, *dir = NULL, *cluster = NULL;
-  unsigned latency_ms = 0;
+  unsigned latency_ms = 0, snapshot_threshold = 0, snapshot_trailing = 0;
   int with_bebr = 1;
   for (int i = 1; i < argc; i++) {
     const char* a = argv[i];
@@ -254,10 +265,18 @@ int main(int argc, char** argv) {
     else if (strcmp(a, "--dir") == 0) dir = v;
     else if (strcmp(a, "--cluster") == 0) cluster = v;
     else if (strcmp(a, "--latency-ms") == 0) latency_ms = (unsigned)strtoul(v, NULL, 10);
+    else if (strcmp(a, "--snapshot-threshold") == 0) snapshot_threshold = (unsigned)strtoul(v, NULL, 10);
+    else if (strcmp(a, "--snapshot-trailing") == 0) snapshot_trailing = (unsigned)strtoul(v, NULL, 10);
     else usage();
     i++;
   }
   if (node_id == 0 || !address || !dir) usage();
+  if (snapshot_threshold > 0 && snapshot_trailing < snapshot_threshold) {
+    // dqlite keeps at least a snapshot's worth of entries behind the last snapshot.
+    fprintf(stderr, "bebr-dqlite-node: --snapshot-trailing must be at least --snapshot-threshold; got %u < %u\n",
+            snapshot_trailing, snapshot_threshold);
+    return 2;
+  }
   if (node_id != 1 && !cluster) {
     fprintf(stderr, "bebr-dqlite-node: --cluster is needed to join: node %llu is not node 1\n", node_id);
     return 2;
@@ -271,12 +290,10 @@ int main(int argc, char** argv) {
   sigaddset(&stop, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop, NULL);
 
-  if (with_bebr) {
-    int rc = sqlite3_auto_extension((void (*)(void))sqlite3_bebr_init);
-    if (rc != SQLITE_OK) {
-      say("cannot register bebr: %s", sqlite3_errstr(rc));
-      return 1;
-    }
+  if (sqlite3_auto_extension((void (*)(void))no_cache_spill) != SQLITE_OK ||
+      (with_bebr && sqlite3_auto_extension((void (*)(void))sqlite3_bebr_init) != SQLITE_OK)) {
+    say("cannot register the auto extensions");
+    return 1;
   }
   if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
     say("cannot create %s: %s", dir, strerror(errno));
@@ -287,6 +304,10 @@ int main(int argc, char** argv) {
   int rc = dqlite_node_create(node_id, address, dir, &node);
   if (rc == 0) rc = dqlite_node_set_bind_address(node, address);
   if (rc == 0 && latency_ms > 0) rc = dqlite_node_set_network_latency_ms(node, latency_ms);
+  // Raft compacts its log into a snapshot every `threshold` entries, keeping `trailing`;
+  // dqlite's defaults otherwise. A node too far behind the kept log is sent a snapshot.
+  if (rc == 0 && snapshot_threshold > 0)
+    rc = dqlite_node_set_snapshot_params(node, snapshot_threshold, snapshot_trailing);
   if (rc == 0) rc = dqlite_node_start(node);
   if (rc != 0) {
     say("cannot start: %s (dqlite error %d)", node ? dqlite_node_errmsg(node) : "out of memory", rc);
