@@ -2,6 +2,8 @@
 # Builds tests/cluster/ (Go, GOPATH mode against Debian's sources in /usr/share/gocode, offline)
 # and runs one of its tests against a build's bebr-dqlite-node and bebr.so:
 #   bash tests/cluster/run.sh BUILDDIR contract|failover|catchup|nobebr|bench [N]
+# BEBR_CLUSTER_EXTENSION names the bebr.so the local reference loads (default BUILDDIR's): a
+# sanitizer build's node runs against a plain build's extension so.
 # Exit 77 (ctest: skipped), with the reason, when the node was not built (no libdqlite-dev) or
 # Go or the go-dqlite sources are absent: bash cluster/deps.sh installs them.
 set -euo pipefail
@@ -23,5 +25,5 @@ mkdir -p "$work"
   GOPATH=/usr/share/gocode GO111MODULE=off GOFLAGS= GOPROXY=off GOCACHE="$build/go-cache" \
     go build -tags libsqlite3 -o "$work/clustertest" .
 ) 9> "$work/build.lock"
-exec "$work/clustertest" "$build/bebr-dqlite-node" "$build/bebr.so" "$here/../../examples/data/bible" \
+exec "$work/clustertest" "$build/bebr-dqlite-node" "${BEBR_CLUSTER_EXTENSION:-$build/bebr.so}" "$here/../../examples/data/bible" \
   "$work/$1" "$@"
