@@ -6,8 +6,8 @@
 # keeps its Raft log in $BEBR_CLUSTER_DIR/n<i> (default build/cluster), its log in n<i>.log
 # there; BEBR_CLUSTER_NODE names another bebr-dqlite-node than build/'s. Starting again after a
 # stop restarts the same cluster with its data. BEBR_CLUSTER_ARGS: extra arguments for every
-# node, by default "--latency-ms 20" (loopback: a new leader in under a second where dqlite's
-# default timeouts take 5-10 s, docs/cluster.md); BEBR_CLUSTER_ARGS= keeps dqlite's. A client:
+# node, e.g. "--latency-ms 20" for a new leader in under a second where dqlite's default
+# timeouts take 5-10 s (docs/cluster.md says what that costs). A client:
 #   dqlite -s 127.0.0.1:9001,127.0.0.1:9002,127.0.0.1:9003 bible.db
 #   bash cluster/example/run.sh 127.0.0.1:9001,127.0.0.1:9002,127.0.0.1:9003
 set -euo pipefail
@@ -49,7 +49,7 @@ for i in $(seq "$n"); do
   : > "$dir/n$i.log"
   # shellcheck disable=SC2086
   nohup "$node" --id "$i" --address "127.0.0.1:$((port + i))" --dir "$dir/n$i" --cluster "$addresses" \
-    ${BEBR_CLUSTER_ARGS---latency-ms 20} >> "$dir/n$i.log" 2>&1 < /dev/null &
+    ${BEBR_CLUSTER_ARGS:-} >> "$dir/n$i.log" 2>&1 < /dev/null &
   echo $! > "$dir/n$i.pid"
 done
 for i in $(seq "$n"); do
