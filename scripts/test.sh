@@ -10,6 +10,8 @@ cd "$(dirname "$0")/.."
 # The layout rules first (docs/design.md, Shape): a second, not a build.
 bash scripts/check-layout.sh
 bash scripts/deps.sh
+# libdqlite, go-dqlite and Go for the "cluster: <name>" tests (tests/cluster/, docs/cluster.md).
+bash cluster/deps.sh
 if [ "${1:-}" = "--sanitize" ]; then
   dir=build-asan
   cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBEBR_WERROR=ON -DBEBR_SANITIZE=ON -DBEBR_BUILD_TESTS=ON >/dev/null
