@@ -185,8 +185,34 @@ struct Connection {
 };
 
 // Models (ext/models.cpp).
-// The latest version of model `name` in main.bebr_models; throws a clear error if absent.
+// A model row of some database's bebr_models.
+struct StoredModel {
+  std::string schema, name;
+  sqlite3_int64 version = 0;
+  std::uint32_t model_id = 0;
+  std::shared_ptr<const Binarizer> binarizer;
+};
+// Model `spec`: 'name' (its latest version) or 'name@V' (version V), looked up in the bebr_models
+// of `schema` first (when given), then of main, then of the other databases in PRAGMA
+// database_list order; the first database that has the name answers. Throws a clear error if
+// absent (naming the latest version when the version asked for is not there).
+StoredModel load_model(sqlite3* db, const std::string& spec, const std::string& schema = "");
+// load_model(db, spec).binarizer.
 std::shared_ptr<const Binarizer> load_model_by_name(sqlite3* db, const std::string& name);
+// The model a table of database `schema` names by id (storage format 4): from that database's
+// bebr_models, else another's. Throws, naming the table, the model and its version, when no
+// bebr_models holds it any more.
+Binarizer load_table_model(sqlite3* db, const std::string& schema, const std::string& table, const std::string& name,
+                           sqlite3_int64 version, std::uint32_t id);
+// Makes sure database `schema`'s bebr_models holds model row `m` (found elsewhere by
+// load_model): a table of that database names its model there. Copies the row when it is not
+// there; refuses when that name and version hold another model.
+void keep_model_in(sqlite3* db, const std::string& schema, const StoredModel& m);
+// "'name@V' (id N)" for a model id found in some bebr_models, else "id N" (for messages).
+std::string describe_model(sqlite3* db, std::uint32_t id);
+// require_same_shape (bebr/distance.hpp), but a difference of model names both models with
+// their versions.
+void require_same_model_shape(sqlite3* db, const CodeShape& a, const CodeShape& b);
 // The model with this id (cached per connection); throws if absent.
 std::shared_ptr<const Binarizer> load_model_by_id(sqlite3* db, Connection& conn, std::uint32_t id);
 // The model id that model `id` is recorded compatible with (its codes search that model's

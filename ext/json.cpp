@@ -51,7 +51,9 @@ std::string JsonObject::text(sqlite3* db) const {
     if (field.kind == Kind::integer) sqlite3_bind_int64(s.get(), at + 1, field.i);
     else sqlite3_bind_text64(s.get(), at + 1, field.s.data(), field.s.size(), SQLITE_STATIC, SQLITE_UTF8);
   }
-  if (sqlite3_step(s.get()) != SQLITE_ROW)
+  const int rc = sqlite3_step(s.get());
+  if (rc == SQLITE_INTERRUPT) throw Error(Errc::interrupted, "interrupted while storing the model; no model was stored");
+  if (rc != SQLITE_ROW)
     throw Error(Errc::internal, std::string("bebr internal error: json_object failed: ") + sqlite3_errmsg(db));
   const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(s.get(), 0));
   if (!text) throw std::bad_alloc();

@@ -11,6 +11,7 @@
 // model_id its content hash, which every code made by the model carries in its header.
 #include "models.hpp"
 
+#include <algorithm>
 #include <span>
 
 #include "bebr/model.hpp"
@@ -27,6 +28,9 @@ constexpr const char* kCreateModels =
     "created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')), history TEXT, "
     "PRIMARY KEY(name, version))";
 
+// A schema name for "%w"-style quoting inside double quotes.
+std::string quote_ident(const std::string& schema) { return mprintf("%w", schema.c_str()); }
+
 // Steps a lookup in bebr_models: true for a row, false for none; an error (such as SQL that
 // the table runs failing) comes through with SQLite's message instead of reading as "absent".
 bool step_lookup(sqlite3* db, sqlite3_stmt* s) {
@@ -36,9 +40,45 @@ bool step_lookup(sqlite3* db, sqlite3_stmt* s) {
   return false;
 }
 
-bool models_table_exists(sqlite3* db) {
-  Stmt s = prepare(db, "SELECT 1 FROM main.sqlite_schema WHERE type = 'table' AND name = 'bebr_models'");
+bool models_table_exists(sqlite3* db, const std::string& schema) {
+  Stmt s = prepare(db, "SELECT 1 FROM \"" + quote_ident(schema) +
+                           "\".sqlite_schema WHERE type = 'table' AND name = 'bebr_models'");
   return sqlite3_step(s.get()) == SQLITE_ROW;
+}
+
+// The databases whose bebr_models a lookup reads, in order: `first` (when given), main, then the
+// others as PRAGMA database_list lists them (temp, then the attached ones). Only those that have
+// a bebr_models table.
+std::vector<std::string> model_schemas(sqlite3* db, const std::string& first = "") {
+  std::vector<std::string> all;
+  if (!first.empty()) all.push_back(first);
+  Stmt s = prepare(db, "SELECT name FROM pragma_database_list ORDER BY seq");
+  int rc;
+  while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+    const std::string name = reinterpret_cast<const char*>(sqlite3_column_text(s.get(), 0));
+    if (sqlite3_stricmp(name.c_str(), first.c_str()) != 0) all.push_back(name);
+  }
+  if (rc != SQLITE_DONE) fail_sqlite(db, rc);
+  std::vector<std::string> with;
+  for (const std::string& name : all)
+    if (models_table_exists(db, name)) with.push_back(name);
+  return with;
+}
+
+// "name" or "name@version" of a model argument.
+struct ModelSpec {
+  std::string name;
+  sqlite3_int64 version = 0;  // 0: the latest
+};
+ModelSpec parse_spec(const std::string& spec) {
+  const auto at = spec.rfind('@');
+  if (at == std::string::npos || at == 0 || at + 1 == spec.size() ||
+      spec.find_first_not_of("0123456789", at + 1) != std::string::npos)
+    return {spec, 0};
+  const std::string digits = spec.substr(at + 1);
+  if (digits.size() > 18 || std::stoll(digits) < 1)
+    fail("model '" + spec + "' names version " + digits + "; expected a version 1 or more");
+  return {spec.substr(0, at), std::stoll(digits)};
 }
 
 // The bytes of a params column.
@@ -51,13 +91,20 @@ std::shared_ptr<const Binarizer> model_from_row(sqlite3_stmt* s, int col) {
   return std::make_shared<Binarizer>(Binarizer::parse(params_of(s, col)));
 }
 
-void ensure_models_table(sqlite3* db) {
-  if (sqlite3_exec(db, kCreateModels, nullptr, nullptr, nullptr) != SQLITE_OK)
+void ensure_models_table(sqlite3* db, const std::string& schema = "main") {
+  std::string create = kCreateModels;
+  create.replace(create.find("main."), 5, "\"" + quote_ident(schema) + "\".");
+  if (sqlite3_exec(db, create.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK)
     fail(std::string("cannot create bebr_models: ") + sqlite3_errmsg(db));
   // Tables made by bebr 0.1 lack the history column.
-  Stmt has = prepare(db, "SELECT 1 FROM pragma_table_info('bebr_models', 'main') WHERE name = 'history'");
-  if (sqlite3_step(has.get()) != SQLITE_ROW &&
-      sqlite3_exec(db, "ALTER TABLE main.bebr_models ADD COLUMN history TEXT", nullptr, nullptr, nullptr) != SQLITE_OK)
+  Stmt has = prepare(db, mprintf("SELECT 1 FROM pragma_table_info('bebr_models', %Q) WHERE name = 'history'",
+                                 schema.c_str()));
+  const int rc = sqlite3_step(has.get());
+  if (rc == SQLITE_INTERRUPT) throw Error(Errc::interrupted, "interrupted while storing the model; no model was stored");
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) fail_sqlite(db, rc);
+  if (rc == SQLITE_DONE &&
+      sqlite3_exec(db, mprintf("ALTER TABLE \"%w\".bebr_models ADD COLUMN history TEXT", schema.c_str()).c_str(),
+                   nullptr, nullptr, nullptr) != SQLITE_OK)
     fail(std::string("cannot add bebr_models.history: ") + sqlite3_errmsg(db));
 }
 
@@ -130,38 +177,127 @@ sqlite3_int64 store_model(sqlite3* db, const std::string& name, const Binarizer&
   return version;
 }
 
-std::shared_ptr<const Binarizer> load_model_by_name(sqlite3* db, const std::string& name) {
+StoredModel load_model(sqlite3* db, const std::string& spec, const std::string& schema) {
   const NestedSql nested("the model lookup");
-  if (!models_table_exists(db))
+  const ModelSpec m = parse_spec(spec);
+  const std::vector<std::string> schemas = model_schemas(db, schema);
+  if (schemas.empty())
     throw Error(Errc::not_found,
-                "unknown model '" + name + "'; this database has no bebr_models table (train one with bebr_train)");
-  Stmt s = prepare(db, "SELECT params FROM main.bebr_models WHERE name = ?1 ORDER BY version DESC LIMIT 1");
-  sqlite3_bind_text(s.get(), 1, name.c_str(), -1, SQLITE_TRANSIENT);
-  if (!step_lookup(db, s.get()))
-    throw Error(Errc::not_found, "unknown model '" + name + "'; expected a name in bebr_models");
-  return model_from_row(s.get(), 0);
+                "unknown model '" + spec + "'; this database has no bebr_models table (train one with bebr_train)");
+  sqlite3_int64 latest = 0;
+  for (const std::string& in : schemas) {
+    Stmt s = prepare(db, "SELECT version, model_id, params FROM \"" + quote_ident(in) +
+                             "\".bebr_models WHERE name = ?1 AND (?2 = 0 OR version = ?2) ORDER BY version DESC "
+                             "LIMIT 1");
+    sqlite3_bind_text(s.get(), 1, m.name.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s.get(), 2, m.version);
+    if (step_lookup(db, s.get()))
+      return StoredModel{in, m.name, sqlite3_column_int64(s.get(), 0),
+                         static_cast<std::uint32_t>(sqlite3_column_int64(s.get(), 1)), model_from_row(s.get(), 2)};
+    if (m.version) {
+      Stmt v = prepare(db, "SELECT max(version) FROM \"" + quote_ident(in) + "\".bebr_models WHERE name = ?1");
+      sqlite3_bind_text(v.get(), 1, m.name.c_str(), -1, SQLITE_TRANSIENT);
+      if (step_lookup(db, v.get())) latest = std::max(latest, sqlite3_column_int64(v.get(), 0));
+    }
+  }
+  if (latest)
+    throw Error(Errc::not_found, "model '" + m.name + "' has no version " + std::to_string(m.version) +
+                                     "; its latest is version " + std::to_string(latest));
+  throw Error(Errc::not_found, "unknown model '" + spec + "'; expected a name in bebr_models");
+}
+
+std::shared_ptr<const Binarizer> load_model_by_name(sqlite3* db, const std::string& name) {
+  return load_model(db, name).binarizer;
 }
 
 std::shared_ptr<const Binarizer> load_model_by_id(sqlite3* db, Connection& conn, std::uint32_t id) {
   if (auto it = conn.models_by_id.find(id); it != conn.models_by_id.end()) return it->second;
   const NestedSql nested("the model lookup");
   const std::string what = "code was made by a trained model (id " + std::to_string(id) + ")";
-  if (!models_table_exists(db)) throw Error(Errc::not_found, what + " but this database has no bebr_models table");
-  Stmt s = prepare(db, "SELECT params FROM main.bebr_models WHERE model_id = ?1 LIMIT 1");
-  sqlite3_bind_int64(s.get(), 1, id);
-  if (!step_lookup(db, s.get())) throw Error(Errc::not_found, what + " that is not in bebr_models");
-  auto model = model_from_row(s.get(), 0);
-  conn.models_by_id.emplace(id, model);
-  return model;
+  const std::vector<std::string> schemas = model_schemas(db);
+  if (schemas.empty()) throw Error(Errc::not_found, what + " but this database has no bebr_models table");
+  for (const std::string& in : schemas) {
+    Stmt s = prepare(db, "SELECT params FROM \"" + quote_ident(in) + "\".bebr_models WHERE model_id = ?1 LIMIT 1");
+    sqlite3_bind_int64(s.get(), 1, id);
+    if (!step_lookup(db, s.get())) continue;
+    auto model = model_from_row(s.get(), 0);
+    conn.models_by_id.emplace(id, model);
+    return model;
+  }
+  throw Error(Errc::not_found, what + " that is not in bebr_models");
 }
 
 std::uint32_t compatible_id_of(sqlite3* db, std::uint32_t id) {
   const NestedSql nested("the model lookup");
-  if (!models_table_exists(db)) return 0;
-  Stmt s = prepare(db, "SELECT params FROM main.bebr_models WHERE model_id = ?1 LIMIT 1");
-  sqlite3_bind_int64(s.get(), 1, id);
-  if (!step_lookup(db, s.get())) return 0;
-  return parse_model_header(params_of(s.get(), 0)).compatible_id;  // 0 for center
+  for (const std::string& in : model_schemas(db)) {
+    Stmt s = prepare(db, "SELECT substr(params, 1, 64) FROM \"" + quote_ident(in) +
+                             "\".bebr_models WHERE model_id = ?1 LIMIT 1");
+    sqlite3_bind_int64(s.get(), 1, id);
+    if (step_lookup(db, s.get())) return parse_model_header(params_of(s.get(), 0)).compatible_id;  // 0 for center
+  }
+  return 0;
+}
+
+Binarizer load_table_model(sqlite3* db, const std::string& schema, const std::string& table, const std::string& name,
+                           sqlite3_int64 version, std::uint32_t id) {
+  const NestedSql nested("the model lookup");
+  for (const std::string& in : model_schemas(db, schema)) {
+    Stmt s = prepare(db, "SELECT params FROM \"" + quote_ident(in) + "\".bebr_models WHERE model_id = ?1 LIMIT 1");
+    sqlite3_bind_int64(s.get(), 1, id);
+    if (step_lookup(db, s.get())) return Binarizer::parse(params_of(s.get(), 0));
+  }
+  throw Error(Errc::not_found, "table " + table + " codes with model '" + name + "@" + std::to_string(version) +
+                                   "' (id " + std::to_string(id) +
+                                   "), which is not in bebr_models any more; reads and code queries work without "
+                                   "it, encoding a vector needs it: restore the row (bebr_import_model) or "
+                                   "re-create the table");
+}
+
+void keep_model_in(sqlite3* db, const std::string& schema, const StoredModel& m) {
+  if (sqlite3_stricmp(schema.c_str(), m.schema.c_str()) == 0) return;
+  ensure_models_table(db, schema);
+  const std::string to = "\"" + quote_ident(schema) + "\".bebr_models";
+  Stmt has = prepare(db, "SELECT model_id FROM " + to + " WHERE name = ?1 AND version = ?2");
+  sqlite3_bind_text(has.get(), 1, m.name.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64(has.get(), 2, m.version);
+  if (step_lookup(db, has.get())) {
+    if (static_cast<std::uint32_t>(sqlite3_column_int64(has.get(), 0)) == m.model_id) return;
+    throw Error(Errc::mismatch, "model '" + m.name + "@" + std::to_string(m.version) + "' of database " + m.schema +
+                                    " differs from the model of that name and version in database " + schema +
+                                    "; a table names its model in its own database");
+  }
+  constexpr const char* kColumns = "name, version, kind, dim, bits, model_id, params, options, rows, seconds, created";
+  Stmt copy = prepare(db, "INSERT INTO " + to + "(" + kColumns + ") SELECT " + kColumns + " FROM \"" +
+                              quote_ident(m.schema) + "\".bebr_models WHERE name = ?1 AND version = ?2");
+  sqlite3_bind_text(copy.get(), 1, m.name.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64(copy.get(), 2, m.version);
+  if (const int rc = sqlite3_step(copy.get()); rc != SQLITE_DONE)
+    fail(std::string("cannot copy the model into ") + schema + ".bebr_models: " + sqlite3_errmsg(db));
+}
+
+std::string describe_model(sqlite3* db, std::uint32_t id) {
+  const std::string bare = "id " + std::to_string(id);
+  try {
+    const NestedSql nested("the model lookup");
+    for (const std::string& in : model_schemas(db)) {
+      Stmt s = prepare(db, "SELECT name, version FROM \"" + quote_ident(in) +
+                               "\".bebr_models WHERE model_id = ?1 ORDER BY version LIMIT 1");
+      sqlite3_bind_int64(s.get(), 1, id);
+      if (sqlite3_step(s.get()) == SQLITE_ROW)
+        return "'" + std::string(reinterpret_cast<const char*>(sqlite3_column_text(s.get(), 0))) + "@" +
+               std::to_string(sqlite3_column_int64(s.get(), 1)) + "' (" + bare + ")";
+    }
+  } catch (const Error&) {
+    // A description only: the error it goes into is the one to report.
+  }
+  return bare;
+}
+
+void require_same_model_shape(sqlite3* db, const CodeShape& a, const CodeShape& b) {
+  if (a.dim == b.dim && a.bits == b.bits && a.kind == b.kind && a.model_id != b.model_id)
+    throw Error(Errc::mismatch, "codes differ in model (they come from different trained models); first has " +
+                                    describe_model(db, a.model_id) + ", second has " + describe_model(db, b.model_id));
+  require_same_shape(a, b);
 }
 
 void admit_compatible(sqlite3* db, Connection& conn, const CodeView& a, CodeView& b) {

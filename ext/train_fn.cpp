@@ -24,6 +24,8 @@
 namespace bebr::ext {
 namespace {
 
+[[noreturn]] void throw_interrupted() { throw Error(Errc::interrupted, "interrupted; no model was stored"); }
+
 struct TrainOptions {
   std::string kind = "center";
   std::uint32_t bits = 1;
@@ -42,13 +44,15 @@ TrainOptions parse_options(sqlite3* db, sqlite3_value* options) {
     fail(std::string("third argument must be a JSON object of options; got ") + type_name(options));
   Stmt s = prepare(db, "SELECT json_valid(?1) AND json_type(?1) = 'object'");
   sqlite3_bind_value(s.get(), 1, options);
-  if (sqlite3_step(s.get()) != SQLITE_ROW || sqlite3_column_int(s.get(), 0) != 1)
+  if (const int rc = sqlite3_step(s.get()); rc == SQLITE_INTERRUPT) throw_interrupted();
+  else if (rc != SQLITE_ROW || sqlite3_column_int(s.get(), 0) != 1)
     fail("third argument must be a JSON object of options such as '{\"kind\":\"center\",\"bits\":2}'; got '" +
          text_of(options) + "'");
   std::vector<std::string> mlp_only;
   Stmt each = prepare(db, "SELECT key, type, value FROM json_each(?1)");
   sqlite3_bind_value(each.get(), 1, options);
-  while (sqlite3_step(each.get()) == SQLITE_ROW) {
+  int rc;
+  while ((rc = sqlite3_step(each.get())) == SQLITE_ROW) {
     const std::string key = reinterpret_cast<const char*>(sqlite3_column_text(each.get(), 0));
     const std::string type = reinterpret_cast<const char*>(sqlite3_column_text(each.get(), 1));
     const char* text = reinterpret_cast<const char*>(sqlite3_column_text(each.get(), 2));
@@ -101,6 +105,8 @@ TrainOptions parse_options(sqlite3* db, sqlite3_value* options) {
              "batch, neighbours, lr, tau, similarity, contrastive, seed, threads, sample, compatible_with");
     }
   }
+  if (rc == SQLITE_INTERRUPT) throw_interrupted();
+  if (rc != SQLITE_DONE) fail_sqlite(db, rc);
   if (o.kind != "center" && o.kind != "mlp") fail("unknown kind '" + o.kind + "'; expected 'center' or 'mlp'");
   if (o.kind == "center") {
     if (!mlp_only.empty()) fail("option " + mlp_only.front() + " applies to kind 'mlp' only");
@@ -163,9 +169,19 @@ class QueryOnly {
  public:
   explicit QueryOnly(sqlite3* db) : db_(db) {
     Stmt s = prepare(db, "PRAGMA query_only");
-    was_ = sqlite3_step(s.get()) == SQLITE_ROW && sqlite3_column_int(s.get(), 0) != 0;
-    if (!was_ && sqlite3_exec(db, "PRAGMA query_only = 1", nullptr, nullptr, nullptr) != SQLITE_OK)
-      fail(std::string("cannot make the connection query_only for the training query: ") + sqlite3_errmsg(db));
+    const int rc = sqlite3_step(s.get());
+    if (rc == SQLITE_INTERRUPT) throw_interrupted();
+    if (rc != SQLITE_ROW) fail_sqlite(db, rc);
+    was_ = sqlite3_column_int(s.get(), 0) != 0;
+    if (!was_ && sqlite3_exec(db, "PRAGMA query_only = 1", nullptr, nullptr, nullptr) != SQLITE_OK) {
+      // The flag is set as the PRAGMA compiles: an interrupt while it runs leaves it set, and so
+      // does the PRAGMA that clears it (which is what ends it).
+      const bool interrupted = sqlite3_errcode(db) == SQLITE_INTERRUPT;
+      const std::string why = sqlite3_errmsg(db);
+      sqlite3_exec(db, "PRAGMA query_only = 0", nullptr, nullptr, nullptr);
+      if (interrupted) throw_interrupted();
+      fail("cannot make the connection query_only for the training query: " + why);
+    }
   }
   ~QueryOnly() {
     if (!was_) sqlite3_exec(db_, "PRAGMA query_only = 0", nullptr, nullptr, nullptr);
@@ -267,16 +283,19 @@ TrainingData read_training_rows(sqlite3* db, sqlite3_value* sql_arg, const Train
     }
     ++d.rows;
   }
-  if (rc == SQLITE_INTERRUPT) throw Error(Errc::interrupted, "interrupted; no model was stored");
+  if (rc == SQLITE_INTERRUPT) throw_interrupted();
   if (rc != SQLITE_DONE) fail(std::string("training query failed: ") + sqlite3_errmsg(db));
   if (!d.mean) fail("training query returned no rows; expected at least one vector");
   if (keep && d.rows < 2) fail("training query returned 1 row; kind 'mlp' needs at least 2 vectors");
   return d;
 }
 
-// Progress lines on stderr (the shell's and a script's terminal), at most one a second, and a
-// check for sqlite3_interrupt (Ctrl-C in the shell, Connection.interrupt() in Python): stepping
-// a statement while the flag is set fails with SQLITE_INTERRUPT.
+// Progress lines on stderr (the shell's and a script's terminal), at most one a second, in every
+// phase of a training, and a check for sqlite3_interrupt (Ctrl-C in the shell,
+// Connection.interrupt() in Python) at every report: stepping a statement while the flag is set
+// fails with SQLITE_INTERRUPT. Core reports at least every ~1e9 operations, so an interrupt acts
+// within about a second. The time left is estimated from the steps alone (the phases before
+// them are not steps), once one is done.
 class TrainingMonitor {
  public:
   TrainingMonitor(sqlite3* db, std::string name, bool print) : name_(std::move(name)), print_(print) {
@@ -286,13 +305,28 @@ class TrainingMonitor {
     const int rc = sqlite3_step(probe_.get());
     sqlite3_reset(probe_.get());
     if (rc == SQLITE_INTERRUPT) return false;
-    if (print_ && (p.seconds - last_ >= 1.0 || p.step == 0)) {
-      last_ = p.seconds;
-      const double left = p.step ? p.seconds / double(p.step) * double(p.steps - p.step) : 0;
-      std::fprintf(stderr, "bebr_train %s: epoch %u/%u, step %llu/%llu, loss %.4f, %.0f s, about %.0f s left\n",
-                   name_.c_str(), p.epoch, p.epochs, static_cast<unsigned long long>(p.step),
-                   static_cast<unsigned long long>(p.steps), p.loss, p.seconds, left);
+    if (!print_ || (p.seconds - last_ < 1.0 && p.phase == phase_ && !(p.phase == MlpPhase::steps && p.step == 1)))
+      return true;
+    last_ = p.seconds;
+    phase_ = p.phase;
+    if (p.phase != MlpPhase::steps) {
+      std::fprintf(stderr, "bebr_train %s: %s, %llu/%llu rows, %.0f s\n", name_.c_str(), phase_name(p.phase),
+                   static_cast<unsigned long long>(p.done), static_cast<unsigned long long>(p.total), p.seconds);
+      return true;
     }
+    std::string loss = "-", left = "";
+    char buf[64];
+    if (p.epoch_steps) {
+      std::snprintf(buf, sizeof buf, "%.4f", p.epoch_loss);
+      loss = buf;
+    }
+    if (p.step) {
+      std::snprintf(buf, sizeof buf, ", about %.0f s left", p.phase_seconds / double(p.step) * double(p.steps - p.step));
+      left = buf;
+    }
+    std::fprintf(stderr, "bebr_train %s: epoch %u/%u, step %llu/%llu, loss %s, %.0f s%s\n", name_.c_str(), p.epoch,
+                 p.epochs, static_cast<unsigned long long>(p.step), static_cast<unsigned long long>(p.steps),
+                 loss.c_str(), p.seconds, left.c_str());
     return true;
   }
 
@@ -301,6 +335,7 @@ class TrainingMonitor {
   bool print_;
   Stmt probe_;
   double last_ = -1;
+  MlpPhase phase_ = MlpPhase::start;
 };
 
 // compatible_with: the old model, checked before any data is read; null without the option.
@@ -372,10 +407,12 @@ void fn_train(sqlite3_context* ctx, int argc, sqlite3_value** argv) noexcept {
     const TrainingData data = read_training_rows(db, argv[1], opt);
     const Trained t = train(db, name, opt, data, old);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    const sqlite3_int64 version = store_model(db, name, *t.model, data.dim, t.options, data.rows, seconds, t.history);
+    // The answer is built before the model is stored, and nothing that an interrupt can stop runs
+    // after it: a stored model is always reported. The version, which storing picks, replaces -1
+    // (the first "version":-1 is the key's: a string value escapes its quotes).
     JsonObject out;
     out.add("name", name)
-        .add("version", version)
+        .add("version", sqlite3_int64{-1})
         .add("kind", opt.kind)
         .add("dim", sqlite3_int64{data.dim})
         .add("bits", sqlite3_int64{t.model->shape().bits})
@@ -385,7 +422,10 @@ void fn_train(sqlite3_context* ctx, int argc, sqlite3_value** argv) noexcept {
       out.add("code_dim", sqlite3_int64{t.model->shape().dim})
           .add_number("seconds", seconds)
           .add_json("history", t.history);
-    const std::string json = out.text(db);
+    std::string json = out.text(db);
+    const sqlite3_int64 version = store_model(db, name, *t.model, data.dim, t.options, data.rows, seconds, t.history);
+    constexpr std::string_view kPlaceholder = "\"version\":-1";
+    json.replace(json.find(kPlaceholder), kPlaceholder.size(), "\"version\":" + std::to_string(version));
     sqlite3_result_text(ctx, json.c_str(), static_cast<int>(json.size()), SQLITE_TRANSIENT);
   });
 }

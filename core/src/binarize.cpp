@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -57,6 +58,39 @@ Binarizer::Binarizer(CodeShape shape, std::vector<float> mean)
   double h = 0;
   for (float m : mean_) h += double{m} * double{m};
   mean_half_norm2_ = h / 2;
+}
+
+namespace detail {
+struct DeferredLoad {
+  std::function<Binarizer()> load;
+  std::mutex mutex;
+  std::shared_ptr<const Binarizer> loaded;
+};
+}  // namespace detail
+
+Binarizer Binarizer::deferred(CodeShape shape, std::uint32_t input_dim, std::function<Binarizer()> load) {
+  Binarizer b(shape, {});
+  b.input_dim_ = input_dim;
+  b.deferred_ = std::make_shared<detail::DeferredLoad>();
+  b.deferred_->load = std::move(load);
+  return b;
+}
+
+bool Binarizer::loaded() const noexcept {
+  if (!deferred_) return true;
+  const std::lock_guard<std::mutex> lock(deferred_->mutex);
+  return deferred_->loaded != nullptr;
+}
+
+const Binarizer& Binarizer::resolved() const {
+  const std::lock_guard<std::mutex> lock(deferred_->mutex);
+  if (!deferred_->loaded) {
+    auto b = std::make_shared<const Binarizer>(deferred_->load());
+    if (!(b->shape() == shape_) || b->input_dim() != input_dim_)
+      throw Error(Errc::corrupt, "the model loaded for these codes has another shape than they were made with");
+    deferred_->loaded = std::move(b);
+  }
+  return *deferred_->loaded;
 }
 
 Binarizer Binarizer::raw(std::uint32_t dim, std::uint32_t bits) {
@@ -128,6 +162,7 @@ void Binarizer::encode_one_bit(std::span<const float> x, std::uint8_t* body) con
 }
 
 void Binarizer::encode_body(std::span<const float> x, std::uint8_t* body) const {
+  if (deferred_) return resolved().encode_body(x, body);
   const std::uint32_t m = shape_.dim, bits = shape_.bits;
   if (x.size() != input_dim_)
     throw Error(Errc::mismatch,
@@ -206,6 +241,7 @@ void Binarizer::encode_mlp(std::span<const float> x, std::uint8_t* body) const {
 }
 
 std::vector<std::uint8_t> Binarizer::encode_blob(std::span<const float> x) const {
+  if (deferred_) return resolved().encode_blob(x);
   std::vector<std::uint8_t> blob(blob_bytes(shape_));
   write_header(shape_, blob.data());
   encode_body(x, blob.data() + kHeaderBytes);
@@ -213,6 +249,7 @@ std::vector<std::uint8_t> Binarizer::encode_blob(std::span<const float> x) const
 }
 
 std::vector<float> Binarizer::decode(const CodeView& code) const {
+  if (deferred_) return resolved().decode(code);
   if (!(code.shape == shape_)) throw Error(Errc::mismatch, "code was made by another binarizer");
   const std::uint32_t bits = shape_.bits;
   const double c = double((1u << bits) - 1), s = double(1u << (bits - 1));
@@ -257,6 +294,7 @@ Binarizer Binarizer::mlp(std::shared_ptr<const MlpModel> model) {
 // (f32), adapter hidden width (u32, 0: none), inner dim (u32), reserved u32 0, the code-space
 // mean (dim f32), then every block's weights.
 std::vector<std::uint8_t> Binarizer::serialize() const {
+  if (deferred_) return resolved().serialize();
   std::vector<std::uint8_t> blob(kModelHeaderBytes, 0);
   std::memcpy(blob.data(), "BEBM", 4);
   blob[4] = 1;

@@ -133,7 +133,9 @@ void Shadow::create() {
     step_done(db_, s.get());
     sqlite3_reset(s.get());
   };
-  put("format", "3");
+  // Format 4 only where it differs from 3 (a model named by reference), so that tables without
+  // a model stay readable by builds that read format 3 only.
+  put("format", cfg_.model_id ? "4" : "3");
   put("column", cfg_.column);
   put("dim", std::to_string(cfg_.dim));
   put("bits", std::to_string(cfg_.bits));
@@ -142,12 +144,19 @@ void Shadow::create() {
   put("chunk_size", std::to_string(cfg_.chunk_size));
   put("cache", cfg_.cache ? "1" : "0");
   put("model_name", cfg_.model_name);
+  if (cfg_.model_id) {
+    put("model_version", std::to_string(cfg_.model_version));
+    put("model_id", std::to_string(cfg_.model_id));
+    put("model_kind", kind_name(cfg_.model_kind));
+    put("code_dim", std::to_string(cfg_.code_dim));
+  }
   for (std::size_t i = 0; i < nm; ++i)
     put("metadata." + std::to_string(i),
         std::string(column_type_name(cfg_.metadata[i].type)) + " " + cfg_.metadata[i].name);
   for (std::size_t i = 0; i < na; ++i)
     put("auxiliary." + std::to_string(i),
         std::string(column_type_name(cfg_.auxiliary[i].type)) + " " + cfg_.auxiliary[i].name);
+  if (cfg_.model_id) return;
   sqlite3_bind_text(s.get(), 1, "model", -1, SQLITE_STATIC);
   sqlite3_bind_blob64(s.get(), 2, cfg_.model.data(), cfg_.model.size(), SQLITE_TRANSIENT);
   step_done(db_, s.get());
@@ -193,6 +202,14 @@ TableConfig Shadow::read_config(sqlite3* db, const std::string& schema, const st
       if (c.chunk_size % 64) corrupt(table, "chunk_size is '" + value + "'; expected a multiple of 64");
     } else if (key == "cache") c.cache = value == "1";
     else if (key == "model_name") c.model_name = value;
+    else if (key == "model_version") c.model_version = parse_number(table, key, value, 1, 0xffffffffu);
+    else if (key == "model_id") c.model_id = static_cast<std::uint32_t>(parse_number(table, key, value, 1, 0xffffffffu));
+    else if (key == "code_dim") c.code_dim = parse_number(table, key, value, 1, kMaxDim);
+    else if (key == "model_kind") {
+      if (value == "center") c.model_kind = BinarizerKind::center;
+      else if (value == "mlp") c.model_kind = BinarizerKind::mlp;
+      else corrupt(table, "unknown model_kind '" + value + "'");
+    }
     else if (key.rfind("metadata.", 0) == 0)
       meta[parse_number(table, "key " + key, key.substr(9), 0, kMaxColumnIndex)] = parse_column(table, value);
     else if (key.rfind("auxiliary.", 0) == 0)
@@ -203,13 +220,21 @@ TableConfig Shadow::read_config(sqlite3* db, const std::string& schema, const st
     }
   }
   if (rc != SQLITE_DONE) fail(sqlite3_errmsg(db));
-  if (format != "3")
+  if (format != "3" && format != "4")
     throw Error(Errc::corrupt, "table " + name + " was created by another version of bebr (storage format '" + format +
-                                   "'; this build reads format 3)");
+                                   "'; this build reads formats 3 and 4)");
   for (const char* required : {"dim", "bits", "chunk_size"})
     if (!seen.count(required)) corrupt(table, std::string(required) + " is missing");
-  if (!c.model_name.empty() && c.model.empty())
-    corrupt(table, "model is missing for model_name '" + c.model_name + "'");
+  if (format == "4") {
+    for (const char* required : {"model_name", "model_version", "model_id", "model_kind", "code_dim"})
+      if (!seen.count(required)) corrupt(table, std::string(required) + " is missing");
+    if (seen.count("model")) corrupt(table, "a format 4 table holds no model BLOB");
+  } else {
+    for (const char* absent : {"model_version", "model_id", "model_kind", "code_dim"})
+      if (seen.count(absent)) corrupt(table, std::string(absent) + " is set in a format 3 table");
+    if (!c.model_name.empty() && c.model.empty())
+      corrupt(table, "model is missing for model_name '" + c.model_name + "'");
+  }
   // Column entries numbered 0..n-1 (keys are unique and their numbers canonical).
   const auto columns = [&](const std::map<std::size_t, ColumnDef>& m, const char* what) {
     if (!m.empty() && m.rbegin()->first != m.size() - 1)

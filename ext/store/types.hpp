@@ -29,7 +29,14 @@ struct TableConfig {
   std::uint32_t bits = 0;  // 0 while parsing: not given
   Metric metric = Metric::cosine;
   std::string model_name;
-  std::vector<std::uint8_t> model;  // the model BLOB, empty for raw
+  // Storage format 4 (docs/design.md): the table names its model by version and id, kept once
+  // in the database's bebr_models; model_id 0 without a model. Format 3 tables carry the model
+  // BLOB itself in `model` (empty for raw and for format 4).
+  sqlite3_int64 model_version = 0;
+  std::uint32_t model_id = 0;
+  std::uint32_t code_dim = 0;  // the codes' dimensions (an mlp model's may differ from dim)
+  BinarizerKind model_kind = BinarizerKind::raw;
+  std::vector<std::uint8_t> model;
   bool store_vectors = false;
   std::uint32_t chunk_size = 1024;
   bool cache = true;

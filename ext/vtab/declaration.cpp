@@ -133,17 +133,27 @@ void parse_column(TableConfig& c, Seen& seen, const std::string& arg) {
   c.metadata.push_back(d);
 }
 
-// model=: the model's bits and BLOB, after checking them against the vector column and bits=.
-void apply_model(sqlite3* db, TableConfig& c) {
-  const auto model = load_model_by_name(db, c.model_name);
+// model=: the model's bits and reference (name, version, id, shape), after checking it against
+// the vector column and bits=. 'name@V' names a version; the latest otherwise. The model row is
+// kept in the table's own database (copied there from another one that has it), where the
+// table finds it when something must be encoded.
+void apply_model(sqlite3* db, const std::string& schema, TableConfig& c) {
+  const StoredModel m = load_model(db, c.model_name, schema);
+  const auto& model = m.binarizer;
+  const std::string what = "model '" + m.name + "@" + std::to_string(m.version) + "'";
   if (model->input_dim() != c.dim)
-    throw Error(Errc::mismatch, "model '" + c.model_name + "' has dimension " + std::to_string(model->input_dim()) +
+    throw Error(Errc::mismatch, what + " has dimension " + std::to_string(model->input_dim()) +
                                     "; the table's vector column has " + std::to_string(c.dim));
   if (c.bits && c.bits != model->shape().bits)
-    throw Error(Errc::mismatch, "bits=" + std::to_string(c.bits) + " but model '" + c.model_name + "' codes with " +
+    throw Error(Errc::mismatch, "bits=" + std::to_string(c.bits) + " but " + what + " codes with " +
                                     std::to_string(model->shape().bits) + " bits; leave bits out to use the model's");
+  keep_model_in(db, schema, m);
   c.bits = model->shape().bits;
-  c.model = model->serialize();
+  c.model_name = m.name;
+  c.model_version = m.version;
+  c.model_id = model->shape().model_id;
+  c.model_kind = model->shape().kind;
+  c.code_dim = model->shape().dim;
 }
 
 std::string declared_type(ColumnType t) {
@@ -192,7 +202,7 @@ TableConfig parse_declaration(sqlite3* db, const std::string& table, int argc, c
   }
   if (!seen.vector) fail("expected a vector column such as 'embedding float[768]'");
   check_names(c, table);
-  if (seen.model) apply_model(db, c);
+  if (seen.model) apply_model(db, argc > 1 ? argv[1] : "main", c);
   if (!c.bits) c.bits = 1;
   return c;
 }

@@ -23,7 +23,16 @@ namespace {
 
 // The binarizer of a table's model BLOB (raw without one), checked against the table's vector
 // column; a corrupt BLOB names the table.
-std::shared_ptr<const Binarizer> table_binarizer(const TableConfig& cfg, const std::string& name) {
+// A format 4 table's model is loaded from bebr_models only when something must be encoded or
+// decoded (Binarizer::deferred).
+std::shared_ptr<const Binarizer> table_binarizer(sqlite3* db, const std::string& schema, const TableConfig& cfg,
+                                                 const std::string& name) {
+  if (cfg.model_id) {
+    const CodeShape shape{cfg.code_dim, cfg.bits, cfg.model_kind, cfg.model_id};
+    return std::make_shared<Binarizer>(Binarizer::deferred(shape, cfg.dim, [=] {
+      return load_table_model(db, schema, name, cfg.model_name, cfg.model_version, cfg.model_id);
+    }));
+  }
   if (cfg.model.empty()) return std::make_shared<Binarizer>(Binarizer::raw(cfg.dim, cfg.bits));
   std::shared_ptr<const Binarizer> b;
   try {
@@ -79,7 +88,7 @@ int x_init(sqlite3* db, int argc, const char* const* argv, sqlite3_vtab** out, c
     TableConfig cfg;
     try {
       cfg = create ? parse_declaration(db, name, argc, argv) : Store::read_config(db, argv[1], name);
-      t->binarizer = table_binarizer(cfg, name);
+      t->binarizer = table_binarizer(db, t->schema, cfg, name);
     } catch (const Error& e) {
       if (create || e.code() != Errc::corrupt) throw;
       connect_broken(*t, argc, argv, name, e);

@@ -34,9 +34,11 @@ void require_compatible(Table& t, std::uint32_t id) {
     t.compatible_ids.push_back(id);
     return;
   }
-  throw Error(Errc::mismatch, "MATCH query code was made by model id " + std::to_string(id) +
-                                  ", which is not recorded as compatible with this table's model (id " +
-                                  std::to_string(own) + "); train it with compatible_with");
+  throw Error(Errc::mismatch, "MATCH query code was made by model " + describe_model(t.db, id) +
+                                  ", which is not recorded as compatible with this table's model " +
+                                  describe_model(t.db, own) +
+                                  "; code the query with the table's version (bebr_binarize(:q, 'name@version')) "
+                                  "or train one with compatible_with");
 }
 
 // A kNN query's arguments, read from argv in the plan's order (plan.hpp).
@@ -187,7 +189,7 @@ std::vector<std::uint8_t> query_code(Table& t, sqlite3_value* v) {
       set_model_id(code, own.model_id);
       c.shape.model_id = own.model_id;
     }
-    require_same_shape(own, c.shape);
+    require_same_model_shape(t.db, own, c.shape);
     return code;
   }
   if (sqlite3_value_type(v) == SQLITE_NULL)

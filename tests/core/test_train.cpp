@@ -287,11 +287,81 @@ TEST_CASE("training: bad options and interruption", "[train]") {
   int calls = 0;
   CHECK_THROWS_WITH(train_mlp(base, 50, d, o,
                               [&](const MlpProgress& p) {
-                                CHECK(p.epochs == 10);
+                                if (p.phase == MlpPhase::steps) CHECK(p.epochs == 10);
                                 return ++calls < 4;
                               }),
                     Catch::Contains("interrupted"));
   CHECK(calls == 4);
+}
+
+// Every phase reports progress in bounded pieces of work and stops at the first false: the
+// start (principal directions: code narrower than its input), the exact neighbours and the steps,
+// of train_mlp and of train_compatible. Work is counted in rows between reports, never in time.
+TEST_CASE("training: progress and interruption in every phase", "[train]") {
+  constexpr std::uint32_t d = 96, rows = 3000;
+  std::mt19937_64 rng(21);
+  const std::vector<float> data = synthetic(rng, rows, d, 8, 2);
+  const std::vector<float> old_data = synthetic(rng, rows, d / 2, 8, 2);
+  MlpOptions o;
+  o.bits = 2;
+  o.code_dim = 32;  // < d: the start finds principal directions
+  o.epochs = 2;
+  o.batch = 64;
+  o.hidden = 16;
+  MlpOptions small = o;
+  small.epochs = 1;
+  small.hidden = 8;
+  const Binarizer old = train_mlp({old_data.data(), old_data.size()}, rows, d / 2, small, nullptr).model;
+
+  for (const bool compatible : {false, true}) {
+    const auto run = [&](const MlpProgressFn& f) {
+      if (compatible) return train_compatible(data, old_data, rows, d, old, o, f);
+      return train_mlp(data, rows, d, o, f);
+    };
+    // A full run: the phases in order, each report's rows within the bound of its block.
+    std::vector<MlpPhase> order;
+    std::uint64_t last_done = 0;
+    std::size_t reports = 0;
+    run([&](const MlpProgress& p) {
+      if (order.empty() || order.back() != p.phase) {
+        order.push_back(p.phase);
+        last_done = 0;
+      }
+      ++reports;
+      if (p.phase != MlpPhase::steps) {
+        CHECK(p.done <= p.total);
+        CHECK(p.done >= last_done);
+        // About 2^28 multiply-adds at most between two reports: a row of the neighbours' blocks
+        // costs rows x d, one of the start's d x d.
+        const std::uint64_t per_row = p.phase == MlpPhase::neighbours ? std::uint64_t{rows} * d : std::uint64_t{d} * d;
+        CHECK((p.done - last_done) * per_row <= (std::uint64_t{1} << 28));
+        last_done = p.done;
+      }
+      return true;
+    });
+    INFO("compatible " << compatible);
+    REQUIRE(order == std::vector<MlpPhase>{MlpPhase::start, MlpPhase::neighbours, MlpPhase::steps});
+    // Stopped at the n-th report of each phase: the error names the phase and no report follows.
+    for (const MlpPhase phase : order)
+      for (int n : {1, 2}) {
+        int seen = 0, after = 0;
+        bool stopped = false;
+        try {
+          run([&](const MlpProgress& p) {
+            if (stopped) ++after;
+            if (p.phase != phase || stopped) return true;
+            if (++seen == n) stopped = true;
+            return !stopped;
+          });
+          FAIL("not interrupted");
+        } catch (const Error& e) {
+          CHECK(e.code() == Errc::interrupted);
+          CHECK_THAT(e.what(), Catch::Contains(std::string("during the ") + phase_name(phase)));
+        }
+        CHECK(stopped);
+        CHECK(after == 0);
+      }
+  }
 }
 
 TEST_CASE("the cross-set loss: gradient by finite differences", "[train]") {

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <vector>
@@ -25,8 +26,9 @@ namespace bebr {
 inline constexpr double kGaussianStep[8] = {1.596, 0.9957, 0.5860, 0.3352, 0.1881, 0.1041, 0.0569, 0.0308};
 
 namespace detail {
-class MlpModel;  // core/src/train/mlp_model.hpp (private: Eigen)
-}
+class MlpModel;       // core/src/train/mlp_model.hpp (private: Eigen)
+struct DeferredLoad;  // core/src/binarize.cpp
+}  // namespace detail
 
 class Binarizer {
  public:
@@ -39,6 +41,14 @@ class Binarizer {
   // reconstructions alpha u + mean in code space, scale alpha. Made by train_mlp (bebr/train.hpp)
   // or parse.
   static Binarizer mlp(std::shared_ptr<const detail::MlpModel> model);
+
+  // A binarizer known by its shape until it must encode, decode or serialize: then `load` builds
+  // the full one (once; again on the next use if it threw), which must have this shape and
+  // input_dim (else Error(corrupt)). Until loaded, mean() is empty, model() null and
+  // model_header() that of a raw binarizer. A table holds its model this way, so that reading it
+  // or searching it with codes never parses a model of tens of megabytes.
+  static Binarizer deferred(CodeShape shape, std::uint32_t input_dim, std::function<Binarizer()> load);
+  bool loaded() const noexcept;  // false only for a deferred binarizer not loaded yet
 
   const CodeShape& shape() const noexcept { return shape_; }
   // Floats per input vector: shape().dim except for mlp, whose codes may have another width.
@@ -70,6 +80,8 @@ class Binarizer {
   std::shared_ptr<const detail::MlpModel> mlp_;
   std::vector<float> mean_;     // empty for raw
   double mean_half_norm2_ = 0;  // |mean|^2 / 2
+  std::shared_ptr<detail::DeferredLoad> deferred_;  // null unless made by deferred()
+  const Binarizer& resolved() const;               // the loaded binarizer of a deferred one
 };
 
 // The mean of rows fed one at a time, in double (the `center` model's training).

@@ -33,13 +33,25 @@ struct MlpOptions {
   std::uint32_t threads = 0;  // 0 = all cores
 };
 
+// What a training is doing: the start (principal directions, scales, the compatible adapter's
+// least-squares map), the exact neighbours of every training row, then the steps.
+enum class MlpPhase { start, neighbours, steps };
+const char* phase_name(MlpPhase p) noexcept;  // "start", "exact neighbours", "steps"
+
 struct MlpProgress {
-  std::uint32_t epoch = 0, epochs = 0;  // 1-based epoch being run
-  std::uint64_t step = 0, steps = 0;    // over the whole run
+  MlpPhase phase = MlpPhase::start;
+  std::uint64_t done = 0, total = 0;    // start and neighbours: training rows processed, of total
+  std::uint32_t epoch = 0, epochs = 0;  // steps: 1-based epoch being run
+  std::uint64_t step = 0, steps = 0;    // steps: over the whole run
   double loss = 0;                      // mean loss of the last finished epoch (0 before)
-  double seconds = 0;
+  double epoch_loss = 0;                // mean loss of the steps of this epoch so far (0 before)
+  std::uint64_t epoch_steps = 0;        // steps of this epoch done
+  double seconds = 0;                   // since the training started
+  double phase_seconds = 0;             // since this phase started
 };
-// Called between steps; returning false stops the training with Error(Errc::interrupted).
+// Called in every phase, at least once per ~1e9 floating-point operations (well under a second on
+// one core), and between steps; returning false stops the training with Error(Errc::interrupted)
+// at once, before any more work.
 using MlpProgressFn = std::function<bool(const MlpProgress&)>;
 
 struct MlpTraining {

@@ -8,12 +8,15 @@ namespace bebr::detail {
 
 using Mat = mlp::Matrix<float>;
 
-std::vector<std::uint32_t> neighbours_of(const Mat& x, std::uint32_t k) {
+std::vector<std::uint32_t> neighbours_of(const Mat& x, std::uint32_t k, const std::function<void(std::uint64_t)>& tick) {
   const Eigen::Index n = x.rows();
   std::vector<std::uint32_t> out(static_cast<std::size_t>(n) * k);
-  constexpr Eigen::Index kBlock = 512;
+  // Rows per block: about 2^28 multiply-adds (n x d each), at least 1, at most 512.
+  const Eigen::Index per_row = std::max<Eigen::Index>(1, n * x.cols());
+  const Eigen::Index kBlock = std::clamp<Eigen::Index>((Eigen::Index{1} << 28) / per_row, 1, 512);
   std::vector<std::uint32_t> order(static_cast<std::size_t>(n));
   for (Eigen::Index r0 = 0; r0 < n; r0 += kBlock) {
+    if (tick) tick(static_cast<std::uint64_t>(r0));
     const Eigen::Index rb = std::min(kBlock, n - r0);
     const Mat sim = x.middleRows(r0, rb) * x.transpose();
     for (Eigen::Index i = 0; i < rb; ++i) {
@@ -31,10 +34,11 @@ std::vector<std::uint32_t> neighbours_of(const Mat& x, std::uint32_t k) {
   return out;
 }
 
-NeighbourhoodBatches::NeighbourhoodBatches(const Mat& x, std::uint32_t neighbours, std::uint32_t group)
+NeighbourhoodBatches::NeighbourhoodBatches(const Mat& x, std::uint32_t neighbours, std::uint32_t group,
+                                           const std::function<void(std::uint64_t)>& tick)
     : k_(static_cast<std::uint32_t>(std::min<std::size_t>(neighbours, static_cast<std::size_t>(x.rows()) - 1))),
       group_(std::min(group, k_ + 1)),
-      nn_(neighbours_of(x, k_)),
+      nn_(neighbours_of(x, k_, tick)),
       seeds_(static_cast<std::size_t>(x.rows())) {
   std::iota(seeds_.begin(), seeds_.end(), 0u);
   next_ = seeds_.size();

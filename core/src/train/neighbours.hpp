@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <random>
 #include <vector>
 
@@ -15,8 +16,10 @@
 namespace bebr::detail {
 
 // The `k` nearest rows of every row of x by cosine (rows normalised), itself excluded, best
-// first, ties to the lower index: rows x k indices. Exact: blocks of 512 rows against all rows.
-std::vector<std::uint32_t> neighbours_of(const mlp::Matrix<float>& x, std::uint32_t k);
+// first, ties to the lower index: rows x k indices. Exact: blocks of rows against all rows, each
+// block about 2^28 multiply-adds; tick(rows done) before every block (it may throw to stop).
+std::vector<std::uint32_t> neighbours_of(const mlp::Matrix<float>& x, std::uint32_t k,
+                                         const std::function<void(std::uint64_t)>& tick = {});
 
 // Batches of neighbourhoods: groups of a seed row (every row in turn, shuffled each pass) and
 // random ones of its k nearest neighbours, so the rows of a batch are hard negatives for each
@@ -24,7 +27,8 @@ std::vector<std::uint32_t> neighbours_of(const mlp::Matrix<float>& x, std::uint3
 class NeighbourhoodBatches {
  public:
   // Finds min(neighbours, rows - 1) neighbours of every row of x; groups of `group` rows.
-  NeighbourhoodBatches(const mlp::Matrix<float>& x, std::uint32_t neighbours, std::uint32_t group);
+  NeighbourhoodBatches(const mlp::Matrix<float>& x, std::uint32_t neighbours, std::uint32_t group,
+                       const std::function<void(std::uint64_t)>& tick = {});
   // Writes n row indices to pick.
   void anchors(std::uint32_t* pick, std::uint32_t n, std::mt19937_64& rng);
   // One of the `among` nearest neighbours of `row`.

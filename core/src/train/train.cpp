@@ -27,6 +27,15 @@
 
 namespace bebr {
 
+const char* phase_name(MlpPhase p) noexcept {
+  switch (p) {
+    case MlpPhase::start: return "start";
+    case MlpPhase::neighbours: return "exact neighbours";
+    case MlpPhase::steps: return "steps";
+  }
+  return "?";
+}
+
 using detail::Adam;
 using detail::MlpModel;
 using detail::NeighbourhoodBatches;
@@ -70,21 +79,33 @@ struct Start {
 // paths carry it, the MLP paths start at zero. The codes' reconstruction in code space is
 // v = alpha u + mu_c (mu_c = A mu), compared de-centred like the center binarizer's. Draws from
 // rng: the blocks' weights, then the projection's rotations.
-Start start_model(const Mat& x, std::uint32_t m, std::uint32_t hidden, std::uint32_t bits, std::mt19937_64& rng) {
+Start start_model(const Mat& x, std::uint32_t m, std::uint32_t hidden, std::uint32_t bits, std::mt19937_64& rng,
+                  const detail::Tick& tick) {
   const auto dim = static_cast<std::uint32_t>(x.cols());
   Start s{mlp::Recurrent<float>(dim, m, hidden, static_cast<int>(bits), rng), RowF(), 1};
   mlp::Recurrent<float>& model = s.model;
   const RowF mu = x.colwise().mean();
-  const Mat a = detail::projection(x, mu, m, rng);
+  // Progress counts rows twice: the projection's pass, then the scales' pass.
+  const auto rows = static_cast<std::uint64_t>(x.rows());
+  const Mat a = detail::projection(x, mu, m, rng, tick);
   s.mu_c = mu * a.transpose();
   // The plane-0 step: mean |value| at 1 bit (the least-squares scale of sign bits); at K bits the
   // step of the best uniform quantiser of a Gaussian of the same RMS, as the center binarizer
-  // starts (bits 4 untrained on sap: 0.937 against 0.913 with mean |value|).
+  // starts (bits 4 untrained on sap: 0.937 against 0.913 with mean |value|). The projected rows
+  // in blocks, as the projection's pass.
   float alpha;
   {
-    const Mat centred = (x.rowwise() - mu) * a.transpose();
-    const double rms = std::sqrt(centred.squaredNorm() / double(centred.size()));
-    alpha = bits == 1 ? centred.cwiseAbs().mean()
+    double squares = 0, absolutes = 0;
+    const Eigen::Index block = detail::rows_per_block(std::max<Eigen::Index>(dim, m));
+    for (Eigen::Index r0 = 0; r0 < x.rows(); r0 += block) {
+      if (tick) tick(rows + static_cast<std::uint64_t>(r0));
+      const Mat centred = (x.middleRows(r0, std::min(block, x.rows() - r0)).rowwise() - mu) * a.transpose();
+      squares += double{centred.squaredNorm()};
+      absolutes += double{centred.cwiseAbs().sum()};
+    }
+    const double values = double(x.rows()) * double(m);
+    const double rms = std::sqrt(squares / values);
+    alpha = bits == 1 ? static_cast<float>(absolutes / values)
                       : static_cast<float>(rms * kGaussianStep[bits - 1] * std::ldexp(1.0, int(bits) - 2));
   }
   if (!(alpha > 0)) alpha = 1;  // every training row the same vector
@@ -133,7 +154,7 @@ MlpTraining train_mlp(std::span<const float> data, std::size_t rows, std::uint32
   check_options(opt, rows, dim);
   if (data.size() != rows * dim) throw Error(Errc::internal, "train_mlp: data size does not match rows x dim");
   const auto started = std::chrono::steady_clock::now();
-  const auto elapsed = [&] {
+  const std::function<double()> elapsed = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   };
   if (opt.threads) Eigen::setNbThreads(static_cast<int>(opt.threads));
@@ -142,7 +163,8 @@ MlpTraining train_mlp(std::span<const float> data, std::size_t rows, std::uint32
   const std::uint32_t hidden = opt.hidden ? opt.hidden : std::min<std::uint32_t>(dim, 512);
   const Mat x = normalized_rows(data, rows, dim);
   std::mt19937_64 rng(opt.seed);
-  Start start = start_model(x, m, hidden, opt.bits, rng);
+  detail::PhaseProgress start_progress(progress, elapsed, MlpPhase::start, 2 * std::uint64_t{rows});
+  Start start = start_model(x, m, hidden, opt.bits, rng, std::ref(start_progress));
   mlp::Recurrent<float>& model = start.model;
   RowF& mu_c = start.mu_c;
   float& alpha = start.alpha;
@@ -156,7 +178,8 @@ MlpTraining train_mlp(std::span<const float> data, std::size_t rows, std::uint32
 
   // A batch: `half` anchors in groups of neighbours, then one positive per anchor (one of its 3
   // nearest neighbours).
-  NeighbourhoodBatches batches(x, opt.neighbours, 4);
+  detail::PhaseProgress neighbours_progress(progress, elapsed, MlpPhase::neighbours, rows);
+  NeighbourhoodBatches batches(x, opt.neighbours, 4, std::ref(neighbours_progress));
   const std::uint32_t half = static_cast<std::uint32_t>(std::min<std::size_t>(opt.batch / 2, rows));
   const std::uint64_t steps_per_epoch = std::max<std::uint64_t>(1, rows / half);
   const std::uint32_t epochs = opt.epochs ? opt.epochs : detail::default_epochs(steps_per_epoch);
@@ -229,8 +252,18 @@ MlpTraining train_compatible(std::span<const float> data, std::span<const float>
   // path), its MLP path at zero.
   mlp::Block<float> g(dim, hidden, old_dim, rng);
   const float lambda = 1e-2f * xn.squaredNorm() / float(dim);
-  const Mat gram = xn.transpose() * xn + lambda * Mat::Identity(dim, dim);
-  const Mat map = gram.ldlt().solve(Mat(xn.transpose() * xo));  // dim x old_dim
+  // The normal equations in blocks of rows, so that progress and interrupts come between them.
+  detail::PhaseProgress start_progress(progress, elapsed, MlpPhase::start, rows);
+  Mat gram = lambda * Mat::Identity(dim, dim), cross = Mat::Zero(dim, old_dim);
+  const Eigen::Index block = detail::rows_per_block(std::max(dim, old_dim));
+  for (Eigen::Index r0 = 0; r0 < xn.rows(); r0 += block) {
+    start_progress(static_cast<std::uint64_t>(r0));
+    const Eigen::Index nb = std::min(block, xn.rows() - r0);
+    gram.noalias() += xn.middleRows(r0, nb).transpose() * xn.middleRows(r0, nb);
+    cross.noalias() += xn.middleRows(r0, nb).transpose() * xo.middleRows(r0, nb);
+  }
+  start_progress(rows);
+  const Mat map = gram.ldlt().solve(cross);  // dim x old_dim
   g.has_skip = true;
   // Scaled to order-1 outputs (the adapter's output is normalised, so any scale encodes the same
   // vectors): at the map's own scale (entries ~1/sqrt(d)) Adam's per-weight steps swamped it and
@@ -246,7 +279,8 @@ MlpTraining train_compatible(std::span<const float> data, std::span<const float>
 
   // Batches of neighbourhoods in the old space; a new vector should rank the batch's old
   // vectors as its own old vector does (itself first).
-  NeighbourhoodBatches batches(xo, o.neighbours, 4);
+  detail::PhaseProgress neighbours_progress(progress, elapsed, MlpPhase::neighbours, rows);
+  NeighbourhoodBatches batches(xo, o.neighbours, 4, std::ref(neighbours_progress));
   const std::uint32_t n = static_cast<std::uint32_t>(std::min<std::size_t>(o.batch, rows));
   const std::uint64_t steps_per_epoch = std::max<std::uint64_t>(1, rows / n);
   const std::uint32_t epochs = o.epochs ? o.epochs : detail::default_epochs(steps_per_epoch);
