@@ -162,6 +162,32 @@ void Shadow::create() {
   step_done(db_, s.get());
 }
 
+namespace {
+
+// The keys each storage format requires and forbids (format 4 names its model; format 3 holds
+// a copy of it).
+void check_format_keys(const std::string& name, const std::string& format, const std::map<std::string, int>& seen,
+                       const TableConfig& c) {
+  const std::string table = name + "_info";
+  if (format != "3" && format != "4")
+    throw Error(Errc::corrupt, "table " + name + " was created by another version of bebr (storage format '" + format +
+                                   "'; this build reads formats 3 and 4)");
+  for (const char* required : {"dim", "bits", "chunk_size"})
+    if (!seen.count(required)) corrupt(table, std::string(required) + " is missing");
+  if (format == "4") {
+    for (const char* required : {"model_name", "model_version", "model_id", "model_kind", "code_dim"})
+      if (!seen.count(required)) corrupt(table, std::string(required) + " is missing");
+    if (seen.count("model")) corrupt(table, "a format 4 table holds no model BLOB");
+  } else {
+    for (const char* absent : {"model_version", "model_id", "model_kind", "code_dim"})
+      if (seen.count(absent)) corrupt(table, std::string(absent) + " is set in a format 3 table");
+    if (!c.model_name.empty() && c.model.empty())
+      corrupt(table, "model is missing for model_name '" + c.model_name + "'");
+  }
+}
+
+}  // namespace
+
 TableConfig Shadow::read_config(sqlite3* db, const std::string& schema, const std::string& name) {
   TableConfig c;
   const std::string table = name + "_info";
@@ -220,21 +246,7 @@ TableConfig Shadow::read_config(sqlite3* db, const std::string& schema, const st
     }
   }
   if (rc != SQLITE_DONE) fail(sqlite3_errmsg(db));
-  if (format != "3" && format != "4")
-    throw Error(Errc::corrupt, "table " + name + " was created by another version of bebr (storage format '" + format +
-                                   "'; this build reads formats 3 and 4)");
-  for (const char* required : {"dim", "bits", "chunk_size"})
-    if (!seen.count(required)) corrupt(table, std::string(required) + " is missing");
-  if (format == "4") {
-    for (const char* required : {"model_name", "model_version", "model_id", "model_kind", "code_dim"})
-      if (!seen.count(required)) corrupt(table, std::string(required) + " is missing");
-    if (seen.count("model")) corrupt(table, "a format 4 table holds no model BLOB");
-  } else {
-    for (const char* absent : {"model_version", "model_id", "model_kind", "code_dim"})
-      if (seen.count(absent)) corrupt(table, std::string(absent) + " is set in a format 3 table");
-    if (!c.model_name.empty() && c.model.empty())
-      corrupt(table, "model is missing for model_name '" + c.model_name + "'");
-  }
+  check_format_keys(name, format, seen, c);
   // Column entries numbered 0..n-1 (keys are unique and their numbers canonical).
   const auto columns = [&](const std::map<std::size_t, ColumnDef>& m, const char* what) {
     if (!m.empty() && m.rbegin()->first != m.size() - 1)

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "testing.hpp"
+
 namespace bebr::testing {
 
 class Db {
@@ -157,6 +159,14 @@ inline std::vector<float> floats_of(const std::vector<std::uint8_t>& b) {
   std::vector<float> v(b.size() / 4);
   std::memcpy(v.data(), b.data(), v.size() * 4);
   return v;
+}
+
+// Adds `rows` random vectors (dim floats around `shift`, from `seed`) to a plain table
+// items(id INTEGER PRIMARY KEY, v BLOB), created if missing: training data.
+inline void fill_items(Db& db, std::uint32_t dim, int rows, float shift, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  db.exec("CREATE TABLE IF NOT EXISTS items(id INTEGER PRIMARY KEY, v BLOB)");
+  for (int i = 0; i < rows; ++i) db.prepare("INSERT INTO items(v) VALUES (?1)").bind(1, random_vector(rng, dim, shift)).step();
 }
 
 }  // namespace bebr::testing

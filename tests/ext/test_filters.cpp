@@ -97,6 +97,7 @@ const std::vector<long long> kKs{1, 5, 10, 37, kRows + 3};
 
 }  // namespace
 
+// Long because it lists its conditions, one a line: one table and its twin serve them all.
 TEST_CASE("null tests, IS, LIKE and GLOB filter inside the scan", "[filters]") {
   const std::uint64_t seed = 1717;
   std::mt19937_64 rng(seed);

@@ -222,6 +222,27 @@ MlpTraining train_mlp(std::span<const float> data, std::size_t rows, std::uint32
   return MlpTraining{std::move(binarizer), std::move(losses), epochs, lr, elapsed()};
 }
 
+namespace {
+
+// The ridge least-squares linear map from the rows of xn to those of xo, its normal equations
+// summed in blocks of rows so that progress and interrupts come between them.
+Mat ridge_map(const Mat& xn, const Mat& xo, detail::PhaseProgress& progress) {
+  const auto dim = static_cast<std::uint32_t>(xn.cols()), old_dim = static_cast<std::uint32_t>(xo.cols());
+  const float lambda = 1e-2f * xn.squaredNorm() / float(dim);
+  Mat gram = lambda * Mat::Identity(dim, dim), cross = Mat::Zero(dim, old_dim);
+  const Eigen::Index block = detail::rows_per_block(std::max(dim, old_dim));
+  for (Eigen::Index r0 = 0; r0 < xn.rows(); r0 += block) {
+    progress(static_cast<std::uint64_t>(r0));
+    const Eigen::Index nb = std::min(block, xn.rows() - r0);
+    gram.noalias() += xn.middleRows(r0, nb).transpose() * xn.middleRows(r0, nb);
+    cross.noalias() += xn.middleRows(r0, nb).transpose() * xo.middleRows(r0, nb);
+  }
+  progress(static_cast<std::uint64_t>(xn.rows()));
+  return gram.ldlt().solve(cross);
+}
+
+}  // namespace
+
 MlpTraining train_compatible(std::span<const float> data, std::span<const float> old_data, std::size_t rows,
                              std::uint32_t dim, const Binarizer& old_binarizer, const MlpOptions& opt,
                              const MlpProgressFn& progress) {
@@ -251,19 +272,8 @@ MlpTraining train_compatible(std::span<const float> data, std::span<const float>
   // The adapter starts as the ridge least-squares linear map from new to old vectors (its skip
   // path), its MLP path at zero.
   mlp::Block<float> g(dim, hidden, old_dim, rng);
-  const float lambda = 1e-2f * xn.squaredNorm() / float(dim);
-  // The normal equations in blocks of rows, so that progress and interrupts come between them.
   detail::PhaseProgress start_progress(progress, elapsed, MlpPhase::start, rows);
-  Mat gram = lambda * Mat::Identity(dim, dim), cross = Mat::Zero(dim, old_dim);
-  const Eigen::Index block = detail::rows_per_block(std::max(dim, old_dim));
-  for (Eigen::Index r0 = 0; r0 < xn.rows(); r0 += block) {
-    start_progress(static_cast<std::uint64_t>(r0));
-    const Eigen::Index nb = std::min(block, xn.rows() - r0);
-    gram.noalias() += xn.middleRows(r0, nb).transpose() * xn.middleRows(r0, nb);
-    cross.noalias() += xn.middleRows(r0, nb).transpose() * xo.middleRows(r0, nb);
-  }
-  start_progress(rows);
-  const Mat map = gram.ldlt().solve(cross);  // dim x old_dim
+  const Mat map = ridge_map(xn, xo, start_progress);  // dim x old_dim
   g.has_skip = true;
   // Scaled to order-1 outputs (the adapter's output is normalised, so any scale encodes the same
   // vectors): at the map's own scale (entries ~1/sqrt(d)) Adam's per-weight steps swamped it and
