@@ -5,6 +5,7 @@
 #include <map>
 #include <utility>
 
+#include "bebr/vector.hpp"
 #include "store.hpp"
 
 namespace bebr::ext {
@@ -102,6 +103,10 @@ void Store::check_integrity() {
             sqlite3_column_bytes(vector.get(), 0) != static_cast<int>(4 * config().dim))
           corrupt(name() + "_vectors", "the vector of row " + std::to_string(rowid) + " is missing or not " +
                                            std::to_string(4 * config().dim) + " bytes of float32");
+        const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(vector.get(), 0));
+        if (const long bad = first_non_finite(floats_from_blob({p, 4 * std::size_t{config().dim}})); bad >= 0)
+          corrupt(name() + "_vectors", "the vector of row " + std::to_string(rowid) + " holds NaN or Inf (element " +
+                                           std::to_string(bad) + ")");
       }
     }
   });

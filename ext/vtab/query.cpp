@@ -135,6 +135,8 @@ void rescore(Table& t, Cursor& cur, sqlite3_value* match, const CodeView& qv) {
     const std::vector<float> f = floats_from_blob({p, static_cast<std::size_t>(sqlite3_column_bytes(v.get(), 0))});
     if (f.size() != cfg.dim)
       throw Error(Errc::corrupt, "the stored vector of row " + std::to_string(n.rowid) + " has the wrong length");
+    if (first_non_finite(f) >= 0)  // INSERT stores finite vectors only: a damaged file, never a distance
+      throw Error(Errc::corrupt, "the stored vector of row " + std::to_string(n.rowid) + " holds NaN or Inf");
     n.distance = float_distance(qf, f, cfg.metric);
     sqlite3_reset(v.get());
   }
