@@ -47,6 +47,13 @@ class Shadow {
   void drop();
   void rename(const std::string& new_name);
 
+  // The table's model reference in <name>_info and in config(): name, version, id, kind and code
+  // width of `shape` (storage format 4, which names the model; a format 3 table's model BLOB
+  // goes). set_model writes it (inside the caller's transaction); adopt_model only takes the
+  // reference of `disk`, the configuration as <name>_info holds it now (after a rollback).
+  void set_model(const std::string& model_name, sqlite3_int64 version, const CodeShape& shape);
+  void adopt_model(const TableConfig& disk);
+
   // PRAGMA data_version of the table's schema.
   std::int64_t data_version();
   // <name>_chunks: calls f(chunk_id) for every chunk, ascending; a new zeroed chunk BLOB of
