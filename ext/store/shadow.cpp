@@ -185,6 +185,22 @@ void Shadow::set_model(const std::string& model_name, sqlite3_int64 version, con
   cfg_.model.clear();
 }
 
+Shadow::ModelReference Shadow::model_reference() {
+  Stmt s = prepare(db_, "SELECT key, value FROM " + table("info") +
+                            " WHERE key IN ('model_name', 'model_version', 'model_id')");
+  ModelReference r;
+  int rc;
+  while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+    const std::string key = reinterpret_cast<const char*>(sqlite3_column_text(s.get(), 0));
+    const char* v = reinterpret_cast<const char*>(sqlite3_column_text(s.get(), 1));
+    if (key == "model_name") r.name = v ? v : "";
+    else if (key == "model_version") r.version = sqlite3_column_int64(s.get(), 1);
+    else r.id = static_cast<std::uint32_t>(sqlite3_column_int64(s.get(), 1));
+  }
+  if (rc != SQLITE_DONE) fail_sqlite(db_, rc);
+  return r;
+}
+
 void Shadow::adopt_model(const TableConfig& disk) {
   cfg_.model_name = disk.model_name;
   cfg_.model_version = disk.model_version;

@@ -129,11 +129,9 @@ void Store::sync() {
 // by another one that committed): the reference <name>_info holds is the one its codes are of.
 void Store::reload_model() {
   if (config().model_name.empty()) return;  // a table without a model never gets one
+  const Shadow::ModelReference r = shadow_.model_reference();  // one small read; the full one on a change
+  if (r.id == config().model_id && r.version == config().model_version && r.name == config().model_name) return;
   const TableConfig disk = Shadow::read_config(shadow_.db(), shadow_.schema(), shadow_.name());
-  const TableConfig& now = config();
-  if (disk.model_id == now.model_id && disk.model_version == now.model_version && disk.model_name == now.model_name &&
-      disk.model == now.model)
-    return;
   binarizer_ = binarizer_of(shadow_.db(), shadow_.schema(), disk, shadow_.name());
   shadow_.adopt_model(disk);
   cache_.set_model_id(binarizer_->shape().model_id);

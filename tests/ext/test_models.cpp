@@ -415,3 +415,41 @@ TEST_CASE("'recode' refuses tables and models it cannot re-code, naming why", "[
              Catch::Equals("bebr: recode: table raw has no model (created without model=); expected a table made "
                            "with model='name'"));
 }
+
+TEST_CASE("'recode' of a format 3 table writes format 4; rolled back, the table carries its BLOB again",
+          "[models]") {
+  const std::string path = temp_path("bebr_recode3");
+  {
+    Db db(path);
+    fill(db, 0.5f, 41);
+    fill(db, 3.0f, 42);
+    db.exec("SELECT bebr_train('m', 'SELECT v FROM items WHERE id <= 40', '{\"bits\":2}')");
+    db.exec("CREATE VIRTUAL TABLE docs USING bebr(v float[8], tag text, model='m', store_vectors=1)");
+    db.exec("INSERT INTO docs(rowid, v, tag) SELECT id, v, 'a' FROM items");
+    // Made before format 4: the model BLOB in <name>_info.
+    db.exec("UPDATE docs_info SET value = '3' WHERE key = 'format'");
+    db.exec("DELETE FROM docs_info WHERE key IN ('model_version', 'model_id', 'model_kind', 'code_dim')");
+    db.exec("INSERT INTO docs_info(key, value) SELECT 'model', params FROM bebr_models");
+    db.exec("SELECT bebr_train('m', 'SELECT v FROM items WHERE id > 40', '{\"bits\":2}')");  // m@2
+  }
+  Db db(path);
+  std::mt19937_64 rng(43);
+  const auto q = bebr::testing::random_vector(rng, 8, 0.5f);
+  const std::string by_code1 = "SELECT rowid, distance FROM docs WHERE v MATCH bebr_binarize(?1, 'm@1') AND k = 10";
+  const Rows before = rows_of(db, by_code1, q);
+  REQUIRE(before.size() == 10);
+  db.exec("BEGIN");
+  db.exec("INSERT INTO docs(docs) VALUES ('recode')");
+  CHECK(scalar(db, "SELECT value FROM docs_info WHERE key = 'format'") == 4);
+  CHECK(scalar(db, "SELECT count(*) FROM docs_info WHERE key = 'model'") == 0);
+  db.exec("ROLLBACK");
+  CHECK(scalar(db, "SELECT value FROM docs_info WHERE key = 'format'") == 3);
+  CHECK(rows_of(db, by_code1, q) == before);
+  db.exec("INSERT INTO docs(rowid, v, tag) SELECT 100, v, 'b' FROM items WHERE id = 5");  // encodes with the BLOB
+  db.exec("INSERT INTO docs(docs) VALUES ('recode')");
+  db.exec("INSERT INTO docs(docs) VALUES ('integrity-check')");
+  db.exec("CREATE VIRTUAL TABLE fresh USING bebr(v float[8], tag text, model='m@2', store_vectors=1)");
+  db.exec("INSERT INTO fresh(rowid, v, tag) SELECT rowid, v, tag FROM docs");
+  same_as_fresh(db, "docs", db, 44);
+  std::remove(path.c_str());
+}
