@@ -96,6 +96,9 @@ class ResidentCache {
   bool has_metadata() const noexcept { return metadata_; }
   // Drops everything: the next use reloads (disk + waiting edits).
   void clear() noexcept;
+  // The table's codes now come from another model of the same kind, width and bits (a recode,
+  // or its rollback): the layouts stay, only the id changes.
+  void set_model_id(std::uint32_t id) noexcept { shape_.model_id = id; }
 
   // The cached chunks by id: once codes or metadata are loaded, every chunk of the directory.
   std::map<std::int64_t, CachedChunk>::iterator begin() noexcept { return chunks_.begin(); }

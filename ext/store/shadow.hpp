@@ -47,6 +47,21 @@ class Shadow {
   void drop();
   void rename(const std::string& new_name);
 
+  // The table's model reference in <name>_info and in config(): name, version, id, kind and code
+  // width of `shape` (storage format 4, which names the model; a format 3 table's model BLOB
+  // goes). set_model writes it (inside the caller's transaction); adopt_model only takes the
+  // reference of `disk`, the configuration as <name>_info holds it now (after a rollback).
+  void set_model(const std::string& model_name, sqlite3_int64 version, const CodeShape& shape);
+  void adopt_model(const TableConfig& disk);
+  // The model reference <name>_info holds now: model_name, model_version and model_id (0 and 0
+  // for a format 3 table), without reading a format 3 table's model BLOB.
+  struct ModelReference {
+    std::string name;
+    sqlite3_int64 version = 0;
+    std::uint32_t id = 0;
+  };
+  ModelReference model_reference();
+
   // PRAGMA data_version of the table's schema.
   std::int64_t data_version();
   // <name>_chunks: calls f(chunk_id) for every chunk, ascending; a new zeroed chunk BLOB of

@@ -20,6 +20,29 @@ Store::Store(sqlite3* db, std::string schema, std::string name, TableConfig cfg,
       log_(kScalarBytes + layout_.planes_bytes(), shadow_.config().chunk_size),
       cache_(shadow_.config(), *binarizer_) {}
 
+std::shared_ptr<const Binarizer> Store::binarizer_of(sqlite3* db, const std::string& schema, const TableConfig& cfg,
+                                                     const std::string& name) {
+  if (cfg.model_id) {
+    const CodeShape shape{cfg.code_dim, cfg.bits, cfg.model_kind, cfg.model_id};
+    return std::make_shared<Binarizer>(Binarizer::deferred(shape, cfg.dim, [=] {
+      return load_table_model(db, schema, name, cfg.model_name, cfg.model_version, cfg.model_id);
+    }));
+  }
+  if (cfg.model.empty()) return std::make_shared<Binarizer>(Binarizer::raw(cfg.dim, cfg.bits));
+  std::shared_ptr<const Binarizer> b;
+  try {
+    b = std::make_shared<Binarizer>(Binarizer::parse(cfg.model));
+  } catch (const Error& e) {
+    if (e.code() != Errc::corrupt) throw;
+    corrupt(name + "_info", std::string("model: ") + e.what());
+  }
+  if (b->input_dim() != cfg.dim || b->shape().bits != cfg.bits)
+    corrupt(name + "_info", "the model codes " + std::to_string(b->input_dim()) + "-d vectors with " +
+                                std::to_string(b->shape().bits) + " bits; expected dim " + std::to_string(cfg.dim) +
+                                " and bits " + std::to_string(cfg.bits));
+  return b;
+}
+
 void Store::create() {
   const auto limit = static_cast<std::size_t>(sqlite3_limit(shadow_.db(), SQLITE_LIMIT_LENGTH, -1));
   const std::size_t bytes = layout_.of(kListedBase).bytes;  // a listed chunk is the larger kind
@@ -98,7 +121,20 @@ void Store::sync() {
   if (dir_.loaded() && v == data_version_) return;
   forget();
   data_version_ = v;  // read before the data, so a commit in between forces another reload
+  reload_model();
   load_directory();
+}
+
+// A table with a model may have been re-coded since (by this connection, then rolled back, or
+// by another one that committed): the reference <name>_info holds is the one its codes are of.
+void Store::reload_model() {
+  if (config().model_name.empty()) return;  // a table without a model never gets one
+  const Shadow::ModelReference r = shadow_.model_reference();  // one small read; the full one on a change
+  if (r.id == config().model_id && r.version == config().model_version && r.name == config().model_name) return;
+  const TableConfig disk = Shadow::read_config(shadow_.db(), shadow_.schema(), shadow_.name());
+  binarizer_ = binarizer_of(shadow_.db(), shadow_.schema(), disk, shadow_.name());
+  shadow_.adopt_model(disk);
+  cache_.set_model_id(binarizer_->shape().model_id);
 }
 
 // The directory as on disk, then the waiting edits over it.

@@ -37,7 +37,17 @@ class Store {
   Store& operator=(const Store&) = delete;
 
   const TableConfig& config() const noexcept { return shadow_.config(); }
+  // The table's binarizer: its model (loaded when first needed) or the raw one. A recode, a
+  // rollback of one or another connection's committed recode changes it; refresh() first.
   const Binarizer& binarizer() const noexcept { return *binarizer_; }
+  // The binarizer of configuration `cfg` of table `name`: a format 4 table's model, loaded from
+  // bebr_models only when something must be encoded or decoded (Binarizer::deferred); a format 3
+  // table's own model BLOB (checked: corrupt names the table); raw without a model.
+  static std::shared_ptr<const Binarizer> binarizer_of(sqlite3* db, const std::string& schema, const TableConfig& cfg,
+                                                       const std::string& name);
+  // Brings the state in memory up to the database's: after another connection's commit or a
+  // rollback, the directory and the cache reload and the model reference is read again.
+  void refresh() { sync(); }
   const std::string& name() const noexcept { return shadow_.name(); }
   // The magnitudes of the resident key coefficients (for the filter's error bound).
   const KeyBounds& key_bounds() const noexcept { return cache_.key_bounds(); }
@@ -92,6 +102,14 @@ class Store {
   // listed chunk but the last is full, and frees the emptied chunks. Returns the rows moved.
   // (optimize.cpp)
   std::size_t optimize();
+  // Codes every row again from its stored vector with `model`, of the same kind, code width and
+  // bits as the table's (the caller checks), then names it in <name>_info (model_name@version)
+  // and makes it the table's binarizer; returns the rows coded. Inside the caller's transaction:
+  // a rollback restores the old codes on disk and, at the next refresh, the old model. Calls
+  // report(done, total) every 1024 rows; an interrupt (sqlite3_interrupt) stops it with
+  // Error(interrupted). (recode.cpp)
+  std::size_t recode(std::shared_ptr<const Binarizer> model, const std::string& model_name, sqlite3_int64 version,
+                     const std::function<void(std::size_t, std::size_t)>& report);
   // Verifies every shadow table on disk (after writing the waiting edits) and throws the error
   // of a corrupt shadow table at the first problem (integrity.cpp).
   void check_integrity();
@@ -99,6 +117,7 @@ class Store {
  private:
   void sync();  // reload the directory if another connection committed
   void load_directory();
+  void reload_model();  // the model reference as <name>_info holds it now
   void load_codes();
   void load_metadata();
   void scan_disk(const std::function<void(const ChunkView&)>& visit);

@@ -109,7 +109,7 @@ void parse_auxiliary(TableConfig& c, const std::string& arg) {
   c.auxiliary.push_back(d);
 }
 
-// The vector column `name float[dim]` or a metadata column `name type`.
+// The vector column `name float[dim]` or a metadata column `name [type]` (no type: any value).
 void parse_column(TableConfig& c, Seen& seen, const std::string& arg) {
   auto [name, type] = split_column(arg);
   const std::string t = lower(type);
@@ -126,10 +126,11 @@ void parse_column(TableConfig& c, Seen& seen, const std::string& arg) {
   else if (t == "float" || t == "real" || t == "double") d.type = ColumnType::real;
   else if (t == "text") d.type = ColumnType::text;
   else if (t == "boolean" || t == "bool") d.type = ColumnType::boolean;
+  else if (t.empty() || t == "any" || t == "blob") d.type = ColumnType::any;  // no affinity: any value, as given
   else
     fail("column '" + arg +
          "' is not supported; expected a vector column ('embedding float[768]'), a metadata "
-         "column ('name integer|float|text|boolean') or an auxiliary column ('+name [type]')");
+         "column ('name [integer|float|text|boolean]') or an auxiliary column ('+name [type]')");
   c.metadata.push_back(d);
 }
 

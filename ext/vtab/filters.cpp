@@ -21,12 +21,35 @@ int compare_int_real(std::int64_t i, double r) {
 }
 }  // namespace
 
+namespace {
+// SQLite's order of values of different kinds: NULL, then numbers, then text, then blobs.
+int kind_rank(Value::Kind k) {
+  switch (k) {
+    case Value::null: return 0;
+    case Value::integer:
+    case Value::real: return 1;
+    case Value::text: return 2;
+    case Value::blob: return 3;
+  }
+  return 0;
+}
+}  // namespace
+
 int compare(const Value& a, const Value& b) {
-  if (a.kind == Value::text) return a.s.compare(b.s) < 0 ? -1 : a.s == b.s ? 0 : 1;
-  if (a.kind == Value::integer && b.kind == Value::integer) return a.i < b.i ? -1 : a.i > b.i;
-  if (a.kind == Value::integer) return compare_int_real(a.i, b.r);
-  if (b.kind == Value::integer) return -compare_int_real(b.i, a.r);
-  return a.r < b.r ? -1 : a.r > b.r;
+  const int ra = kind_rank(a.kind), rb = kind_rank(b.kind);
+  if (ra != rb) return ra < rb ? -1 : 1;
+  switch (ra) {
+    case 0: return 0;
+    case 1:
+      if (a.kind == Value::integer && b.kind == Value::integer) return a.i < b.i ? -1 : a.i > b.i;
+      if (a.kind == Value::integer) return compare_int_real(a.i, b.r);
+      if (b.kind == Value::integer) return -compare_int_real(b.i, a.r);
+      return a.r < b.r ? -1 : a.r > b.r;
+    default: {  // text (BINARY) and blobs alike: bytes as unsigned, then the shorter first
+      const int c = a.s.compare(b.s);
+      return c < 0 ? -1 : c > 0;
+    }
+  }
 }
 
 SqlTest::SqlTest(sqlite3* db, const std::string& sql, std::vector<Value> operands)
@@ -95,6 +118,9 @@ std::optional<Value> operand(const TableConfig& cfg, int column, sqlite3_value* 
   const bool text = column >= 0 && cfg.metadata[column].type == ColumnType::text;
   const std::string name = column == -2 ? std::string("distance") : column < 0 ? std::string("rowid") : cfg.metadata[column].name;
   if (sqlite3_value_type(v) == SQLITE_NULL) return std::nullopt;
+  // A column without a type has no affinity: the operand compares as it came, of any kind,
+  // as SQLite compares it with the stored value (compare), never converted ('5' is not 5).
+  if (column >= 0 && cfg.metadata[column].type == ColumnType::any) return Value::copy(v);
   if (text) {
     if (sqlite3_value_type(v) != SQLITE_TEXT) fail("filter on " + name + ": expected text; got " + type_name(v));
     return Value::copy(v);

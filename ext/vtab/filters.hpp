@@ -7,7 +7,9 @@
 // xBestIndex lists them in idxStr (plan.hpp); parse_filters reads that list and the operands in
 // argv into Conditions. Comparisons follow SQLite's for the column's class: numbers as numbers
 // (an integer column matches 3.0 = 3; integers against floats exactly, as SQLite compares them),
-// text by bytes (BINARY collation); NULL matches nothing, except through IS [NOT] NULL, IS and
+// text by bytes (BINARY collation); in a column declared without a type, whose values may be of
+// any kind, values of different kinds compare in SQLite's order (NULL < numbers < text < blobs)
+// with neither side converted, as on a plain column without affinity; NULL matches nothing, except through IS [NOT] NULL, IS and
 // IS NOT, which follow SQLite's: NULL IS NULL. LIKE and GLOB call the connection's own like()
 // and glob() functions, so PRAGMA case_sensitive_like, SQLITE_LIKE_DOESNT_MATCH_BLOBS and an
 // application's override of like() all hold exactly as they do for SQLite's own check; each
@@ -24,8 +26,10 @@
 
 namespace bebr::ext::vtab {
 
-// Numbers compare as numbers, text by bytes (BINARY collation). Both values are non-NULL and of
-// the same class (checked when the filter is built): -1, 0 or 1.
+// SQLite's comparison of two values (BINARY collation), -1, 0 or 1: of different kinds, NULL <
+// numbers < text < blobs; numbers as numbers (integers against reals exactly), text and blobs
+// by their bytes. A typed column's operand has the column's class (checked when the filter is
+// built); a column without a type holds and compares values of every kind.
 int compare(const Value& a, const Value& b);
 
 // A condition SQLite itself decides, one statement per query: LIKE and GLOB through the

@@ -21,33 +21,6 @@ namespace {
 
 // ---- Connecting -------------------------------------------------------------------------------
 
-// The binarizer of a table's model BLOB (raw without one), checked against the table's vector
-// column; a corrupt BLOB names the table.
-// A format 4 table's model is loaded from bebr_models only when something must be encoded or
-// decoded (Binarizer::deferred).
-std::shared_ptr<const Binarizer> table_binarizer(sqlite3* db, const std::string& schema, const TableConfig& cfg,
-                                                 const std::string& name) {
-  if (cfg.model_id) {
-    const CodeShape shape{cfg.code_dim, cfg.bits, cfg.model_kind, cfg.model_id};
-    return std::make_shared<Binarizer>(Binarizer::deferred(shape, cfg.dim, [=] {
-      return load_table_model(db, schema, name, cfg.model_name, cfg.model_version, cfg.model_id);
-    }));
-  }
-  if (cfg.model.empty()) return std::make_shared<Binarizer>(Binarizer::raw(cfg.dim, cfg.bits));
-  std::shared_ptr<const Binarizer> b;
-  try {
-    b = std::make_shared<Binarizer>(Binarizer::parse(cfg.model));
-  } catch (const Error& e) {
-    if (e.code() != Errc::corrupt) throw;
-    corrupt(name + "_info", std::string("model: ") + e.what());
-  }
-  if (b->input_dim() != cfg.dim || b->shape().bits != cfg.bits)
-    corrupt(name + "_info", "the model codes " + std::to_string(b->input_dim()) + "-d vectors with " +
-                                std::to_string(b->shape().bits) + " bits; expected dim " + std::to_string(cfg.dim) +
-                                " and bits " + std::to_string(cfg.bits));
-  return b;
-}
-
 // A table whose shadow tables cannot be read is connected anyway, so that DROP TABLE (which
 // connects first) can remove it: its columns come from the declaration SQLite kept (without
 // looking up a model), or, where even that fails, the command column alone.
@@ -86,16 +59,17 @@ int x_init(sqlite3* db, int argc, const char* const* argv, sqlite3_vtab** out, c
     t->schema = argv[1];
     const std::string name = argv[2];
     TableConfig cfg;
+    std::shared_ptr<const Binarizer> binarizer;
     try {
       cfg = create ? parse_declaration(db, name, argc, argv) : Store::read_config(db, argv[1], name);
-      t->binarizer = table_binarizer(db, t->schema, cfg, name);
+      binarizer = Store::binarizer_of(db, t->schema, cfg, name);
     } catch (const Error& e) {
       if (create || e.code() != Errc::corrupt) throw;
       connect_broken(*t, argc, argv, name, e);
       *out = t.release();
       return SQLITE_OK;
     }
-    t->store = std::make_unique<Store>(db, t->schema, name, cfg, t->binarizer);
+    t->store = std::make_unique<Store>(db, t->schema, name, cfg, std::move(binarizer));
     if (create) t->store->create();
     const std::string decl = declare_sql(cfg, name);
     if (const int rc = sqlite3_declare_vtab(db, decl.c_str()); rc != SQLITE_OK) {

@@ -86,13 +86,16 @@ bool scan_filter(const Table& t, const sqlite3_index_info* info, int i) {
   return (meta || c.iColumn == -1) && op_code(c.op);
 }
 
-// The collation of a text comparison on a metadata column when it is not BINARY (bebr's own
+// The collation of a comparison on a text or untyped metadata column when it is not BINARY (bebr's own
 // byte order), else "".
 std::string collation(const Table& t, sqlite3_index_info* info, int i) {
   const auto& c = info->aConstraint[i];
   const char op = op_code(c.op);
   if (c.iColumn < kFirstMeta || op == 'L' || op == 'G' || op == 'N' || op == 'n') return "";
-  if (t.cfg().metadata[static_cast<std::size_t>(c.iColumn - kFirstMeta)].type != ColumnType::text) return "";
+  // Text columns, and columns without a type (which may hold text): a number or a blob compares
+  // the same under any collation, so SQLite deciding those too changes nothing.
+  const ColumnType type = t.cfg().metadata[static_cast<std::size_t>(c.iColumn - kFirstMeta)].type;
+  if (type != ColumnType::text && type != ColumnType::any) return "";
   const char* coll = sqlite3_vtab_collation(info, i);
   return !coll || sqlite3_stricmp(coll, "BINARY") == 0 ? "" : coll;
 }

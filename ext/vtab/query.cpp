@@ -28,7 +28,11 @@ sqlite3_int64 count_arg(sqlite3_value* v, const char* what) {
 // Whether a query code made by model `id` may search the table's codes: recorded compatible
 // with the table's model (looked up once per table and model).
 void require_compatible(Table& t, std::uint32_t id) {
-  const std::uint32_t own = t.binarizer->shape().model_id;
+  const std::uint32_t own = t.store->binarizer().shape().model_id;
+  if (t.compatible_for != own) {  // re-coded since: what was compatible with the old model is not
+    t.compatible_ids.clear();
+    t.compatible_for = own;
+  }
   if (std::find(t.compatible_ids.begin(), t.compatible_ids.end(), id) != t.compatible_ids.end()) return;
   if (compatible_id_of(t.db, id) == own) {
     t.compatible_ids.push_back(id);
@@ -125,7 +129,7 @@ void scan(Table& t, Cursor& cur, ScanState& sdc, const std::vector<Condition>& f
 // query against its reconstruction, a vector query against itself.
 void rescore(Table& t, Cursor& cur, sqlite3_value* match, const CodeView& qv) {
   const TableConfig& cfg = t.cfg();
-  const std::vector<float> qf = is_code(match) ? t.binarizer->decode(qv) : vector_arg(match, "MATCH query");
+  const std::vector<float> qf = is_code(match) ? t.store->binarizer().decode(qv) : vector_arg(match, "MATCH query");
   Stmt v = prepare(t.db, "SELECT vector FROM " + t.store->shadow("vectors") + " WHERE rowid = ?1");
   for (Neighbor& n : cur.rows) {
     sqlite3_bind_int64(v.get(), 1, n.rowid);
@@ -182,7 +186,7 @@ void full_scan(Table& t, Cursor& cur) {
 std::vector<std::uint8_t> query_code(Table& t, sqlite3_value* v) {
   if (is_code(v)) {
     CodeView c = code_arg(v, "MATCH query");
-    const CodeShape& own = t.binarizer->shape();
+    const CodeShape& own = t.store->binarizer().shape();
     const auto* p = static_cast<const std::uint8_t*>(sqlite3_value_blob(v));
     std::vector<std::uint8_t> code(p, p + sqlite3_value_bytes(v));
     if (c.shape.kind == BinarizerKind::mlp && own.kind == BinarizerKind::mlp && c.shape.model_id != own.model_id &&
@@ -200,7 +204,7 @@ std::vector<std::uint8_t> query_code(Table& t, sqlite3_value* v) {
   if (x.size() != t.cfg().dim)
     throw Error(Errc::mismatch, "MATCH query has " + std::to_string(x.size()) + " floats; expected " +
                                     std::to_string(t.cfg().dim) + ", the dimension of column " + t.cfg().column);
-  return t.binarizer->encode_blob(x);
+  return t.store->binarizer().encode_blob(x);
 }
 
 int x_filter(sqlite3_vtab_cursor* base, int plan, const char* idx, int, sqlite3_value** argv) noexcept {
@@ -214,6 +218,7 @@ int x_filter(sqlite3_vtab_cursor* base, int plan, const char* idx, int, sqlite3_
     cur->has_fetched = false;
     cur->at = 0;
     cur->has_distance = false;
+    t.store->refresh();  // the model as the database has it (a recode, its rollback)
     if (plan & kMisuse) fail("k and rescore apply only to a kNN query: add '" + t.cfg().column + " MATCH :query'");
     if (plan & kKnn) {
       knn(t, *cur, plan, idx, argv);

@@ -39,8 +39,9 @@ struct Table : sqlite3_vtab {
   std::string broken, broken_name;
   sqlite3* db = nullptr;
   std::string schema;
-  std::shared_ptr<const Binarizer> binarizer;
-  std::vector<std::uint32_t> compatible_ids;  // models recorded compatible with ours, seen so far
+  // Models recorded compatible with ours (model id compatible_for), seen so far.
+  std::vector<std::uint32_t> compatible_ids;
+  std::uint32_t compatible_for = 0;
   const TableConfig& cfg() const { return store->config(); }
   int first_aux() const { return kFirstMeta + static_cast<int>(cfg().metadata.size()); }
 };

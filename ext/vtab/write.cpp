@@ -1,6 +1,10 @@
 // Writes to the bebr table (write.hpp).
 #include "write.hpp"
 
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
 #include <optional>
 
 #include "bebr/vector.hpp"
@@ -25,8 +29,8 @@ RowData build_row(const Table& t, sqlite3_value** argv, const RowData* old) {
     row.vector = old->vector;
   } else {
     const std::vector<float> x = vector_value(cfg.column, cfg.dim, argv[2 + kVector]);
-    row.body.resize(body_bytes(t.binarizer->shape()));
-    t.binarizer->encode_body(x, row.body.data());
+    row.body.resize(body_bytes(t.store->binarizer().shape()));
+    t.store->binarizer().encode_body(x, row.body.data());
     if (cfg.store_vectors) row.vector = floats_to_blob(x);
   }
   for (std::size_t j = 0; j < cfg.metadata.size(); ++j) {
@@ -38,6 +42,47 @@ RowData build_row(const Table& t, sqlite3_value** argv, const RowData* old) {
     row.aux.push_back(unchanged(col) ? old->aux[j] : auxiliary_value(cfg.auxiliary[j], argv[2 + col]));
   }
   return row;
+}
+
+// 'recode' or 'recode=<model>': the table's rows coded again from their stored vectors under the
+// latest version of its model's name, or the model (name or name@version) given. The new model
+// must code vectors of the table's dimension into codes of the same kind, width and bits (the
+// chunks keep their layout). A line a second on stderr when it is a terminal, as bebr_train.
+void recode(Table& t, std::string spec) {
+  Store& store = *t.store;
+  store.refresh();
+  const TableConfig& cfg = t.cfg();
+  const std::string table = store.name();
+  if (cfg.model_name.empty())
+    fail("recode: table " + table + " has no model (created without model=); expected a table made with model='name'");
+  if (!cfg.store_vectors)
+    fail("recode: table " + table + " keeps no vectors to code again (created without store_vectors=1); re-create it " +
+         "with store_vectors=1 and model='name@V', and insert the rows again");
+  if (spec.empty()) spec = cfg.model_name;
+  const StoredModel m = load_model(t.db, spec, t.schema);
+  const std::string what = "recode: model '" + m.name + "@" + std::to_string(m.version) + "'";
+  const CodeShape& now = store.binarizer().shape();
+  const CodeShape& next = m.binarizer->shape();
+  if (m.binarizer->input_dim() != cfg.dim)
+    throw Error(Errc::mismatch, what + " codes " + std::to_string(m.binarizer->input_dim()) + "-d vectors; table " +
+                                    table + " holds " + std::to_string(cfg.dim) + "-d vectors");
+  if (next.bits != now.bits || next.dim != now.dim || next.kind != now.kind)
+    throw Error(Errc::mismatch,
+                what + " makes " + kind_name(next.kind) + " codes of " + std::to_string(next.dim) + " dimensions and " +
+                    std::to_string(next.bits) + " bits; table " + table + " stores " + kind_name(now.kind) +
+                    " codes of " + std::to_string(now.dim) + " dimensions and " + std::to_string(now.bits) +
+                    " bits, and a recode keeps the codes' size: create a table with model='" + m.name + "@" +
+                    std::to_string(m.version) + "' and insert the rows there");
+  keep_model_in(t.db, t.schema, m);
+  const bool print = isatty(2) != 0;
+  const auto start = std::chrono::steady_clock::now();
+  double last = 0;
+  store.recode(m.binarizer, m.name, m.version, [&](std::size_t done, std::size_t total) {
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (!print || (s - last < 1.0 && done < total)) return;
+    last = s;
+    std::fprintf(stderr, "bebr recode %s: %zu/%zu rows, %.0f s\n", table.c_str(), done, total, s);
+  });
 }
 
 }  // namespace
@@ -59,11 +104,16 @@ int run_command(Table& t, sqlite3_value* command) {
     t.store->check_integrity();
     return SQLITE_OK;
   }
-  fail("unknown command '" + c + "'; expected 'optimize' or 'integrity-check'");
+  if (c == "recode" || c.rfind("recode=", 0) == 0) {
+    recode(t, c.size() > 7 ? c.substr(7) : "");
+    return SQLITE_OK;
+  }
+  fail("unknown command '" + c + "'; expected 'optimize', 'integrity-check', 'recode' or 'recode=<model>'");
 }
 
 int write_row(Table& t, sqlite3_value** argv, sqlite3_int64* out_rowid) {
   Store& store = *t.store;
+  store.refresh();  // the model as the database has it, to encode with
   const bool is_update = sqlite3_value_type(argv[0]) != SQLITE_NULL;
   for (int c : {kDistance, kK, kRescore})
     if (!sqlite3_value_nochange(argv[2 + c]) && sqlite3_value_type(argv[2 + c]) != SQLITE_NULL)

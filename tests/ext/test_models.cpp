@@ -209,3 +209,247 @@ TEST_CASE("a model stored in an ATTACHed database is used there", "[models]") {
   CHECK(scalar(db, "SELECT count(*) FROM main.bebr_models WHERE name = 'm' AND version = 1") == 1);
   CHECK(scalar(db, "SELECT (SELECT model_id FROM main.bebr_models) = (SELECT model_id FROM aux.bebr_models)") == 1);
 }
+
+namespace {
+
+using Rows = std::vector<std::pair<long long, double>>;
+
+// The rows of `sql` with :q bound at ?1 to `q`: (rowid, distance).
+Rows rows_of(Db& db, const std::string& sql, const std::vector<float>& q) {
+  auto s = db.prepare(sql);
+  s.bind(1, q);
+  Rows out;
+  while (s.step()) out.emplace_back(s.integer(0), s.real(1));
+  return out;
+}
+
+// The kNN queries a re-coded table must answer as a fresh one: a vector query, a code query
+// under the latest version ('m'), rescore, and a filter, each at k = 5 and k = every row.
+std::vector<std::string> recode_queries(const std::string& table) {
+  std::vector<std::string> out;
+  for (const char* k : {"5", "1000"}) {
+    const std::string head = "SELECT rowid, distance FROM " + table + " WHERE v MATCH ";
+    out.push_back(head + "?1 AND k = " + k);
+    out.push_back(head + "bebr_binarize(?1, 'm') AND k = " + k);
+    out.push_back(head + "?1 AND k = " + k + " AND rescore = 20");
+    out.push_back(head + "bebr_binarize(?1, 'm') AND k = " + k + " AND tag = 'a'");
+  }
+  return out;
+}
+
+void same_as_fresh(Db& db, const std::string& table, Db& fresh_db, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  for (int round = 0; round < 3; ++round) {
+    const std::vector<float> q = bebr::testing::random_vector(rng, 8, round ? 3.0f : 0.5f);
+    const auto want = recode_queries("fresh");
+    const auto got = recode_queries(table);
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      INFO(got[i]);
+      const Rows w = rows_of(fresh_db, want[i], q);
+      CHECK(!w.empty());
+      CHECK(rows_of(db, got[i], q) == w);
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("'recode' codes a table again from its vectors: it answers as a fresh table of the new version",
+          "[models]") {
+  const std::string path = temp_path("bebr_recode");
+  {
+    Db db(path);
+    fill(db, 0.5f, 11);  // items 1..40
+    fill(db, 3.0f, 12);  // items 41..80
+    db.exec("SELECT bebr_train('m', 'SELECT v FROM items WHERE id <= 40', '{\"bits\":2}')");
+    // Ranged rows 1..80 and listed ones at scattered rowids, in chunks of 64, some deleted.
+    db.exec("CREATE VIRTUAL TABLE docs USING bebr(v float[8], tag text, model='m', store_vectors=1, chunk_size=64)");
+    db.exec("INSERT INTO docs(rowid, v, tag) SELECT id, v, CASE WHEN id % 3 THEN 'a' ELSE 'b' END FROM items");
+    db.exec("INSERT INTO docs(rowid, v, tag) SELECT id * 1000 + 7, v, 'a' FROM items WHERE id % 4 = 0");
+    db.exec("DELETE FROM docs WHERE rowid % 5 = 0");
+    db.exec("SELECT bebr_train('m', 'SELECT v FROM items WHERE id > 40', '{\"bits\":2}')");  // m@2
+    // Another connection has the table open, its codes loaded, under version 1.
+    Db other(path);
+    std::mt19937_64 rng(13);
+    const auto q = bebr::testing::random_vector(rng, 8, 0.5f);
+    CHECK(rows_of(other, "SELECT rowid, distance FROM docs WHERE v MATCH ?1 AND k = 5", q).size() == 5);
+    // Edits waiting in the write log, the recode, a row written after it: one transaction.
+    db.exec("BEGIN");
+    db.exec("UPDATE docs SET v = (SELECT v FROM items WHERE id = 1) WHERE rowid = 2");
+    db.exec("INSERT INTO docs(docs) VALUES ('recode')");
+    db.exec("INSERT INTO docs(rowid, v, tag) SELECT 500, v, 'a' FROM items WHERE id = 3");
+    db.exec("COMMIT");
+    CHECK(scalar(db, "SELECT value FROM docs_info WHERE key = 'model_version'") == 2);
+    CHECK(scalar(db, "SELECT value = (SELECT model_id FROM bebr_models WHERE version = 2) FROM docs_info "
+                     "WHERE key = 'model_id'") == 1);
+    db.exec("INSERT INTO docs(docs) VALUES ('integrity-check')");
+    // The oracle: a table created on version 2, holding the same vectors.
+    db.exec("CREATE VIRTUAL TABLE fresh USING bebr(v float[8], tag text, model='m@2', store_vectors=1, chunk_size=64)");
+    db.exec("INSERT INTO fresh(rowid, v, tag) SELECT rowid, v, tag FROM docs");
+    REQUIRE(scalar(db, "SELECT count(*) FROM docs") == scalar(db, "SELECT count(*) FROM fresh"));
+    same_as_fresh(db, "docs", db, 14);
+    // The other connection sees the committed recode: its codes and its model.
+    same_as_fresh(other, "docs", db, 15);
+    // 'recode=m@1' goes back: the same answers as a fresh table of version 1.
+    db.exec("INSERT INTO docs(docs) VALUES ('recode=m@1')");
+    CHECK(scalar(db, "SELECT value FROM docs_info WHERE key = 'model_version'") == 1);
+    std::mt19937_64 rng1(16);
+    const auto q1 = bebr::testing::random_vector(rng1, 8, 0.5f);
+    db.exec("CREATE VIRTUAL TABLE one USING bebr(v float[8], tag text, model='m@1', store_vectors=1)");
+    db.exec("INSERT INTO one(rowid, v, tag) SELECT rowid, v, tag FROM docs");
+    for (const char* k : {"5", "1000"})
+      CHECK(rows_of(db, std::string("SELECT rowid, distance FROM docs WHERE v MATCH bebr_binarize(?1, 'm@1') AND k = ") + k,
+                    q1) ==
+            rows_of(db, std::string("SELECT rowid, distance FROM one WHERE v MATCH bebr_binarize(?1, 'm@1') AND k = ") + k,
+                    q1));
+  }
+  Db db(path);  // reopened: the table names version 1 again
+  CHECK(scalar(db, "SELECT value FROM docs_info WHERE key = 'model_version'") == 1);
+  db.exec("INSERT INTO docs(docs) VALUES ('integrity-check')");
+  std::remove(path.c_str());
+}
+
+TEST_CASE("a rolled back 'recode' leaves the table as it was: codes, model and caches", "[models]") {
+  Db db;
+  fill(db, 0.5f, 21);
+  fill(db, 3.0f, 22);
+  db.exec("SELECT bebr_train('m', 'SELECT v FROM items WHERE id <= 40', '{\"bits\":2}')");
+  db.exec("CREATE VIRTUAL TABLE docs USING bebr(v float[8], tag text, model='m', store_vectors=1)");
+  db.exec("INSERT INTO docs(rowid, v, tag) SELECT id, v, 'a' FROM items");
+  db.exec("SELECT bebr_train('m', 'SELECT v FROM items WHERE id > 40', '{\"bits\":2}')");  // m@2
+  std::mt19937_64 rng(23);
+  const auto q = bebr::testing::random_vector(rng, 8, 0.5f);
+  const std::string by_vector = "SELECT rowid, distance FROM docs WHERE v MATCH ?1 AND k = 10";
+  const std::string by_code1 = "SELECT rowid, distance FROM docs WHERE v MATCH bebr_binarize(?1, 'm@1') AND k = 10";
+  const std::string by_code = "SELECT rowid, distance FROM docs WHERE v MATCH bebr_binarize(?1, 'm') AND k = 10";
+  // Brute force under version 2, as the re-coded table must answer inside the transaction.
+  const std::string brute2 = "SELECT id, bebr_sdc_distance(bebr_binarize(?1, 'm'), bebr_binarize(v, 'm')) AS d "
+                             "FROM items ORDER BY d, id LIMIT 10";
+  const Rows vector_before = rows_of(db, by_vector, q), code_before = rows_of(db, by_code1, q);
+  REQUIRE(vector_before.size() == 10);
+  const auto unchanged = [&] {
+    CHECK(scalar(db, "SELECT value FROM docs_info WHERE key = 'model_version'") == 1);
+    CHECK(rows_of(db, by_vector, q) == vector_before);
+    CHECK(rows_of(db, by_code1, q) == code_before);
+    CHECK_THAT(error_of(db, "SELECT rowid FROM docs WHERE v MATCH bebr_binarize('[1,2,3,4,5,6,7,8]', 'm') AND k = 3"),
+               Catch::Contains("first has 'm@1' (id ") && Catch::Contains("second has 'm@2' (id "));
+    db.exec("INSERT INTO docs(docs) VALUES ('integrity-check')");
+  };
+  SECTION("ROLLBACK") {
+    db.exec("BEGIN");
+    db.exec("INSERT INTO docs(docs) VALUES ('recode')");
+    CHECK(rows_of(db, by_code, q) == rows_of(db, brute2, q));
+    db.exec("INSERT INTO docs(rowid, v, tag) SELECT 100, v, 'b' FROM items WHERE id = 5");  // coded by m@2
+    db.exec("ROLLBACK");
+    unchanged();
+    // A row written now is coded by version 1, as the table's other rows.
+    db.exec("INSERT INTO docs(rowid, v, tag) SELECT 100, v, 'b' FROM items WHERE id = 5");
+    CHECK(scalar(db, "SELECT rowid FROM docs WHERE v MATCH bebr_binarize((SELECT v FROM items WHERE id = 5), 'm@1') "
+                     "AND k = 1 AND tag = 'b'") == 100);
+  }
+  SECTION("ROLLBACK TO a savepoint before it") {
+    db.exec("BEGIN");
+    db.exec("SAVEPOINT s");
+    db.exec("INSERT INTO docs(docs) VALUES ('recode')");
+    CHECK(rows_of(db, by_code, q) == rows_of(db, brute2, q));
+    db.exec("ROLLBACK TO s");
+    db.exec("RELEASE s");
+    unchanged();
+    db.exec("COMMIT");
+    unchanged();
+  }
+  SECTION("an interrupt stops it, and the table is as it was") {
+    // The progress handler interrupts the statement once it has run a while: within the
+    // recode's reads of the stored vectors.
+    int calls = 0;
+    struct Ctx {
+      sqlite3* db;
+      int* calls;
+    } ctx{db.get(), &calls};
+    sqlite3_progress_handler(
+        db.get(), 1,
+        [](void* p) {
+          auto* c = static_cast<Ctx*>(p);
+          if (++*c->calls == 500) sqlite3_interrupt(c->db);
+          return 0;
+        },
+        &ctx);
+    CHECK_THAT(error_of(db, "INSERT INTO docs(docs) VALUES ('recode')"),
+               Catch::Contains("recode of table docs interrupted; the table is unchanged"));
+    sqlite3_progress_handler(db.get(), 0, nullptr, nullptr);
+    CHECK(calls >= 500);
+    unchanged();
+  }
+}
+
+TEST_CASE("'recode' refuses tables and models it cannot re-code, naming why", "[models]") {
+  Db db;
+  fill(db, 0.5f, 31);
+  db.exec("SELECT bebr_train('m', 'SELECT v FROM items', '{\"bits\":2}')");
+  db.exec("CREATE VIRTUAL TABLE docs USING bebr(v float[8], model='m', store_vectors=1)");
+  db.exec("INSERT INTO docs(rowid, v) SELECT id, v FROM items");
+  db.exec("CREATE TABLE four(v BLOB)");
+  db.exec("INSERT INTO four(v) VALUES ('[1, 2, 3, 4]'), ('[4, 3, 2, 1]'), ('[0, 1, 0, 1]')");
+  db.exec("SELECT bebr_train('w', 'SELECT v FROM four', '{\"bits\":2}')");
+  db.exec("SELECT bebr_train('m', 'SELECT v FROM items', '{\"bits\":1}')");  // m@2: 1 bit
+  CHECK_THAT(error_of(db, "INSERT INTO docs(docs) VALUES ('recode')"),
+             Catch::Equals("bebr: recode: model 'm@2' makes center codes of 8 dimensions and 1 bits; table docs "
+                           "stores center codes of 8 dimensions and 2 bits, and a recode keeps the codes' size: create "
+                           "a table with model='m@2' and insert the rows there"));
+  CHECK_THAT(error_of(db, "INSERT INTO docs(docs) VALUES ('recode=w')"),
+             Catch::Equals("bebr: recode: model 'w@1' codes 4-d vectors; table docs holds 8-d vectors"));
+  CHECK_THAT(error_of(db, "INSERT INTO docs(docs) VALUES ('recode=m@9')"),
+             Catch::Contains("model 'm' has no version 9; its latest is version 2"));
+  CHECK_THAT(error_of(db, "INSERT INTO docs(docs) VALUES ('recode=nope')"), Catch::Contains("unknown model 'nope'"));
+  CHECK_THAT(error_of(db, "INSERT INTO docs(docs) VALUES ('recoded')"),
+             Catch::Equals("bebr: unknown command 'recoded'; expected 'optimize', 'integrity-check', 'recode' or "
+                           "'recode=<model>'"));
+  CHECK(scalar(db, "SELECT value FROM docs_info WHERE key = 'model_version'") == 1);
+  db.exec("CREATE VIRTUAL TABLE novec USING bebr(v float[8], model='m@1')");
+  CHECK_THAT(error_of(db, "INSERT INTO novec(novec) VALUES ('recode')"),
+             Catch::Equals("bebr: recode: table novec keeps no vectors to code again (created without "
+                           "store_vectors=1); re-create it with store_vectors=1 and model='name@V', and insert the "
+                           "rows again"));
+  db.exec("CREATE VIRTUAL TABLE raw USING bebr(v float[8], store_vectors=1)");
+  CHECK_THAT(error_of(db, "INSERT INTO raw(raw) VALUES ('recode')"),
+             Catch::Equals("bebr: recode: table raw has no model (created without model=); expected a table made "
+                           "with model='name'"));
+}
+
+TEST_CASE("'recode' of a format 3 table writes format 4; rolled back, the table carries its BLOB again",
+          "[models]") {
+  const std::string path = temp_path("bebr_recode3");
+  {
+    Db db(path);
+    fill(db, 0.5f, 41);
+    fill(db, 3.0f, 42);
+    db.exec("SELECT bebr_train('m', 'SELECT v FROM items WHERE id <= 40', '{\"bits\":2}')");
+    db.exec("CREATE VIRTUAL TABLE docs USING bebr(v float[8], tag text, model='m', store_vectors=1)");
+    db.exec("INSERT INTO docs(rowid, v, tag) SELECT id, v, 'a' FROM items");
+    // Made before format 4: the model BLOB in <name>_info.
+    db.exec("UPDATE docs_info SET value = '3' WHERE key = 'format'");
+    db.exec("DELETE FROM docs_info WHERE key IN ('model_version', 'model_id', 'model_kind', 'code_dim')");
+    db.exec("INSERT INTO docs_info(key, value) SELECT 'model', params FROM bebr_models");
+    db.exec("SELECT bebr_train('m', 'SELECT v FROM items WHERE id > 40', '{\"bits\":2}')");  // m@2
+  }
+  Db db(path);
+  std::mt19937_64 rng(43);
+  const auto q = bebr::testing::random_vector(rng, 8, 0.5f);
+  const std::string by_code1 = "SELECT rowid, distance FROM docs WHERE v MATCH bebr_binarize(?1, 'm@1') AND k = 10";
+  const Rows before = rows_of(db, by_code1, q);
+  REQUIRE(before.size() == 10);
+  db.exec("BEGIN");
+  db.exec("INSERT INTO docs(docs) VALUES ('recode')");
+  CHECK(scalar(db, "SELECT value FROM docs_info WHERE key = 'format'") == 4);
+  CHECK(scalar(db, "SELECT count(*) FROM docs_info WHERE key = 'model'") == 0);
+  db.exec("ROLLBACK");
+  CHECK(scalar(db, "SELECT value FROM docs_info WHERE key = 'format'") == 3);
+  CHECK(rows_of(db, by_code1, q) == before);
+  db.exec("INSERT INTO docs(rowid, v, tag) SELECT 100, v, 'b' FROM items WHERE id = 5");  // encodes with the BLOB
+  db.exec("INSERT INTO docs(docs) VALUES ('recode')");
+  db.exec("INSERT INTO docs(docs) VALUES ('integrity-check')");
+  db.exec("CREATE VIRTUAL TABLE fresh USING bebr(v float[8], tag text, model='m@2', store_vectors=1)");
+  db.exec("INSERT INTO fresh(rowid, v, tag) SELECT rowid, v, tag FROM docs");
+  same_as_fresh(db, "docs", db, 44);
+  std::remove(path.c_str());
+}
