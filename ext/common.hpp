@@ -153,6 +153,10 @@ struct StmtDeleter {
 using Stmt = std::unique_ptr<sqlite3_stmt, StmtDeleter>;
 // Prepares `sql`; throws with SQLite's message on failure.
 Stmt prepare(sqlite3* db, const std::string& sql);
+// Runs `sql` (any number of statements); throws with SQLite's message on failure.
+void exec(sqlite3* db, const std::string& sql);
+// Steps a statement that returns no row; throws with SQLite's message unless it is done.
+void step_done(sqlite3* db, sqlite3_stmt* s);
 
 // Nesting of bebr calls that run SQL (bebr_train and its training query, the model lookups of
 // bebr_binarize, bebr_decode and CREATE VIRTUAL TABLE): that SQL can call bebr again (a training

@@ -90,6 +90,18 @@ Stmt prepare(sqlite3* db, const std::string& sql) {
   return Stmt(s);
 }
 
+void exec(sqlite3* db, const std::string& sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    const SqliteString owned(err);  // freed even when the message cannot be copied
+    fail(err ? err : sqlite3_errmsg(db));
+  }
+}
+
+void step_done(sqlite3* db, sqlite3_stmt* s) {
+  if (sqlite3_step(s) != SQLITE_DONE) fail(sqlite3_errmsg(db));
+}
+
 namespace {
 void destroy_holder(void* p) noexcept { delete static_cast<std::shared_ptr<Connection>*>(p); }
 }  // namespace
