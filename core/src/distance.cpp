@@ -80,6 +80,8 @@ CodeStats code_stats(const CodeView& code) {
 //   sum_j (2na_j - c)(2nb_j - c) = 4 dot - 2c (Na + Nb) + m c^2             (exact integers)
 //   <va, vb> = scale_a scale_b T_ab / 4^(K-1);  <va + mu, vb + mu> = <va, vb> + off_a + off_b
 // where off = <v, mu> + |mu|^2 / 2 is stored per code (0 for raw).
+// The offsets are summed before they are added, so that a code's ip with itself rounds exactly as
+// its norm (off + off == 2 off) and its l2 distance to itself is 0 at every scale.
 // Kernels::sdc_scan repeats this arithmetic operation for operation (kernels-inl.hpp, ref.cpp):
 // change them together. Tests check they agree bit for bit.
 double sdc_norm2(const CodeView& a, const CodeStats& sa) noexcept {
@@ -100,7 +102,7 @@ double sdc_finish(const CodeView& a, const CodeStats& sa, const CodeView& b, con
     return 4 * static_cast<std::int64_t>(d) - 2 * c * static_cast<std::int64_t>(na + nb) + m * c * c;
   };
   const double ip = double{a.scale} * double{b.scale} * double(t(dot, sa.digit_sum, sb.digit_sum)) / s2 +
-                    double{a.offset} + double{b.offset};
+                    (double{a.offset} + double{b.offset});
   if (metric == Metric::ip) return -ip;
   const double na = double{a.scale} * double{a.scale} * double(t(sa.self_dot, sa.digit_sum, sa.digit_sum)) / s2 +
                     2.0 * double{a.offset};

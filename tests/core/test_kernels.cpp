@@ -33,6 +33,12 @@ std::vector<std::uint8_t> random_planes(std::mt19937_64& rng, std::uint32_t dim,
   return codes;
 }
 
+std::vector<std::uint8_t> from_hex(const std::string& hex) {
+  std::vector<std::uint8_t> out;
+  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) out.push_back(std::uint8_t(std::stoul(hex.substr(i, 2), nullptr, 16)));
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("ref sdc_dot is the digit dot product, by hand", "[kernels]") {
@@ -306,6 +312,59 @@ TEST_CASE("the Hamming filter kernel marks the codes within the limit on every l
           if (in) CHECK(hams[i] == want[i]);
         }
       }
+    }
+  }
+}
+
+TEST_CASE("a code's l2 SDC distance to itself is 0 on every level at any scale and offset", "[kernels]") {
+  // The offsets are summed before they join the dot product's term, as the norms add 2 offset;
+  // summed one at a time, a scale of 4.6e-13 with offset 1.4e-38 left 2^-64 (a fuzz_code find).
+  std::vector<std::vector<std::uint8_t>> blobs = {
+      from_hex("42454252010202002800000000000020dca1002b002894000100000000000000010000fffc000000")};
+  const std::uint64_t seed = 77;
+  std::mt19937_64 rng(seed);
+  INFO("seed " << seed);
+  for (const std::uint32_t bits : {1u, 2u, 4u}) {
+    const Binarizer bin = Binarizer::center(bebr::testing::random_vector(rng, 40, 0.5f), bits);
+    for (int i = 0; i < 200; ++i) {
+      auto blob = bin.encode_blob(bebr::testing::random_vector(rng, 40, 0.3f));
+      // Scale 2^e and offset of either sign, each over the whole float range.
+      const float scale = std::ldexp(float(rng() % 1000 + 1) / 1000.f, int(rng() % 250) - 125);
+      const float offset = std::ldexp(float(rng() % 2001) / 1000.f - 1.f, int(rng() % 250) - 125);
+      std::memcpy(blob.data() + 16, &scale, 4);
+      std::memcpy(blob.data() + 20, &offset, 4);
+      blobs.push_back(blob);
+    }
+  }
+  for (const auto& blob : blobs) {
+    const CodeView c = parse_code(blob, "code");
+    INFO("bits " << c.shape.bits << " scale " << c.scale << " offset " << c.offset);
+    CHECK(sdc_distance(c, c, Metric::l2) == 0);
+    const std::size_t P = planes_bytes(c.shape);
+    std::uint32_t sum = 0, self = 0;
+    block_stats(c.shape, c.planes, P, 1, &sum, &self);
+    const BoundQuery bound(c, Metric::l2);
+    ScanState query(bound);
+    double got = -1;
+    query.distances(CodeBlock{c.planes, P, &c.scale, &c.offset, &sum, &self, 1, {}}, &got);
+    CHECK(got == 0);
+    for (const std::string& level : available_levels()) {
+      INFO("level " << level);
+      double lv = -1;
+      std::vector<std::uint64_t> qw(c.shape.bits * plane_words(c.shape.dim));
+      for (std::size_t w = 0; w < qw.size(); ++w) qw[w] = load_u64(c.planes + 8 * w);
+      SdcTerms t;
+      t.scale = c.scale;
+      t.offset = c.offset;
+      t.digit_sum = sum;
+      t.norm2 = sdc_norm2(c, code_stats(c));
+      t.c = static_cast<double>((1u << c.shape.bits) - 1);
+      t.m = c.shape.dim;
+      t.s2 = static_cast<double>(std::uint64_t{1} << (2 * (c.shape.bits - 1)));
+      t.metric = static_cast<int>(Metric::l2);
+      kernels_for(level)->sdc_scan(qw.data(), t, c.planes, P, c.shape.bits, plane_words(c.shape.dim), &c.scale,
+                                   &c.offset, &sum, &self, 1, &lv);
+      CHECK(lv == 0);
     }
   }
 }

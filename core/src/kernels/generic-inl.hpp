@@ -149,7 +149,7 @@ inline void sdc_scan_generic(const std::uint64_t* q, const SdcTerms& t, const st
     }
     const B vs = B::load_aligned(sc), vo = B::load_aligned(oc), vn = B::load_aligned(nc);
     const B tab = (four * B::load_aligned(dot) - two_c * (nq + vn)) + mcc;
-    const B ip = (((sq * vs) * tab) / s2 + oq) + vo;
+    const B ip = ((sq * vs) * tab) / s2 + (oq + vo);
     B d;
     if (t.metric == 1) {
       d = xsimd::bitwise_xor(ip,

@@ -56,7 +56,7 @@ void sdc_scan(const std::uint64_t* q, const SdcTerms& t, const std::uint8_t* pla
     std::uint64_t dot = 0;
     sdc_dot_many(q, planes + i * stride, 0, bits, words, 1, &dot);
     const double tab = (4.0 * static_cast<double>(dot) - 2.0 * t.c * (t.digit_sum + digit_sum[i])) + t.m * t.c * t.c;
-    const double ip = t.scale * double{scale[i]} * tab / t.s2 + t.offset + double{offset[i]};
+    const double ip = t.scale * double{scale[i]} * tab / t.s2 + (t.offset + double{offset[i]});
     if (t.metric == 1) {
       out[i] = -ip;
       continue;
