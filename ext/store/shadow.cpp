@@ -26,6 +26,7 @@ enum Stmts {
   kMove,
   kNewChunk,
   kMaxRowid,
+  kFindKey,
   kStmtCount
 };
 
@@ -113,7 +114,10 @@ void Shadow::create() {
                 column_list("m", nm) + ")");
   if (cfg_.store_vectors)
     exec(db_, "CREATE TABLE " + table("vectors") + "(rowid INTEGER PRIMARY KEY, vector BLOB NOT NULL)");
-  if (na) exec(db_, "CREATE TABLE " + table("auxiliary") + "(rowid INTEGER PRIMARY KEY" + column_list("a", na) + ")");
+  if (na)
+    exec(db_, "CREATE TABLE " + table("auxiliary") + "(rowid INTEGER PRIMARY KEY" +
+                  (cfg_.primary_key ? ", a0 NOT NULL UNIQUE" + column_list("a", na).substr(4) : column_list("a", na)) +
+                  ")");
   Stmt s = prepare(db_, "INSERT INTO " + table("info") + "(key, value) VALUES (?1, ?2)");
   const auto put = [&](const std::string& k, const std::string& v) {
     sqlite3_bind_text(s.get(), 1, k.c_str(), -1, SQLITE_TRANSIENT);
@@ -122,8 +126,10 @@ void Shadow::create() {
     sqlite3_reset(s.get());
   };
   // Format 4 only where it differs from 3 (a model named by reference), so that tables without
-  // a model stay readable by builds that read format 3 only.
-  put("format", cfg_.model_id ? "4" : "3");
+  // a model stay readable by builds that read format 3 only; format 5 for a primary key, which
+  // a build without them must not write to as if it were an auxiliary column.
+  put("format", cfg_.primary_key ? "5" : cfg_.model_id ? "4" : "3");
+  if (cfg_.primary_key) put("primary_key", "0");
   put("column", cfg_.column);
   put("dim", std::to_string(cfg_.dim));
   put("bits", std::to_string(cfg_.bits));
@@ -153,16 +159,18 @@ void Shadow::create() {
 namespace {
 
 // The keys each storage format requires and forbids (format 4 names its model; format 3 holds
-// a copy of it).
+// a copy of it; format 5 has a primary key, and its model as 4 when it names one, else as 3).
 void check_format_keys(const std::string& name, const std::string& format, const std::map<std::string, int>& seen,
                        const TableConfig& c) {
   const std::string table = name + "_info";
-  if (format != "3" && format != "4")
+  if (format != "3" && format != "4" && format != "5")
     throw Error(Errc::corrupt, "table " + name + " was created by another version of bebr (storage format '" + format +
-                                   "'; this build reads formats 3 and 4)");
+                                   "'; this build reads formats 3, 4 and 5)");
   for (const char* required : {"dim", "bits", "chunk_size"})
     if (!seen.count(required)) corrupt(table, std::string(required) + " is missing");
-  if (format == "4") {
+  if ((format == "5") != (seen.count("primary_key") != 0))
+    corrupt(table, format == "5" ? "primary_key is missing" : "primary_key is set in a format " + format + " table");
+  if (format == "4" || (format == "5" && seen.count("model_id"))) {
     for (const char* required : {"model_name", "model_version", "model_id", "model_kind", "code_dim"})
       if (!seen.count(required)) corrupt(table, std::string(required) + " is missing");
     if (seen.count("model")) corrupt(table, "a format 4 table holds no model BLOB");
@@ -224,7 +232,10 @@ TableConfig Shadow::read_config(sqlite3* db, const std::string& schema, const st
       else if (value == "mlp") c.model_kind = BinarizerKind::mlp;
       else corrupt(table, "unknown model_kind '" + value + "'");
     }
-    else if (key.rfind("metadata.", 0) == 0)
+    else if (key == "primary_key") {
+      if (value != "0") corrupt(table, "primary_key is '" + value + "'; expected 0 (the first auxiliary column)");
+      c.primary_key = true;
+    } else if (key.rfind("metadata.", 0) == 0)
       meta[parse_number(table, "key " + key, key.substr(9), 0, kMaxColumnIndex)] = parse_column(table, value);
     else if (key.rfind("auxiliary.", 0) == 0)
       aux[parse_number(table, "key " + key, key.substr(10), 0, kMaxColumnIndex)] = parse_column(table, value);
@@ -244,6 +255,9 @@ TableConfig Shadow::read_config(sqlite3* db, const std::string& schema, const st
   columns(aux, "auxiliary");
   for (auto& [i, d] : meta) c.metadata.push_back(d);
   for (auto& [i, d] : aux) c.auxiliary.push_back(d);
+  if (c.primary_key && (c.auxiliary.empty() || (c.auxiliary[0].type != ColumnType::text &&
+                                                 c.auxiliary[0].type != ColumnType::integer)))
+    corrupt(table, "the primary key is not a text or integer auxiliary column 0");
   return c;
 }
 
@@ -401,6 +415,17 @@ std::optional<Location> Shadow::find_listed(std::int64_t rowid) {
     corrupt(name_ + "_rowids",
             "row " + std::to_string(rowid) + " has chunk " + std::to_string(chunk) + " and slot " + std::to_string(at));
   return Location{chunk, static_cast<std::uint32_t>(at)};
+}
+
+std::optional<std::int64_t> Shadow::find_key(const Value& key) {
+  sqlite3_stmt* s =
+      cached(kFindKey, [&] { return std::string("SELECT rowid FROM " + table("auxiliary") + " WHERE a0 = ?1"); });
+  Reset r{s};
+  key.bind(s, 1);
+  const int rc = sqlite3_step(s);
+  if (rc == SQLITE_DONE) return std::nullopt;
+  if (rc != SQLITE_ROW) fail(sqlite3_errmsg(db_));
+  return sqlite3_column_int64(s, 0);
 }
 
 std::optional<std::int64_t> Shadow::max_mapped_rowid() {

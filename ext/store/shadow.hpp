@@ -78,6 +78,8 @@ class Shadow {
   void move_row(std::int64_t rowid, const Location& to, bool map_row);
   // Fills row.meta, row.aux and row.vector of a row.
   void read_row(std::int64_t rowid, RowData& row);
+  // The rowid of the row whose primary key (a0 of <name>_auxiliary) is `key`.
+  std::optional<std::int64_t> find_key(const Value& key);
   // The map row of a row in a listed chunk, checked; none when there is none.
   std::optional<Location> find_listed(std::int64_t rowid);
   // max(rowid) of <name>_rowids; none when it is empty.

@@ -12,7 +12,7 @@ void Shadow::set_model(const std::string& model_name, sqlite3_int64 version, con
     step_done(db_, s.get());
     sqlite3_reset(s.get());
   };
-  put("format", "4");
+  put("format", cfg_.primary_key ? "5" : "4");
   put("model_name", model_name);
   put("model_version", std::to_string(version));
   put("model_id", std::to_string(shape.model_id));

@@ -82,6 +82,8 @@ class Store {
 
   // Reads.
   std::optional<Location> find(std::int64_t rowid);
+  // The rowid of the row whose primary key is `key` (a table with one); none when no row has it.
+  std::optional<std::int64_t> find_key(const Value& key) { return shadow_.find_key(key); }
   RowData read_row(std::int64_t rowid, const Location& at);
   // Every rowid, ascending (for a full scan of a table with neither metadata nor auxiliary
   // columns, whose rows have no row in any shadow table but the chunks).

@@ -41,6 +41,9 @@ struct TableConfig {
   std::uint32_t chunk_size = 1024;
   bool cache = true;
   std::vector<ColumnDef> metadata, auxiliary;
+  // auxiliary[0] is the table's primary key (`id text primary key`): text or integer, unique,
+  // never NULL, kept in <name>_auxiliary with a UNIQUE index (storage format 5).
+  bool primary_key = false;
 };
 
 // Where a row lives.

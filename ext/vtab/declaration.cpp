@@ -61,6 +61,37 @@ struct Seen {
   bool vector = false, metric = false, store = false, model = false, chunk = false, cache = false;
 };
 
+// Words separated by single spaces: "text  PRIMARY\tkey" -> "text primary key" (lower case).
+std::string words(const std::string& s) {
+  std::string out;
+  for (const char ch : lower(s)) {
+    if (!std::isspace(static_cast<unsigned char>(ch))) out += ch;
+    else if (!out.empty() && out.back() != ' ') out += ' ';
+  }
+  if (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+// `name text primary key` or `name integer primary key`: a unique key besides the rowid, kept
+// as the first auxiliary column. False when `type` does not end in "primary key".
+bool parse_primary_key(TableConfig& c, const std::string& name, const std::string& type) {
+  const std::string w = words(type);
+  const std::string suffix = "primary key";
+  if (w != suffix && (w.size() < suffix.size() + 1 || w.compare(w.size() - suffix.size() - 1, std::string::npos,
+                                                                  " " + suffix) != 0))
+    return false;
+  if (c.primary_key) fail("only one primary key column is supported; got a second, '" + name + "'");
+  const std::string t = w == suffix ? "" : w.substr(0, w.size() - suffix.size() - 1);
+  ColumnDef d{name, ColumnType::text};
+  if (t == "integer" || t == "int") d.type = ColumnType::integer;
+  else if (t != "text")
+    fail("primary key column '" + name + "' must be text or integer ('" + name + " text primary key'); got '" +
+         type + "'");
+  c.auxiliary.insert(c.auxiliary.begin(), d);
+  c.primary_key = true;
+  return true;
+}
+
 // One `key=value` option.
 void parse_option(TableConfig& c, Seen& seen, const std::string& key, const std::string& value) {
   const auto once = [&](bool& given) {
@@ -121,6 +152,7 @@ void parse_column(TableConfig& c, Seen& seen, const std::string& arg) {
     seen.vector = true;
     return;
   }
+  if (parse_primary_key(c, name, type)) return;
   ColumnDef d{name, ColumnType::any};
   if (t == "integer" || t == "int") d.type = ColumnType::integer;
   else if (t == "float" || t == "real" || t == "double") d.type = ColumnType::real;
@@ -130,7 +162,8 @@ void parse_column(TableConfig& c, Seen& seen, const std::string& arg) {
   else
     fail("column '" + arg +
          "' is not supported; expected a vector column ('embedding float[768]'), a metadata "
-         "column ('name [integer|float|text|boolean]') or an auxiliary column ('+name [type]')");
+         "column ('name [integer|float|text|boolean]'), an auxiliary column ('+name [type]') or a primary "
+         "key ('id text primary key')");
   c.metadata.push_back(d);
 }
 

@@ -115,6 +115,7 @@ bool Condition::test(const Value& v) const {
 }
 
 std::optional<Value> operand(const TableConfig& cfg, int column, sqlite3_value* v) {
+  if (column == -3) return key_operand(cfg.auxiliary[0], v);
   const bool text = column >= 0 && cfg.metadata[column].type == ColumnType::text;
   const std::string name = column == -2 ? std::string("distance") : column < 0 ? std::string("rowid") : cfg.metadata[column].name;
   if (sqlite3_value_type(v) == SQLITE_NULL) return std::nullopt;
@@ -128,6 +129,24 @@ std::optional<Value> operand(const TableConfig& cfg, int column, sqlite3_value* 
   const int type = sqlite3_value_numeric_type(v);
   if (type != SQLITE_INTEGER && type != SQLITE_FLOAT)
     fail("filter on " + name + ": expected a number; got " + type_name(v));
+  return Value::copy(v);
+}
+
+std::optional<Value> key_operand(const ColumnDef& key, sqlite3_value* v) {
+  const int type = sqlite3_value_type(v);
+  if (type == SQLITE_NULL) return std::nullopt;
+  // The key column's affinity, as SQLite applies it to a comparison with a column of that type:
+  // a number compared with a text key is compared as its text, text with an integer key as the
+  // number it reads as (when it reads as one).
+  if (key.type == ColumnType::text && (type == SQLITE_INTEGER || type == SQLITE_FLOAT)) {
+    Value out;
+    out.kind = Value::text;
+    const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(v));
+    if (!text) throw std::bad_alloc();
+    out.s = text;
+    return out;
+  }
+  if (key.type == ColumnType::integer && type == SQLITE_TEXT) sqlite3_value_numeric_type(v);
   return Value::copy(v);
 }
 

@@ -49,7 +49,7 @@ class SqlTest {
 };
 
 struct Condition {
-  int column;                 // metadata index, -1 for the rowid, -2 for the distance
+  int column;                 // metadata index, -1 for the rowid, -2 for the distance, -3 the key
   char op;                    // = ! < { > } I N n S s L G (plan.hpp)
   std::vector<Value> values;  // one, or the sorted IN list; empty: a NULL operand
   std::string collation;      // of a text comparison; empty: BINARY
@@ -60,6 +60,10 @@ struct Condition {
 // A filter operand as a Value of the column's class (column: a metadata index or -1 for the
 // rowid); a NULL operand yields nullopt. Throws when the operand cannot compare with the column.
 std::optional<Value> operand(const TableConfig& cfg, int column, sqlite3_value* v);
+
+// A primary key operand (`id = ?`, in a point lookup or a kNN filter) under the key column's
+// affinity; nullopt for NULL, which no key equals.
+std::optional<Value> key_operand(const ColumnDef& key, sqlite3_value* v);
 
 // The filters listed in idxStr `idx`, their operands read from argv[a], argv[a + 1], ...;
 // a ends past the last. LIKE and GLOB bind their pattern to `db`'s functions.

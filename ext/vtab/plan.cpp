@@ -28,15 +28,25 @@ char op_code(unsigned char op) {
   }
 }
 
+// Whether constraint i is `key = ?` on the primary key, compared as bebr compares it: an
+// integer key, or a text one under BINARY (a key under NOCASE is SQLite's to check).
+bool key_equality(const Table& t, sqlite3_index_info* info, int i) {
+  const auto& c = info->aConstraint[i];
+  if (c.iColumn != t.key_column() || c.op != SQLITE_INDEX_CONSTRAINT_EQ) return false;
+  if (t.cfg().auxiliary[0].type == ColumnType::integer) return true;
+  const char* coll = sqlite3_vtab_collation(info, i);
+  return !coll || sqlite3_stricmp(coll, "BINARY") == 0;
+}
+
 // The constraints a plan can use (their index in aConstraint, -1: none).
 struct Usable {
-  int match = -1, k = -1, limit = -1, offset = -1, rescore = -1, rowid = -1;
+  int match = -1, k = -1, limit = -1, offset = -1, rescore = -1, rowid = -1, key = -1;
   bool any_match = false;        // a MATCH on the vector column, usable or not
   bool unusable_knn = false;     // k or rescore whose value comes from a table not yet scanned
   const char* misuse = nullptr;  // a constraint on k or rescore that is not one equality
 };
 
-Usable find_usable(const sqlite3_index_info* info) {
+Usable find_usable(const Table& t, const sqlite3_index_info* info) {
   Usable u;
   for (int i = 0; i < info->nConstraint; ++i) {
     const auto& c = info->aConstraint[i];
@@ -60,6 +70,7 @@ Usable find_usable(const sqlite3_index_info* info) {
     else if (c.op == SQLITE_INDEX_CONSTRAINT_LIMIT) u.limit = i;
     else if (c.op == SQLITE_INDEX_CONSTRAINT_OFFSET) u.offset = i;
     else if (c.op == SQLITE_INDEX_CONSTRAINT_EQ && c.iColumn == -1 && u.rowid < 0) u.rowid = i;
+    else if (u.key < 0 && key_equality(t, const_cast<sqlite3_index_info*>(info), i)) u.key = i;
   }
   return u;
 }
@@ -76,11 +87,12 @@ struct Args {
 
 // A filter constraint the kNN plan applies in its scan (and so omits from SQLite's checks): a
 // comparison, null test, LIKE or GLOB on a metadata column or the rowid, or an upper bound on
-// the distance.
+// the distance, or an equality (or IN) on the primary key.
 bool scan_filter(const Table& t, const sqlite3_index_info* info, int i) {
   const auto& c = info->aConstraint[i];
   if (!c.usable) return false;
   if (c.iColumn == kDistance) return c.op == SQLITE_INDEX_CONSTRAINT_LT || c.op == SQLITE_INDEX_CONSTRAINT_LE;
+  if (c.iColumn == t.key_column()) return key_equality(t, const_cast<sqlite3_index_info*>(info), i);
   const int nmeta = static_cast<int>(t.cfg().metadata.size());
   const bool meta = c.iColumn >= kFirstMeta && c.iColumn < kFirstMeta + nmeta;
   return (meta || c.iColumn == -1) && op_code(c.op);
@@ -91,7 +103,8 @@ bool scan_filter(const Table& t, const sqlite3_index_info* info, int i) {
 std::string collation(const Table& t, sqlite3_index_info* info, int i) {
   const auto& c = info->aConstraint[i];
   const char op = op_code(c.op);
-  if (c.iColumn < kFirstMeta || op == 'L' || op == 'G' || op == 'N' || op == 'n') return "";
+  if (c.iColumn < kFirstMeta || c.iColumn >= t.first_aux() || op == 'L' || op == 'G' || op == 'N' || op == 'n')
+    return "";
   // Text columns, and columns without a type (which may hold text): a number or a blob compares
   // the same under any collation, so SQLite deciding those too changes nothing.
   const ColumnType type = t.cfg().metadata[static_cast<std::size_t>(c.iColumn - kFirstMeta)].type;
@@ -146,7 +159,10 @@ int knn_plan(const Table& t, sqlite3_index_info* info, const Usable& u) {
       op = 'I';
     }
     args.use(i);
-    const int column = meta ? c.iColumn - kFirstMeta : c.iColumn == kDistance ? -2 : -1;
+    const int column = meta                          ? c.iColumn - kFirstMeta
+                       : c.iColumn == kDistance       ? -2
+                       : c.iColumn == t.key_column() ? -3
+                                                      : -1;
     filters += op + std::to_string(column);
     // A text comparison under another collation is decided by SQLite through that collation
     // (filters.hpp): `= 'x' COLLATE NOCASE`, and the NOCASE range SQLite derives from a LIKE.
@@ -171,15 +187,16 @@ int knn_plan(const Table& t, sqlite3_index_info* info, const Usable& u) {
 int x_best_index(sqlite3_vtab* v, sqlite3_index_info* info) noexcept {
   const auto& t = *static_cast<const Table*>(v);
   return guard_vtab(v, kModule, [&] {
-    const Usable u = find_usable(info);
+    const Usable u = find_usable(t, info);
     if (u.misuse) fail(u.misuse);
     if (u.match >= 0) return knn_plan(t, info, u);
     if (u.any_match) return SQLITE_CONSTRAINT;  // a MATCH that cannot be used in this plan
     Args args{info};
-    if (u.rowid >= 0) {
-      args.use(u.rowid);
-      info->idxNum = kPoint;
-      info->estimatedCost = 1;
+    // One row by its rowid, or by its primary key (an index lookup first: a little dearer).
+    if (u.rowid >= 0 || u.key >= 0) {
+      args.use(u.rowid >= 0 ? u.rowid : u.key);
+      info->idxNum = u.rowid >= 0 ? kPoint : kPointKey;
+      info->estimatedCost = u.rowid >= 0 ? 1 : 2;
       info->estimatedRows = 1;
       info->idxFlags = SQLITE_INDEX_SCAN_UNIQUE;
       return SQLITE_OK;

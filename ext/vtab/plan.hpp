@@ -12,11 +12,13 @@
 //   8  kHasRescore rescore = ? given                             next: rescore
 //   16 kPoint   rowid = ? point lookup                           the rowid
 //   32 kMisuse  k or rescore without MATCH: an error at xFilter  the value
+//   64 kPointKey primary key = ? point lookup (no rowid = ?)     the key
 //   0           full scan in rowid order                         none
 //
 // With bit 1, idxStr lists the filters whose values follow in argv, in order, each as
 // "<op><column>," where column is a metadata column's index, -1 for the rowid or -2 for the
-// distance (then op is < or {: an upper bound), and op is:
+// distance (then op is < or {: an upper bound), or -3 for the primary key (then op is = or I:
+// xFilter turns the keys into a rowid filter), and op is:
 //
 //   op  constraint            op  constraint            op  constraint
 //   =   =                     {   <=                    N   IS NULL (its argv value unused)
@@ -42,7 +44,7 @@
 
 namespace bebr::ext::vtab {
 
-enum Plan { kKnn = 1, kHasK = 2, kHasLimit = 4, kHasRescore = 8, kPoint = 16, kMisuse = 32 };
+enum Plan { kKnn = 1, kHasK = 2, kHasLimit = 4, kHasRescore = 8, kPoint = 16, kMisuse = 32, kPointKey = 64 };
 
 // xBestIndex.
 int x_best_index(sqlite3_vtab* v, sqlite3_index_info* info) noexcept;

@@ -45,6 +45,23 @@ void require_compatible(Table& t, std::uint32_t id) {
                                   "or train one with compatible_with");
 }
 
+// A filter on the primary key (`id = ?`, `id IN (...)`) as the filter on the rowids of the rows
+// with those keys: none of them, when no row has one.
+Condition key_filter(Table& t, const Condition& keys) {
+  Condition c;
+  c.column = -1;
+  c.op = 'I';
+  for (const Value& key : keys.values)
+    if (const auto rowid = t.store->find_key(key)) {
+      Value r;
+      r.kind = Value::integer;
+      r.i = *rowid;
+      c.values.push_back(r);
+    }
+  std::sort(c.values.begin(), c.values.end(), [](const Value& a, const Value& b) { return a.i < b.i; });
+  return c;
+}
+
 // A kNN query's arguments, read from argv in the plan's order (plan.hpp).
 struct KnnArgs {
   sqlite3_value* match = nullptr;
@@ -69,7 +86,10 @@ KnnArgs read_knn_args(Table& t, Cursor& cur, int plan, const char* idx, sqlite3_
   // rescore without k is an error on every version.
   if (cur.rescore && !(plan & kHasK)) fail("rescore needs 'k = N' to know how many results to re-rank for");
   if (cur.rescore && !cfg.store_vectors) fail("rescore needs the float vectors; create the table with store_vectors=1");
-  for (auto& f : parse_filters(t.db, cfg, idx, argv, a)) (f.column == -2 ? k.bounds : k.filters).push_back(std::move(f));
+  for (auto& f : parse_filters(t.db, cfg, idx, argv, a)) {
+    if (f.column == -3) f = key_filter(t, f);
+    (f.column == -2 ? k.bounds : k.filters).push_back(std::move(f));
+  }
   // bebr's own tests first, so a row they reject never costs a statement step (SqlTest); then
   // LIKE and GLOB, which reject most rows a collation's range derived from them would.
   const auto rank = [](const Condition& f) { return !f.sql ? 0 : f.op == 'L' || f.op == 'G' ? 1 : 2; };
@@ -227,6 +247,10 @@ int x_filter(sqlite3_vtab_cursor* base, int plan, const char* idx, int, sqlite3_
         const std::int64_t id = sqlite3_value_int64(argv[0]);
         if (t.store->find(id)) cur->rows.push_back({0.0, id});
       }
+    } else if (plan & kPointKey) {
+      if (const auto key = key_operand(t.cfg().auxiliary[0], argv[0]))
+        if (const auto id = t.store->find_key(*key))
+          if (t.store->find(*id)) cur->rows.push_back({0.0, *id});
     } else {
       full_scan(t, *cur);
     }

@@ -44,6 +44,8 @@ struct Table : sqlite3_vtab {
   std::uint32_t compatible_for = 0;
   const TableConfig& cfg() const { return store->config(); }
   int first_aux() const { return kFirstMeta + static_cast<int>(cfg().metadata.size()); }
+  // The primary key's column index (the first auxiliary column), -100 without one.
+  int key_column() const { return cfg().primary_key ? first_aux() : -100; }
 };
 
 struct Cursor : sqlite3_vtab_cursor {

@@ -12,9 +12,9 @@
 namespace bebr::ext::vtab {
 namespace {
 
-int conflict(Table& t) {
+int conflict(Table& t, const std::string& column) {
   sqlite3_free(t.zErrMsg);
-  t.zErrMsg = sqlite3_mprintf("UNIQUE constraint failed: %s.rowid", t.store->name().c_str());
+  t.zErrMsg = sqlite3_mprintf("UNIQUE constraint failed: %s.%s", t.store->name().c_str(), column.c_str());
   return t.zErrMsg ? SQLITE_CONSTRAINT : SQLITE_NOMEM;
 }
 
@@ -41,6 +41,9 @@ RowData build_row(const Table& t, sqlite3_value** argv, const RowData* old) {
     const int col = t.first_aux() + static_cast<int>(j);
     row.aux.push_back(unchanged(col) ? old->aux[j] : auxiliary_value(cfg.auxiliary[j], argv[2 + col]));
   }
+  if (cfg.primary_key && row.aux[0].kind == Value::null)
+    fail("column " + cfg.auxiliary[0].name + " is the table's primary key; expected " +
+         (cfg.auxiliary[0].type == ColumnType::text ? "a text value" : "an integer") + ", got NULL");
   return row;
 }
 
@@ -136,11 +139,19 @@ int write_row(Table& t, sqlite3_value** argv, sqlite3_int64* out_rowid) {
 
   if (rowid_given && (!is_update || rowid != old_id)) {
     if (const auto taken = store.find(rowid)) {
-      if (sqlite3_vtab_on_conflict(t.db) != SQLITE_REPLACE) return conflict(t);
+      if (sqlite3_vtab_on_conflict(t.db) != SQLITE_REPLACE) return conflict(t, "rowid");
       store.remove(rowid, *taken);
       if (is_update) old_at = store.find(old_id);  // unchanged, but re-read after a removal
     }
   }
+  // Another row with the same primary key: refused, or replaced under OR REPLACE (before any
+  // removal above, which only OR REPLACE makes).
+  if (t.cfg().primary_key)
+    if (const auto owner = store.find_key(row.aux[0]); owner && (!is_update || *owner != old_id)) {
+      if (sqlite3_vtab_on_conflict(t.db) != SQLITE_REPLACE) return conflict(t, t.cfg().auxiliary[0].name);
+      if (const auto at = store.find(*owner)) store.remove(*owner, *at);
+      if (is_update) old_at = store.find(old_id);
+    }
   if (is_update) store.remove(old_id, *old_at);
   *out_rowid = store.insert(rowid_given ? std::optional<std::int64_t>(rowid) : std::nullopt, row);
   return SQLITE_OK;
