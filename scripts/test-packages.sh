@@ -45,8 +45,8 @@ grep -q "\"sqlite-bebr-linux-x64\": \"$version\"" "$root/packages/npm/sqlite-beb
 # ---- The wheel -------------------------------------------------------------------------------
 # Its platform tag says what the .so needs. manylinux_2_<m>_<arch> promises that it needs glibc
 # 2.<m> at most and only the libraries of the manylinux policy (libc, libm, libdl, librt,
-# libpthread, the loader; libstdc++ and libgcc_s too, but this .so has them linked in).
-# libgomp is not among them (auditwheel would copy it into the wheel), so a build with OpenMP
+# libpthread, the loader; libstdc++ and libgcc_s too, within version limits that this script
+# does not check, so a shared-runtime build gets linux_<arch>). libgomp is not among them (auditwheel would copy it into the wheel), so a build with OpenMP
 # gets linux_<arch>, the tag that promises nothing beyond a Linux of this architecture: pip
 # installs it, PyPI would refuse it. -DBEBR_OPENMP=OFF gives the manylinux tag.
 arch=$(uname -m)
