@@ -31,24 +31,17 @@ struct Level {
   const Kernels* (*table)() noexcept;  // nullptr when the CPU cannot run it
 };
 
-bool cpu_has_popcnt() noexcept {
+// The x86 levels' CPU checks (only x86 builds compile those levels).
 #if defined(__x86_64__) || defined(__i386__)
-  return __builtin_cpu_supports("popcnt");
-#else
-  return true;
-#endif
-}
+bool cpu_has_popcnt() noexcept { return __builtin_cpu_supports("popcnt"); }
 
 // VL, VPOPCNTDQ, BITALG and VNNI, beyond what xsimd's avx512bw checks (F, CD, DQ, BW).
 bool cpu_has_avx512_popcounts() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
   return __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vpopcntdq") &&
          __builtin_cpu_supports("avx512bitalg") && __builtin_cpu_supports("avx512vnni") &&
          __builtin_cpu_supports("popcnt");
-#else
-  return false;
-#endif
 }
+#endif
 
 // Compiled levels, weakest first.
 const std::vector<Level>& levels() {

@@ -169,23 +169,47 @@ inline void sdc_scan_generic(const std::uint64_t* q, const SdcTerms& t, const st
   }
 }
 
-// Kernels::sdc_filter, B::size codes at a time: their dots by sdc_dot_one into a float array,
-// then the key in float batches.
+// The integer pre-filter of SdcKeys on the eight codes i..i+7 whose dots (exact integers below
+// 2^24) are dot[0..7]: true when some e = 4 dot - twice_c N reaches k.emin, counted in k.passed.
+// int32 batches, as the avx2 level's KeyTail (4 dot < 2^26, twice_c N <= 30 * 65535).
 template <class Arch>
+inline bool group_reaches_floor(const float* dot, const SdcKeys& k, std::size_t i) noexcept {
+  using F = xsimd::batch<float, Arch>;
+  using I = xsimd::batch<std::int32_t, Arch>;
+  constexpr std::size_t L = I::size;
+  static_assert(8 % L == 0 && F::size == L);
+  alignas(64) std::int32_t sums[8];
+  for (std::size_t j = 0; j < 8; ++j) sums[j] = k.sums[i + j];
+  const I four(4), twice_c(k.twice_c), emin(k.emin);
+  auto reach = xsimd::batch_bool<std::int32_t, Arch>(false);
+  for (std::size_t j = 0; j < 8; j += L)
+    reach = reach | (four * xsimd::to_int(F::load_aligned(dot + j)) - twice_c * I::load_aligned(sums + j) >= emin);
+  if (!xsimd::any(reach)) return false;
+  if (k.passed) ++*k.passed;
+  return true;
+}
+
+// Kernels::sdc_filter, B::size codes at a time: their dots by sdc_dot_one into a float array,
+// then the key in float batches. With Prefilter (the neon64 level), and SdcKeys::sums given, the
+// codes go in groups of eight, and a group none of whose e reaches emin gets no float key (mask
+// bits clear, keys unspecified), as on the avx2 level.
+template <class Arch, bool Prefilter = false>
 inline void sdc_filter_generic(const std::uint64_t* q, std::size_t bits, std::size_t words, const std::uint8_t* planes,
                                std::size_t stride, std::size_t n, const SdcKeys& k, float A, float Q2, float oq,
                                float limit, std::uint64_t* mask, float* keys_out) noexcept {
   using B = xsimd::batch<float, Arch>;
-  constexpr std::size_t L = B::size;  // divides 64
-  alignas(64) float dot[L], keep[L];
+  constexpr std::size_t L = B::size;             // divides 64
+  constexpr std::size_t G = Prefilter ? 8 : L;   // codes a step: the pre-filter's groups of eight
+  static_assert(G % L == 0);
+  alignas(64) float dot[G], keep[L];
   for (std::size_t w = 0; w < (n + 63) / 64; ++w) mask[w] = 0;
   const B a(A), q2(Q2), vq(oq), four(4.f), lim(limit), one(1.f), zero(0.f);
-  // One-bit codes of the common widths get an unrolled popcount.
-  const auto fill = [&](std::size_t i) {
+  // The dots of codes i..i+L-1 into d; one-bit codes of the common widths get an unrolled popcount.
+  const auto fill = [&](std::size_t i, float* d) {
     const std::uint8_t* c = planes + i * stride;
-#define BEBR_FIXED(W)                                                                                          \
-  case W:                                                                                                      \
-    for (std::size_t j = 0; j < L; ++j) dot[j] = static_cast<float>(and_popcount_fixed<W>(q, c + j * stride)); \
+#define BEBR_FIXED(W)                                                                                        \
+  case W:                                                                                                    \
+    for (std::size_t j = 0; j < L; ++j) d[j] = static_cast<float>(and_popcount_fixed<W>(q, c + j * stride)); \
     return;
     if (bits == 1) switch (words) {
         BEBR_FIXED(2)
@@ -193,20 +217,25 @@ inline void sdc_filter_generic(const std::uint64_t* q, std::size_t bits, std::si
         BEBR_FIXED(6) BEBR_FIXED(8) BEBR_FIXED(12) BEBR_FIXED(16) BEBR_FIXED(24) BEBR_FIXED(32) default : break;
       }
 #undef BEBR_FIXED
-    for (std::size_t j = 0; j < L; ++j) dot[j] = static_cast<float>(sdc_dot_one(q, c + j * stride, bits, words));
+    for (std::size_t j = 0; j < L; ++j) d[j] = static_cast<float>(sdc_dot_one(q, c + j * stride, bits, words));
   };
-  for (std::size_t i = 0; i < n; i += L) {
-    fill(i);
-    B key = a * (B::load_unaligned(k.P + i) * (four * B::load_aligned(dot) + q2) + B::load_unaligned(k.R + i));
-    if (k.S) key = key + B::load_unaligned(k.S + i);
-    if (k.T) key = key + vq * B::load_unaligned(k.T + i);
-    key = -key;
-    if (k.U) key = key + B::load_unaligned(k.U + i);
-    key.store_unaligned(keys_out + i);
-    xsimd::select(key <= lim, one, zero).store_aligned(keep);
-    std::uint64_t bitsw = 0;
-    for (std::size_t j = 0; j < L; ++j) bitsw |= static_cast<std::uint64_t>(keep[j] != 0.f) << j;
-    mask[i / 64] |= bitsw << (i % 64);
+  for (std::size_t g = 0; g < n; g += G) {
+    for (std::size_t j = 0; j < G; j += L) fill(g + j, dot + j);
+    if constexpr (Prefilter)
+      if (k.sums && !group_reaches_floor<Arch>(dot, k, g)) continue;
+    for (std::size_t j = 0; j < G; j += L) {
+      const std::size_t i = g + j;
+      B key = a * (B::load_unaligned(k.P + i) * (four * B::load_aligned(dot + j) + q2) + B::load_unaligned(k.R + i));
+      if (k.S) key = key + B::load_unaligned(k.S + i);
+      if (k.T) key = key + vq * B::load_unaligned(k.T + i);
+      key = -key;
+      if (k.U) key = key + B::load_unaligned(k.U + i);
+      key.store_unaligned(keys_out + i);
+      xsimd::select(key <= lim, one, zero).store_aligned(keep);
+      std::uint64_t bitsw = 0;
+      for (std::size_t l = 0; l < L; ++l) bitsw |= static_cast<std::uint64_t>(keep[l] != 0.f) << l;
+      mask[i / 64] |= bitsw << (i % 64);
+    }
   }
 }
 
