@@ -31,7 +31,8 @@ struct Level {
   const Kernels* (*table)() noexcept;  // nullptr when the CPU cannot run it
 };
 
-bool cpu_has_popcnt() noexcept {
+// [[maybe_unused]]: a build with no x86 level (ref only, as WASM) calls neither check.
+[[maybe_unused]] bool cpu_has_popcnt() noexcept {
 #if defined(__x86_64__) || defined(__i386__)
   return __builtin_cpu_supports("popcnt");
 #else
@@ -40,7 +41,7 @@ bool cpu_has_popcnt() noexcept {
 }
 
 // VL, VPOPCNTDQ, BITALG and VNNI, beyond what xsimd's avx512bw checks (F, CD, DQ, BW).
-bool cpu_has_avx512_popcounts() noexcept {
+[[maybe_unused]] bool cpu_has_avx512_popcounts() noexcept {
 #if defined(__x86_64__) || defined(__i386__)
   return __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vpopcntdq") &&
          __builtin_cpu_supports("avx512bitalg") && __builtin_cpu_supports("avx512vnni") &&
