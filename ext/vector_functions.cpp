@@ -9,7 +9,6 @@
 // Vectors in and out are validated like every bebr vector (finite, 1..16384 floats); a NULL
 // argument gives NULL.
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <cstring>
 
@@ -47,13 +46,6 @@ void result_vector(sqlite3_context* ctx, const std::vector<float>& x) {
   sqlite3_result_blob64(ctx, bytes.data(), bytes.size(), SQLITE_TRANSIENT);
 }
 
-// The shortest text that reads back as the same float (std::to_chars: locale-free, valid JSON).
-std::string float_text(float f) {
-  char buf[32];
-  const auto r = std::to_chars(buf, buf + sizeof buf, f);
-  return std::string(buf, r.ptr);
-}
-
 void fn_f32(sqlite3_context* ctx, int argc, sqlite3_value** argv) noexcept {
   guard_scalar(ctx, "bebr_f32", [&] {
     if (any_null(argc, argv)) return sqlite3_result_null(ctx);
@@ -70,7 +62,7 @@ void fn_to_json(sqlite3_context* ctx, int argc, sqlite3_value** argv) noexcept {
     std::string text = "[";
     for (std::size_t i = 0; i < x.size(); ++i) {
       if (i) text += ',';
-      text += float_text(x[i]);
+      text += bebr::float_text(x[i]);
     }
     text += ']';
     sqlite3_result_text64(ctx, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8);

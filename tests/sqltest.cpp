@@ -1,4 +1,7 @@
 // The SQL golden-test runner: sqltest <extension> <file.test>.
+// Built with BEBR_SQLTEST_STATIC (the WASM build, which has no dlopen), bebr is linked in and
+// `sqltest --static <file.test>` registers it on the connection at the `load` record, the point
+// where the other build loads the library.
 //
 // A sqllogictest subset. Records are separated by blank lines; '#' starts a comment line.
 //   load                      load the extension into the connection (tests begin without it)
@@ -8,6 +11,9 @@
 //                             NULL as NULL, BLOBs as upper-case hex, numbers as SQLite prints them
 // Each file runs in a fresh in-memory database. Prints "N passed, N failed".
 #include <sqlite3.h>
+#if defined(BEBR_SQLTEST_STATIC)
+#include <bebr.h>
+#endif
 
 #include <cstdio>
 #include <fstream>
@@ -119,9 +125,18 @@ int main(int argc, char** argv) {
     std::string rows, err;
     bool ok = true;
     if (r.kind == "load") {
-      sqlite3_enable_load_extension(db, 1);
       char* msg = nullptr;
+#if defined(BEBR_SQLTEST_STATIC)
+      if (std::string(argv[1]) != "--static") {
+        msg = sqlite3_mprintf("this runner has bebr linked in; pass --static, not %s", argv[1]);
+        ok = false;
+      } else {
+        ok = sqlite3_bebr_init(db, &msg, nullptr) == SQLITE_OK;
+      }
+#else
+      sqlite3_enable_load_extension(db, 1);
       ok = sqlite3_load_extension(db, argv[1], "sqlite3_bebr_init", &msg) == SQLITE_OK;
+#endif
       if (!ok) err = msg ? msg : "?";
       sqlite3_free(msg);
     } else if (r.kind == "statement ok") {

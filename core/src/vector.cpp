@@ -2,10 +2,13 @@
 #include "bebr/vector.hpp"
 
 #include <bit>
+#include <charconv>
 
 #include <cctype>
 #include <clocale>
 #include <cmath>
+#include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -146,6 +149,73 @@ long first_non_finite(std::span<const float> x) noexcept {
   for (std::size_t i = 0; i < x.size(); ++i)
     if (!std::isfinite(x[i])) return static_cast<long>(i);
   return -1;
+}
+
+namespace detail {
+
+// Ryu's shortest digits (what std::to_chars finds) are the fewest that round-trip, nearest the
+// value among those; printf's correctly rounded digits at each length are that, except beside a
+// power of two, where the float's rounding interval is lopsided and the neighbour in the last
+// digit can round-trip when the nearest does not. Every text handed to strtof is digits and an
+// exponent only, and every printf result is read for its digits only, so no locale enters.
+std::string float_text_printf(float f) {
+  if (f == 0) return std::signbit(f) ? "-0" : "0";
+  const std::string sign = std::signbit(f) ? "-" : "";
+  const float af = std::fabs(f);
+  const double a = af;
+  std::string digits;
+  int e10 = 0;
+  for (int p = 1; p <= 9 && digits.empty(); ++p) {
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "%.*e", p - 1, a);
+    std::string d;
+    const char* s = buf;
+    for (; *s && *s != 'e'; ++s)
+      if (*s >= '0' && *s <= '9') d += *s;
+    const int e = std::atoi(s + 1);
+    const std::uint64_t m = std::strtoull(d.c_str(), nullptr, 10);
+    std::uint64_t lo = 1;
+    for (int i = 1; i < p; ++i) lo *= 10;
+    for (const std::uint64_t c : {m, m - 1, m + 1}) {
+      if (c < lo || c >= 10 * lo) continue;  // a neighbour of another length is another p's
+      char t[48];
+      std::snprintf(t, sizeof t, "%llue%d", static_cast<unsigned long long>(c), e - (p - 1));
+      if (std::strtof(t, nullptr) == af) {
+        digits = std::to_string(c);
+        e10 = e;
+        break;
+      }
+    }
+  }
+  while (digits.size() > 1 && digits.back() == '0') digits.pop_back();
+  const int p = static_cast<int>(digits.size());
+  // std::to_chars's choice: printf's %f or %e with those digits, the shorter, %f on a tie; %f
+  // of an integer prints it exactly, not the shortest digits padded with zeros.
+  std::string fixed;
+  if (e10 >= p - 1) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.0f", a);
+    fixed = buf;
+  } else if (e10 >= 0) {
+    fixed = digits.substr(0, e10 + 1) + "." + digits.substr(e10 + 1);
+  } else {
+    fixed = "0." + std::string(-e10 - 1, '0') + digits;
+  }
+  std::string sci = digits.substr(0, 1) + (p > 1 ? "." + digits.substr(1) : "") + "e" + (e10 < 0 ? "-" : "+") +
+                    (std::abs(e10) < 10 ? "0" : "") + std::to_string(std::abs(e10));
+  return sign + (fixed.size() <= sci.size() ? fixed : sci);
+}
+
+}  // namespace detail
+
+std::string float_text(float f) {
+#if defined(__cpp_lib_to_chars)
+  char buf[32];
+  const auto r = std::to_chars(buf, buf + sizeof buf, f);
+  return std::string(buf, r.ptr);
+#else
+  return detail::float_text_printf(f);
+#endif
 }
 
 }  // namespace bebr

@@ -228,7 +228,8 @@ TEST_CASE("four-bit codes as nibbles: the layout, and the nibble filter equals t
       std::vector<std::uint8_t> got(128 * N, 0xee);
       k->planes_to_nibbles(b.planes.data(), P, words, 128, got.data(), N);
       CHECK(got == want);
-      check_filter(q, 4, words, cb, [&](float limit, std::uint64_t* mask, float* keys) {
+      // Captured by name: C++20 lets a lambda capture structured bindings, clang 14 (emscripten's) does not.
+      check_filter(q, 4, words, cb, [&, &q = q, words = words](float limit, std::uint64_t* mask, float* keys) {
         k->sdc_filter_nibbles(q.data(), words, want.data(), N, 128, cb.keys, 0.37f, -12.5f, 0.8f, limit, mask, keys);
       });
     }
@@ -271,7 +272,7 @@ TEST_CASE("two-bit codes in the fast-scan layout: the layout, and the fast-scan 
       std::vector<std::uint8_t> got(4 * B, 0xee);
       k->planes_to_fastscan2(b.planes.data(), P, words, 128, got.data());
       CHECK(got == want);
-      check_filter(q, 2, words, cb, [&](float limit, std::uint64_t* mask, float* keys) {
+      check_filter(q, 2, words, cb, [&, words = words](float limit, std::uint64_t* mask, float* keys) {
         k->sdc_filter_fastscan2(lut.data(), words, want.data(), 128, cb.keys, 0.37f, -12.5f, 0.8f, limit, mask, keys);
       });
     }

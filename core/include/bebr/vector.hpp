@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -24,6 +25,17 @@ std::vector<std::uint8_t> floats_to_blob(std::span<const float> x);
 
 // The index of the first NaN or Inf, or -1 when all are finite.
 long first_non_finite(std::span<const float> x) noexcept;
+
+// The shortest text that reads back as the finite float f, exactly as std::to_chars(f) writes
+// it ("0.1", "-2.5e-07", "1e+20", "240823472": an integer in plain notation prints exactly):
+// locale-free, valid JSON.
+std::string float_text(float f);
+
+namespace detail {
+// float_text without floating-point std::to_chars (LLVM 14's libc++, the WASM build's, lacks
+// it), from correctly rounded printf digits checked with strtof; tested equal to std::to_chars.
+std::string float_text_printf(float f);
+}  // namespace detail
 
 }  // namespace bebr
 

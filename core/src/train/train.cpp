@@ -172,7 +172,7 @@ MlpTraining train_mlp(std::span<const float> data, std::size_t rows, std::uint32
   std::vector<Parameter> params = detail::parameters_of(model);
   RowF dmu_c(m);
   float dalpha = 0;
-  params.push_back({mu_c.data(), dmu_c.data(), m});
+  params.push_back({mu_c.data(), dmu_c.data(), dmu_c.size()});
   params.push_back({&alpha, &dalpha, 1});
   Adam adam(std::move(params));
 
