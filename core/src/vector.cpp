@@ -342,11 +342,14 @@ NpyArray parse_npy(std::span<const std::uint8_t> bytes, std::size_t dim) {
   const std::size_t item = a.float64 ? 8 : 4;
   a.data_offset = start + header_len;
   a.dim = dim;
-  a.rows = shape.size() == 2 ? static_cast<std::size_t>(shape[0]) : static_cast<std::size_t>(count / dim);
+  // The row count in 64 bits until it is checked against the bytes: a 32-bit size_t (wasm32,
+  // armhf) would cut a hostile 2^48 to 0.
+  const std::uint64_t rows = shape.size() == 2 ? shape[0] : count / dim;
   const std::size_t have = bytes.size() - a.data_offset;
-  if (a.rows > have / item / dim || a.rows * dim * item != have)
-    bad_npy("" + std::to_string(have) + " data bytes; expected " + std::to_string(a.rows) + " x " +
+  if (rows > have / item / dim || rows * dim * item != have)
+    bad_npy("" + std::to_string(have) + " data bytes; expected " + std::to_string(rows) + " x " +
             std::to_string(dim) + " values of " + std::to_string(item) + " bytes");
+  a.rows = static_cast<std::size_t>(rows);
   return a;
 }
 
