@@ -180,7 +180,10 @@ TEST_CASE("the integer pre-filter drops no code the key filter keeps, and the fi
           check_prefilter(rng, dim, bits, metric, raw, active, counted);
         }
   CHECK(active > 200);
-  CHECK(counted > 100);  // the SIMD levels count the groups they let through
+  // The SIMD levels count the groups they let through; a build with ref alone (WASM: xsimd 8.1
+  // has no wasm arch) has no level that applies the pre-filter.
+  if (available_levels().size() > 1) CHECK(counted > 100);
+  else WARN("only the ref level is available: no kernel applies the pre-filter to count");
 }
 
 namespace {
