@@ -6,7 +6,8 @@
 #   bash scripts/test-wasm.sh          # build-wasm/
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/deps.sh emscripten nodejs npm
+bash scripts/deps.sh emscripten
+{ command -v node && command -v npm; } >/dev/null || bash scripts/deps.sh nodejs npm
 amalgamation="$(BEBR_SQLITE_SHELL_NPM= bash scripts/sqlite-current.sh build-wasm-sqlite)"
 node="$(command -v node)"
 # Node 18 and later have a built-in fetch that emscripten 3.1.6's loader mistakes for a browser's.
