@@ -6,6 +6,7 @@
 #pragma once
 
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <cstring>
@@ -16,6 +17,15 @@
 #include "testing.hpp"
 
 namespace bebr::testing {
+
+// A new empty file under /tmp for a database (the caller removes it and its journals).
+inline std::string temp_db_path(const char* prefix) {
+  std::string path = std::string("/tmp/") + prefix + "_XXXXXX";
+  const int fd = mkstemp(path.data());
+  if (fd < 0) throw std::runtime_error("cannot make a temporary file");
+  close(fd);
+  return path;
+}
 
 class Db {
  public:

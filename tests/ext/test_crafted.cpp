@@ -22,11 +22,7 @@ namespace {
 class CraftedFile {
  public:
   CraftedFile() {
-    char path[] = "/tmp/bebr_crafted_XXXXXX";
-    const int fd = mkstemp(path);
-    REQUIRE(fd >= 0);
-    close(fd);
-    path_ = path;
+    path_ = bebr::testing::temp_db_path("bebr_crafted");
     Db db(path_);
     db.exec("CREATE VIRTUAL TABLE t USING bebr(e float[4], tag text, bits=2, chunk_size=64)");
     db.exec(

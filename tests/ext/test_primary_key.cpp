@@ -35,13 +35,7 @@ std::string listing(Db& db, const std::string& sql) {
 // A file-backed database path, removed at the end.
 struct TempFile {
   std::string path;
-  TempFile() {
-    char p[] = "/tmp/bebr_pk_XXXXXX";
-    const int fd = mkstemp(p);
-    REQUIRE(fd >= 0);
-    close(fd);
-    path = p;
-  }
+  TempFile() : path(bebr::testing::temp_db_path("bebr_pk")) {}
   ~TempFile() {
     for (const char* suffix : {"", "-journal", "-wal"}) std::remove((path + suffix).c_str());
   }
